@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Customer
+from workplaces.models import MINIMUM_TERM_DAYS, Workplace
+
+VAT_RATE = Decimal("0.19")
+CENT = Decimal("0.01")
+
+
+def gross(net: Decimal) -> Decimal:
+    return (net * (1 + VAT_RATE)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class Feature(models.TextChoices):
+    """What a conference package can do (seed, step 5)."""
+
+    ONLINE_CONFERENCE = "online_conference", _("Online-Konferenzen")
+    VIDEO_CONFERENCE = "video_conference", _("Videokonferenzen")
+    SCREEN_SHARING = "screen_sharing", _("Bildschirm teilen")
+    APP_SHARING = "app_sharing", _("Einzelne Anwendungen teilen")
+    CHAT = "chat", _("Nachrichten per Chat")
+    FILE_EXCHANGE = "file_exchange", _("Dateien per Drag & Drop austauschen")
+
+
+class PackageQuerySet(models.QuerySet):
+    def conference(self) -> PackageQuerySet:
+        return self.filter(kind=Package.Kind.CONFERENCE, active=True).order_by("rank")
+
+
+class Package(models.Model):
+    """A priced product: the workplace itself, or a conference package."""
+
+    class Kind(models.TextChoices):
+        WORKPLACE = "workplace", _("Arbeitsplatz")
+        CONFERENCE = "conference", _("Konferenzpaket")
+
+    code = models.SlugField(_("Kennung"), unique=True)
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("Name"), max_length=60)
+    rank = models.PositiveSmallIntegerField(
+        _("Stufe"), default=0, help_text=_("Höhere Stufe = größeres Paket (für Up-/Downgrade).")
+    )
+    features = models.JSONField(_("Funktionen"), default=list, blank=True)
+    monthly_net = models.DecimalField(_("Monatlich netto (EUR)"), max_digits=8, decimal_places=2)
+    minimum_term_days = models.PositiveSmallIntegerField(
+        _("Mindestvertragslaufzeit (Tage)"), default=MINIMUM_TERM_DAYS
+    )
+    active = models.BooleanField(_("Bestellbar"), default=True)
+
+    objects = PackageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Produkt")
+        verbose_name_plural = _("Produkte und Pakete")
+        ordering = ["kind", "rank"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(monthly_net__gte=0), name="orders_package_price_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def monthly_gross(self) -> Decimal:
+        return gross(self.monthly_net)
+
+    def feature_labels(self) -> list[str]:
+        labels = dict(Feature.choices)
+        return [str(labels[key]) for key in self.features if key in labels]
+
+    @classmethod
+    def workplace_product(cls) -> Package:
+        return cls.objects.get(kind=cls.Kind.WORKPLACE, active=True)
+
+
+class Cart(models.Model):
+    """One admin's cart. The token changes with every order, so a replayed submit is seen."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "owner"], name="orders_one_cart_per_admin")
+        ]
+
+    def __str__(self) -> str:
+        return f"cart of {self.owner_id}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Eingegangen")
+        PROCESSING = "processing", _("In Bearbeitung")
+        COMPLETED = "completed", _("Abgeschlossen")
+        FAILED = "failed", _("Fehlgeschlagen")
+
+    TRANSITIONS = {
+        Status.RECEIVED: {Status.PROCESSING, Status.FAILED},
+        Status.PROCESSING: {Status.COMPLETED, Status.FAILED},
+        Status.COMPLETED: set(),
+        Status.FAILED: set(),
+    }
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(_("Auftragsnummer"), max_length=20, unique=True, null=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("Kunde"), on_delete=models.PROTECT, related_name="orders"
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Bestellt von"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submission = models.UUIDField(editable=False)
+    status = models.CharField(
+        _("Status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    monthly_net = models.DecimalField(_("Monatlich netto"), max_digits=10, decimal_places=2)
+    created_at = models.DateTimeField(_("Bestellt am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Auftrag")
+        verbose_name_plural = _("Aufträge")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission"], name="orders_order_once_per_submission")
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="orders_customer_time")]
+
+    def __str__(self) -> str:
+        return self.number or str(self.code)
+
+    @property
+    def monthly_gross(self) -> Decimal:
+        return gross(self.monthly_net)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.RECEIVED, self.Status.PROCESSING)
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+
+class OrderItem(models.Model):
+    class Kind(models.TextChoices):
+        NEW_WORKPLACE = "new_workplace", _("Neuer SIP-Trunk Arbeitsplatz")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("Art"), max_length=30, choices=Kind.choices)
+    workplace = models.ForeignKey(
+        Workplace, verbose_name=_("Arbeitsplatz"), on_delete=models.PROTECT, related_name="+"
+    )
+    package = models.ForeignKey(
+        Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    workplace_net = models.DecimalField(_("Arbeitsplatz netto"), max_digits=8, decimal_places=2)
+    package_net = models.DecimalField(
+        _("Paket netto"), max_digits=8, decimal_places=2, default=Decimal("0.00")
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.workplace_id}"
+
+    @property
+    def monthly_net(self) -> Decimal:
+        return self.workplace_net + self.package_net
+
+
+class OrderStatusChange(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    status = models.CharField(_("Status"), max_length=20, choices=Order.Status.choices)
+    note = models.CharField(_("Hinweis"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.status}"

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from orders import services
+
+
+@shared_task(acks_late=True)
+def process_order(order_id: int) -> None:
+    """Activate an order's workplaces. Idempotent on the order's status and each workplace's."""
+    services.process_order(order_id)

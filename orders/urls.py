@@ -1,0 +1,13 @@
+from django.urls import path
+
+from orders import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("warenkorb/", views.cart, name="cart"),
+    path("warenkorb/bestellen/", views.place, name="place"),
+    path("warenkorb/<str:code>/entfernen/", views.remove, name="remove"),
+    path("kontingente/", views.status, name="status"),
+    path("auftraege/<str:code>/", views.detail, name="detail"),
+]

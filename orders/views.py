@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from orders import services
+from orders.access import get_order_for
+from orders.models import Order
+from portal.access import customer_admin_required, customer_of
+from trunks.services import trunk_overview
+from workplaces.access import get_draft_for
+
+ORDERS_PER_PAGE = 20
+
+
+@customer_admin_required
+def cart(request: HttpRequest) -> HttpResponse:
+    return render(request, "orders/cart.html", {"cart": services.view_cart(request.user)})
+
+
+@require_POST
+@customer_admin_required
+def remove(request: HttpRequest, code: str) -> HttpResponse:
+    draft = get_draft_for(request, code)
+    services.remove_from_cart(admin=request.user, draft=draft)
+    messages.success(request, _("Der Arbeitsplatz wurde aus dem Warenkorb entfernt."))
+    return redirect("orders:cart")
+
+
+@require_POST
+@customer_admin_required
+def place(request: HttpRequest) -> HttpResponse:
+    token = request.POST.get("token", "")
+    try:
+        order = services.place_order(admin=request.user, token=token)
+    except ValueError:
+        messages.error(request, _("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut."))
+        return redirect("orders:cart")
+    except services.OrderError as error:
+        messages.error(request, str(error))
+        return redirect("orders:cart")
+    return redirect("orders:detail", order.code)
+
+
+@customer_admin_required
+def status(request: HttpRequest) -> HttpResponse:
+    """Kontingente & Auftragsstatus: quotas per trunk, then "Ihre Aufträge"."""
+    customer = customer_of(request)
+    orders = Order.objects.filter(customer=customer).select_related("placed_by")
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"trunks": trunk_overview(customer), "page": page}
+    return render(request, "orders/status.html", context)
+
+
+@customer_admin_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    order = get_order_for(request, code)
+    items = order.items.select_related("workplace__number", "workplace__trunk", "package")
+    context = {"order": order, "items": items, "history": order.history.all()}
+    template = "orders/detail.html#order-state" if request.htmx else "orders/detail.html"
+    return render(request, template, context)

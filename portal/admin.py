@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import AuditEvent, Customer, User
+
+admin.site.site_header = _("SIP-Trunk Portal: Betrieb")
+admin.site.site_title = _("SIP-Trunk Portal")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "number", "code"]
+    search_fields = ["name", "number", "code"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "first_name", "last_name", "customer", "is_staff", "is_active"]
+    list_filter = ["is_staff", "is_active", "customer"]
+    list_select_related = ["customer"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("Kunde"), {"fields": ("customer", "must_change_password")}),
+    )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "customer", "actor", "action", "summary"]
+    list_filter = ["action", "object_type", "customer"]
+    search_fields = ["summary", "object_code", "actor__username"]
+    list_select_related = ["customer", "actor"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

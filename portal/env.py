@@ -1,0 +1,67 @@
+"""Strict readers for environment variables.
+
+Every setting comes from the environment. A value that cannot be understood stops start-up
+with an ``ImproperlyConfigured`` error that names the variable, instead of a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 2**31) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if not minimum <= number <= maximum:
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}.")
+    return number
+
+
+def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...]) -> str | None:
+    value = env_str(name, default)
+    if not value:
+        return default
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        allowed = ", ".join(schemes)
+        raise ImproperlyConfigured(f"{name} must be a URL starting with one of: {allowed}.")
+    if parts.scheme.startswith("http") and not parts.netloc:
+        raise ImproperlyConfigured(f"{name} must name a host.")
+    return value.rstrip("/")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env_str(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]

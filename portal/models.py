@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Customer(models.Model):
+    """A business customer of the carrier; its admins manage its trunks and workplaces."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("Name"), max_length=200)
+    number = models.CharField(_("Kundennummer"), max_length=20, unique=True)
+
+    class Meta:
+        verbose_name = _("Kunde")
+        verbose_name_plural = _("Kunden")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """One global namespace of logins: customer admins, end users (MyPortal) and staff.
+
+    A customer admin has ``customer`` set; an end user is linked from its workplace;
+    provider staff have ``is_staff``.
+    """
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("Kunde"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="admins",
+        help_text=_("Gesetzt für Administratoren eines Kunden."),
+    )
+    must_change_password = models.BooleanField(_("Muss Passwort ändern"), default=False)
+
+    class Meta:
+        verbose_name = _("Benutzer")
+        verbose_name_plural = _("Benutzer")
+
+    @property
+    def is_customer_admin(self) -> bool:
+        return self.customer_id is not None and self.is_active
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, from where."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="audit_events", null=True
+    )
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("Aktion"), max_length=40)
+    object_type = models.CharField(_("Objekttyp"), max_length=40)
+    object_code = models.CharField(_("Objekt"), max_length=64, blank=True)
+    summary = models.CharField(_("Beschreibung"), max_length=300)
+    details = models.JSONField(_("Details"), default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField(_("Adresse"), null=True, blank=True)
+    created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("Protokolleintrag")
+        verbose_name_plural = _("Protokoll")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="portal_audit_customer_time")
+        ]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from portal import views
+
+portal_patterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("anmelden/", views.LoginView.as_view(), name="login"),
+    path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("sip-trunk/", include("trunks.urls")),
+    path("sip-trunk/", include("workplaces.urls")),
+    path("sip-trunk/", include("orders.urls")),
+    path("betrieb/", admin.site.urls),
+]

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import uuid
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Customer
+from trunks.numbers import format_international, format_national
+from trunks.validators import (
+    MAX_NATIONAL_DIGITS,
+    national_digits,
+    validate_extension,
+    validate_number_length,
+)
+
+#: Largest block one form may create; keeps a typo from creating millions of rows.
+MAX_BLOCK_SIZE = 100_000
+
+
+class SipTrunk(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("Kunde"), on_delete=models.PROTECT, related_name="trunks"
+    )
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("Name"), max_length=100)
+    workplace_quota = models.PositiveIntegerField(
+        _("Kontingent Arbeitsplätze"),
+        default=10,
+        help_text=_("Wie viele SIP-Trunk Arbeitsplätze auf diesem Trunk eingerichtet sein dürfen."),
+    )
+
+    class Meta:
+        verbose_name = _("SIP-Trunk")
+        verbose_name_plural = _("SIP-Trunks")
+        ordering = ["customer", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "name"], name="trunks_name_once_per_customer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NumberBlock(models.Model):
+    """A base number with a range of extensions (Durchwahlen), or a single number."""
+
+    trunk = models.ForeignKey(
+        SipTrunk, verbose_name=_("SIP-Trunk"), on_delete=models.PROTECT, related_name="blocks"
+    )
+    base = models.CharField(
+        _("Stammnummer"),
+        max_length=20,
+        help_text=_("E.164, z. B. +49228181234; bei einer Einzelrufnummer die ganze Nummer."),
+    )
+    first_extension = models.PositiveIntegerField(_("Erste Durchwahl"), null=True, blank=True)
+    last_extension = models.PositiveIntegerField(_("Letzte Durchwahl"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Rufnummernblock")
+        verbose_name_plural = _("Rufnummernblöcke")
+        ordering = ["trunk", "base"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(first_extension__isnull=True, last_extension__isnull=True)
+                    | models.Q(
+                        first_extension__isnull=False,
+                        last_extension__isnull=False,
+                        first_extension__lte=models.F("last_extension"),
+                    )
+                ),
+                name="trunks_block_range_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.is_single:
+            return format_international(self.base)
+        return f"{format_international(self.base)}-{self.first_extension}…{self.last_extension}"
+
+    @property
+    def is_single(self) -> bool:
+        return self.first_extension is None
+
+    def extensions(self) -> list[str]:
+        """Every extension of the range that the seed's rules allow."""
+        if self.is_single:
+            return [""]
+        allowed = []
+        for ext in range(self.first_extension, self.last_extension + 1):
+            try:
+                validate_extension(str(ext))
+            except ValidationError:
+                continue
+            allowed.append(str(ext))
+        return allowed
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        try:
+            parsed = phonenumbers.parse(self.base, None)
+            if not self.base.startswith("+49") or not phonenumbers.is_possible_number(parsed):
+                raise phonenumbers.NumberParseException(0, "")
+        except phonenumbers.NumberParseException:
+            raise ValidationError(
+                {"base": _("Bitte eine deutsche Rufnummer im Format +49... angeben.")}
+            ) from None
+        self.base = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE:
+            errors.setdefault("base", []).append(
+                _("Mobilfunknummern können keinem SIP-Trunk zugeordnet werden.")
+            )
+        if (self.first_extension is None) != (self.last_extension is None):
+            errors.setdefault("last_extension", []).append(
+                _("Erste und letzte Durchwahl gehören zusammen: beide angeben oder keine.")
+            )
+        elif not self.is_single:
+            if self.first_extension > self.last_extension:
+                errors.setdefault("last_extension", []).append(
+                    _("Die letzte Durchwahl muss größer oder gleich der ersten sein.")
+                )
+            elif self.last_extension - self.first_extension + 1 > MAX_BLOCK_SIZE:
+                errors.setdefault("last_extension", []).append(
+                    _("Ein Block darf höchstens %(max)d Rufnummern umfassen.")
+                    % {"max": MAX_BLOCK_SIZE}
+                )
+            longest = len(national_digits(self.base)) + len(str(self.last_extension))
+            if longest > MAX_NATIONAL_DIGITS:
+                errors.setdefault("last_extension", []).append(
+                    _(
+                        "Mit dieser Durchwahl hätte die Rufnummer %(count)d Ziffern ohne die "
+                        "führende 0; erlaubt sind höchstens 12 (14 mit +49)."
+                    )
+                    % {"count": longest}
+                )
+        else:
+            try:
+                validate_number_length(self.base)
+            except ValidationError as exc:
+                errors.setdefault("base", []).extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+
+
+class NumberQuerySet(models.QuerySet):
+    def free(self) -> NumberQuerySet:
+        return self.filter(workplaces__isnull=True, drafts__isnull=True)
+
+
+class Number(models.Model):
+    """One dialable number of a trunk. Held by at most one workplace or one draft."""
+
+    trunk = models.ForeignKey(SipTrunk, on_delete=models.CASCADE, related_name="numbers")
+    block = models.ForeignKey(NumberBlock, on_delete=models.CASCADE, related_name="numbers")
+    e164 = models.CharField(_("Rufnummer"), max_length=20, unique=True)
+    extension = models.CharField(_("Durchwahl"), max_length=6, blank=True)
+
+    objects = NumberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Rufnummer")
+        verbose_name_plural = _("Rufnummern")
+        ordering = ["e164"]
+        indexes = [models.Index(fields=["trunk", "e164"], name="trunks_number_trunk_e164")]
+
+    def __str__(self) -> str:
+        return self.international
+
+    @property
+    def national(self) -> str:
+        return format_national(self.e164, self.extension)
+
+    @property
+    def international(self) -> str:
+        return format_international(self.e164, self.extension)

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Customer
+from trunks.models import Number, SipTrunk
+
+#: "Eine Änderung in ein kleineres Paket und die Kündigung ist nur nach Ende der
+#: Mindestvertragslaufzeit (30 Tage) möglich."
+MINIMUM_TERM_DAYS = 30
+
+
+class PersonFields(models.Model):
+    """Benutzerdaten (step 2) and Benutzeranmeldung contacts (step 3), shared by drafts."""
+
+    first_name = models.CharField(_("Vorname"), max_length=60, blank=True)
+    last_name = models.CharField(_("Nachname"), max_length=60, blank=True)
+    street = models.CharField(_("Straße"), max_length=100, blank=True)
+    house_number = models.CharField(_("Hausnummer"), max_length=10, blank=True)
+    postcode = models.CharField(_("PLZ"), max_length=5, blank=True)
+    city = models.CharField(_("Ort"), max_length=60, blank=True)
+    email = models.EmailField(_("E-Mail-Adresse"), blank=True)
+    auth_email = models.EmailField(_("E-Mail-Adresse zur Authentifizierung"), blank=True)
+    mobile = models.CharField(_("Mobilfunknummer"), max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def password_by_sms(self) -> bool:
+        return bool(self.mobile)
+
+
+class Workplace(PersonFields):
+    """A SIP-Trunk Arbeitsplatz: one person, one login, one number, optional package."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("In Bearbeitung")
+        ACTIVE = "active", _("Aktiv")
+        CANCEL_SCHEDULED = "cancel_scheduled", _("Kündigung vorgemerkt")
+        DELETED = "deleted", _("Gelöscht")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    trunk = models.ForeignKey(
+        SipTrunk, verbose_name=_("SIP-Trunk"), on_delete=models.PROTECT, related_name="workplaces"
+    )
+    username = models.CharField(_("Benutzername"), max_length=64)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Anmeldung"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workplace",
+    )
+    number = models.ForeignKey(
+        Number,
+        verbose_name=_("Rufnummer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="workplaces",
+    )
+    package = models.ForeignKey(
+        "orders.Package",
+        verbose_name=_("Konferenzpaket"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    package_booked_on = models.DateField(_("Paket gebucht am"), null=True, blank=True)
+    status = models.CharField(
+        _("Status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("Aktiviert"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SIP-Trunk Arbeitsplatz")
+        verbose_name_plural = _("SIP-Trunk Arbeitsplätze")
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="workplaces_number_taken_once"),
+            models.UniqueConstraint(fields=["username"], name="workplaces_username_once"),
+        ]
+        indexes = [models.Index(fields=["trunk", "status"], name="workplaces_trunk_status")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.username})"
+
+    def earliest_downgrade_on(self) -> dt.date | None:
+        """The first day on which the booked package may be reduced or cancelled."""
+        if self.package_booked_on is None:
+            return None
+        return self.package_booked_on + dt.timedelta(days=MINIMUM_TERM_DAYS)
+
+    def can_downgrade_on(self, day: dt.date) -> bool:
+        earliest = self.earliest_downgrade_on()
+        return earliest is None or day >= earliest
+
+
+class SetupDraft(PersonFields):
+    """One run of the setup wizard, kept in the database with what it reserved.
+
+    The username and the number are reserved by the draft itself (unique columns), so two
+    drafts can never hold the same one; expiry or removal from the cart clears them.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("In Einrichtung")
+        IN_CART = "in_cart", _("Im Warenkorb")
+        ORDERED = "ordered", _("Bestellt")
+        EXPIRED = "expired", _("Abgelaufen")
+        DISCARDED = "discarded", _("Verworfen")
+
+    LIVE = (Status.OPEN, Status.IN_CART)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="setup_drafts"
+    )
+    trunk = models.ForeignKey(SipTrunk, on_delete=models.CASCADE, related_name="drafts")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    username = models.CharField(_("Benutzername"), max_length=64, null=True, blank=True)
+    without_mobile = models.BooleanField(_("Authentifizierung ohne Mobilfunknummer"), null=True)
+    number = models.ForeignKey(
+        Number, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
+    )
+    package = models.ForeignKey(
+        "orders.Package", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    package_chosen = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("Entwurf")
+        verbose_name_plural = _("Entwürfe")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="workplaces_number_reserved_once"),
+            models.UniqueConstraint(fields=["username"], name="workplaces_username_reserved_once"),
+        ]
+        indexes = [
+            models.Index(fields=["created_by", "status"], name="workplaces_draft_owner_status")
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or str(self.code)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE

@@ -1,0 +1,228 @@
+"""Domain operations on setup drafts and workplaces. Each owns its transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.models import AuditEvent, User
+from trunks.models import Number, SipTrunk
+from workplaces.models import SetupDraft, Workplace
+
+
+class WizardError(Exception):
+    """A domain rule stopped the step; the message can be shown next to the field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def username_taken(username: str, *, draft: SetupDraft | None = None) -> bool:
+    """Usernames are one global namespace: logins, workplaces (even deleted ones), drafts."""
+    if get_user_model().objects.filter(username__iexact=username).exists():
+        return True
+    if Workplace.objects.filter(username__iexact=username).exists():
+        return True
+    drafts = SetupDraft.objects.filter(username__iexact=username)
+    if draft is not None and draft.pk:
+        drafts = drafts.exclude(pk=draft.pk)
+    return drafts.exists()
+
+
+def _touch(draft: SetupDraft) -> None:
+    draft.updated_at = timezone.now()
+
+
+@transaction.atomic
+def start_draft(*, admin: User, trunk: SipTrunk, user_data: dict) -> SetupDraft:
+    draft = SetupDraft(customer_id=admin.customer_id, created_by=admin, trunk=trunk)
+    for field, value in user_data.items():
+        setattr(draft, field, value)
+    draft.save()
+    return draft
+
+
+def save_user_data(*, draft: SetupDraft, user_data: dict) -> None:
+    for field, value in user_data.items():
+        setattr(draft, field, value)
+    _touch(draft)
+    draft.save(update_fields=[*user_data, "updated_at"])
+
+
+def change_trunk(*, draft: SetupDraft, trunk: SipTrunk) -> None:
+    """A number belongs to one trunk: choosing another trunk gives the number back."""
+    if draft.trunk_id == trunk.pk:
+        return
+    draft.trunk = trunk
+    draft.number = None
+    _touch(draft)
+    draft.save(update_fields=["trunk", "number", "updated_at"])
+
+
+def save_login_data(*, draft: SetupDraft, data: dict) -> None:
+    """Save step 3 and reserve the username for this draft."""
+    draft.username = data["username"]
+    draft.auth_email = data["auth_email"]
+    draft.without_mobile = bool(data["without_mobile"])
+    draft.mobile = "" if draft.without_mobile else data["mobile"]
+    _touch(draft)
+    try:
+        with transaction.atomic():
+            draft.save(
+                update_fields=["username", "auth_email", "without_mobile", "mobile", "updated_at"]
+            )
+    except IntegrityError:
+        raise WizardError(
+            _("Der Benutzername „%(name)s“ ist bereits vergeben.") % {"name": data["username"]},
+            field="username",
+        ) from None
+
+
+def reserve_number(*, draft: SetupDraft, number: Number) -> None:
+    """Reserve ``number`` for the draft, releasing the one it held before.
+
+    The number row is locked, so of many drafts reaching for one number exactly one wins;
+    the unique constraint on the draft's number backs this up on any database.
+    """
+    taken = WizardError(
+        _("Die Rufnummer %(number)s ist bereits vergeben. Bitte wählen Sie eine andere.")
+        % {"number": number.national},
+        field="number",
+    )
+    try:
+        with transaction.atomic():
+            locked = Number.objects.select_for_update().get(pk=number.pk, trunk=draft.trunk_id)
+            held = (
+                Workplace.objects.filter(number=locked).exists()
+                or SetupDraft.objects.filter(number=locked).exclude(pk=draft.pk).exists()
+            )
+            if held:
+                raise taken
+            draft.number = locked
+            _touch(draft)
+            draft.save(update_fields=["number", "updated_at"])
+    except IntegrityError:
+        raise taken from None
+
+
+def save_package(*, draft: SetupDraft, package) -> None:
+    draft.package = package
+    draft.package_chosen = True
+    _touch(draft)
+    draft.save(update_fields=["package", "package_chosen", "updated_at"])
+
+
+def add_to_cart(*, draft: SetupDraft) -> None:
+    draft.status = SetupDraft.Status.IN_CART
+    _touch(draft)
+    draft.save(update_fields=["status", "updated_at"])
+
+
+def release_draft(*, draft: SetupDraft, status: str = SetupDraft.Status.DISCARDED) -> None:
+    """End a draft and give back its username and number."""
+    draft.status = status
+    draft.username = None
+    draft.number = None
+    draft.save(update_fields=["status", "username", "number", "updated_at"])
+
+
+def expire_drafts(*, now: dt.datetime | None = None) -> int:
+    """Release what idle drafts reserved. Idempotent: an expired draft is not live any more."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.DRAFT_IDLE_HOURS)
+    idle = SetupDraft.objects.filter(status__in=SetupDraft.LIVE, updated_at__lt=cutoff)
+    return idle.update(status=SetupDraft.Status.EXPIRED, username=None, number=None)
+
+
+def live_drafts_of(admin: User):
+    return (
+        SetupDraft.objects.filter(created_by=admin, status__in=SetupDraft.LIVE)
+        .select_related("trunk", "number", "package")
+        .order_by("-updated_at")
+    )
+
+
+def create_workplace_from(*, draft: SetupDraft, admin: User) -> Workplace:
+    """Turn a checked draft into a pending workplace; the draft gives up its reservations.
+
+    Called by ordering inside its transaction, with the number row already locked.
+    """
+    number, username = draft.number, draft.username
+    release_draft(draft=draft, status=SetupDraft.Status.ORDERED)
+    return Workplace.objects.create(
+        trunk_id=draft.trunk_id,
+        username=username,
+        number=number,
+        package=draft.package,
+        created_by=admin,
+        **{field: getattr(draft, field) for field in PERSON_FIELDS},
+    )
+
+
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "email",
+    "auth_email",
+    "mobile",
+)
+
+
+@transaction.atomic
+def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) -> bool:
+    """Create the login (unusable password), book the package from today, mark active.
+
+    Idempotent on the workplace's status: an active workplace is left as it is.
+    """
+    workplace = Workplace.objects.select_for_update().get(pk=workplace.pk)
+    if workplace.status != Workplace.Status.PENDING:
+        return False
+    user = get_user_model()(
+        username=workplace.username,
+        first_name=workplace.first_name,
+        last_name=workplace.last_name,
+        email=workplace.auth_email,
+        must_change_password=True,
+    )
+    user.set_unusable_password()
+    user.save()
+    workplace.user = user
+    workplace.status = Workplace.Status.ACTIVE
+    workplace.activated_at = timezone.now()
+    if workplace.package_id:
+        workplace.package_booked_on = today or timezone.localdate()
+    workplace.save(update_fields=["user", "status", "activated_at", "package_booked_on"])
+    AuditEvent.objects.create(
+        customer_id=workplace.trunk.customer_id,
+        actor=workplace.created_by,
+        action="workplace_created",
+        object_type="workplace",
+        object_code=str(workplace.code),
+        summary=_("Arbeitsplatz %(name)s (%(username)s) eingerichtet")
+        % {"name": workplace.full_name, "username": workplace.username},
+    )
+    return True
+
+
+def workplaces_of_trunk(trunk: SipTrunk, query: str = ""):
+    workplaces = Workplace.objects.filter(trunk=trunk).exclude(status=Workplace.Status.DELETED)
+    if query:
+        workplaces = workplaces.filter(
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(username__icontains=query)
+            | Q(number__e164__contains="".join(ch for ch in query if ch.isdigit()) or query)
+        )
+    return workplaces.select_related("number", "package")

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
+
+from portal.access import customer_admin_required, customer_of
+from trunks.access import get_trunk_for
+from trunks.services import trunk_overview
+from workplaces import services, wizard
+from workplaces.access import get_draft_for
+from workplaces.forms import LoginDataForm
+from workplaces.models import SetupDraft
+
+WORKPLACES_PER_PAGE = 15
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def step_url(draft: SetupDraft, step: wizard.Step) -> str:
+    return reverse("workplaces:step", args=[draft.code, step.slug])
+
+
+def _render_step(request, draft, step, form, status=200, **extra) -> HttpResponse:
+    context = {
+        "draft": draft,
+        "step": step,
+        "form": form,
+        "progress": wizard.progress(draft, step),
+        "previous": wizard.previous_step(step),
+        **step.context(request, draft, form),
+        **extra,
+    }
+    template = step.template
+    if request.htmx and not request.htmx.boosted:
+        template += "#" + ((request.GET.get("fragment") == "numbers" and "numbers") or "step-form")
+    return render(request, template, context, status=status)
+
+
+@customer_admin_required
+def overview(request: HttpRequest) -> HttpResponse:
+    trunks = trunk_overview(customer_of(request))
+    trunk = None
+    if trunks:
+        code = request.GET.get("trunk")
+        trunk = get_trunk_for(request, code) if code else trunks[0]
+        trunk = next(t for t in trunks if t.pk == trunk.pk)
+    query = request.GET.get("q", "")[:60]
+    page = None
+    if trunk is not None:
+        workplaces = services.workplaces_of_trunk(trunk, query)
+        page = Paginator(workplaces, WORKPLACES_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "trunks": trunks,
+        "trunk": trunk,
+        "page": page,
+        "query": query,
+        "drafts": services.live_drafts_of(request.user),
+    }
+    return render(request, "workplaces/overview.html", context)
+
+
+@customer_admin_required
+def start(request: HttpRequest) -> HttpResponse:
+    """Step 1: pick the trunk; skipped when the customer has one trunk with room left."""
+    step = wizard.STEPS[0]
+    form = step.form(request, None, request.POST or None)
+    trunks = form.trunks
+    if request.method == "GET" and len(trunks) == 1 and trunks[0].quota_left > 0:
+        return redirect("workplaces:new", trunks[0].code)
+    if request.method == "POST" and form.is_valid():
+        return _go(request, reverse("workplaces:new", args=[form.cleaned_data["trunk"].code]))
+    return _render_step(request, None, step, form)
+
+
+@customer_admin_required
+def new(request: HttpRequest, trunk_code: str) -> HttpResponse:
+    """Step 2 of a wizard run that has no draft yet: saving it creates the draft."""
+    trunk = next(
+        (t for t in trunk_overview(customer_of(request)) if str(t.code) == trunk_code), None
+    )
+    if trunk is None:
+        raise Http404
+    if trunk.quota_left <= 0:
+        return redirect("workplaces:start")
+    step = wizard.STEPS[1]
+    draft = SetupDraft(trunk=trunk, customer=trunk.customer, created_by=request.user)
+    form = step.form(request, draft, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        draft = services.start_draft(admin=request.user, trunk=trunk, user_data=form.cleaned_data)
+        return _go(request, step_url(draft, wizard.next_step(step)))
+    return _render_step(request, draft, step, form)
+
+
+@customer_admin_required
+def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
+    draft = get_draft_for(request, code)
+    current = wizard.STEP_BY_SLUG.get(slug)
+    if current is None:
+        return redirect(step_url(draft, wizard.first_incomplete(draft)))
+    earliest = wizard.first_incomplete(draft)
+    if wizard.STEPS.index(current) > wizard.STEPS.index(earliest):
+        return redirect(step_url(draft, earliest))
+    form = current.form(request, draft, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            current.save(draft, form)
+        except services.WizardError as error:
+            form.add_error(error.field, error.message)
+            return _render_step(request, draft, current, form)
+        following = wizard.next_step(current)
+        url = step_url(draft, following) if following else reverse("orders:cart")
+        return _go(request, url)
+    return _render_step(request, draft, current, form)
+
+
+@require_GET
+@customer_admin_required
+def check_username(request: HttpRequest, code: str) -> HttpResponse:
+    """While typing (htmx): the failed username rule, or that the name is free."""
+    draft = get_draft_for(request, code)
+    form = LoginDataForm({"username": request.GET.get("username", "")}, draft=draft)
+    form.is_valid()
+    errors = form.errors.get("username")
+    context = {"errors": errors, "username": form.cleaned_data.get("username")}
+    return render(request, "workplaces/step_login.html#username-check", context)
+
+
+@customer_admin_required
+def discard(request: HttpRequest, code: str) -> HttpResponse:
+    draft = get_draft_for(request, code)
+    if request.method == "POST":
+        services.release_draft(draft=draft)
+        return redirect("workplaces:overview")
+    return render(request, "workplaces/discard.html", {"draft": draft})

@@ -1,0 +1,226 @@
+"""The six steps of the seed as step classes; one dispatcher view walks them.
+
+Each step knows its label, template, form and when it is complete. Asking for a later step
+redirects to the first incomplete one; "Zurück" keeps what was entered (the draft holds it).
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from trunks.forms import NumberSearchForm
+from trunks.services import number_holders, search_numbers, trunk_overview
+from workplaces import services
+from workplaces.forms import (
+    LoginDataForm,
+    NumberChoiceForm,
+    PackageChoiceForm,
+    TrunkForm,
+    UserDataForm,
+)
+from workplaces.models import MINIMUM_TERM_DAYS, SetupDraft
+from workplaces.validators import username_suggestion
+
+NUMBERS_PER_PAGE = 25
+
+
+def conference_packages() -> list:
+    return list(apps.get_model("orders", "Package").objects.conference())
+
+
+class Step:
+    slug: str
+    label: str
+    template: str
+
+    def is_complete(self, draft: SetupDraft) -> bool:
+        raise NotImplementedError
+
+    def form(self, request: HttpRequest, draft: SetupDraft, data=None):
+        raise NotImplementedError
+
+    def save(self, draft: SetupDraft, form) -> None:
+        raise NotImplementedError
+
+    def context(self, request: HttpRequest, draft: SetupDraft, form) -> dict:
+        return {}
+
+
+class TrunkStep(Step):
+    slug = "sip-trunk"
+    label = _("SIP-Trunk")
+    template = "workplaces/step_trunk.html"
+
+    def is_complete(self, draft):
+        return draft.trunk_id is not None
+
+    def form(self, request, draft, data=None):
+        trunks = trunk_overview(request.user.customer)
+        initial = {"trunk": draft.trunk.code} if draft and draft.trunk_id else None
+        form = TrunkForm(data, trunks=trunks, initial=initial)
+        if draft and draft.trunk_id:
+            form.full.discard(draft.trunk_id)
+            form.fields["trunk"].widget.full.discard(draft.trunk_id)
+        return form
+
+    def save(self, draft, form):
+        services.change_trunk(draft=draft, trunk=form.cleaned_data["trunk"])
+
+    def context(self, request, draft, form):
+        return {"trunks": form.trunks}
+
+
+class UserDataStep(Step):
+    slug = "benutzerdaten"
+    label = _("Benutzerdaten")
+    template = "workplaces/step_userdata.html"
+
+    def is_complete(self, draft):
+        return bool(draft.pk and draft.first_name and draft.last_name and draft.postcode)
+
+    def form(self, request, draft, data=None):
+        return UserDataForm(data, instance=draft)
+
+    def save(self, draft, form):
+        services.save_user_data(draft=draft, user_data=form.cleaned_data)
+
+
+class LoginDataStep(Step):
+    slug = "benutzeranmeldung"
+    label = _("Benutzeranmeldung")
+    template = "workplaces/step_login.html"
+
+    def is_complete(self, draft):
+        return bool(draft.username and draft.auth_email and draft.without_mobile is not None)
+
+    def form(self, request, draft, data=None):
+        initial = {
+            "username": draft.username or username_suggestion(draft.first_name, draft.last_name),
+            "auth_email": draft.auth_email,
+            "auth_email_repeat": draft.auth_email,
+            "mobile": draft.mobile,
+            "without_mobile": bool(draft.without_mobile),
+        }
+        return LoginDataForm(data, draft=draft, initial=initial)
+
+    def save(self, draft, form):
+        services.save_login_data(draft=draft, data=form.cleaned_data)
+
+
+class NumberStep(Step):
+    slug = "rufnummer"
+    label = _("Rufnummer zuweisen")
+    template = "workplaces/step_number.html"
+
+    def is_complete(self, draft):
+        return draft.number_id is not None
+
+    def form(self, request, draft, data=None):
+        return NumberChoiceForm(data, trunk=draft.trunk)
+
+    def save(self, draft, form):
+        services.reserve_number(draft=draft, number=form.cleaned_data["number"])
+
+    def context(self, request, draft, form):
+        search = NumberSearchForm(request.GET or None)
+        query, only_free = "", False
+        if search.is_valid():
+            query, only_free = search.cleaned_data["q"], search.cleaned_data["free"]
+        numbers = search_numbers(draft.trunk, query, only_free=only_free)
+        page = Paginator(numbers, NUMBERS_PER_PAGE).get_page(request.GET.get("page"))
+        holders = number_holders(page.object_list)
+        own = draft.number_id
+        rows = [(n, None if n.pk == own else holders.get(n.pk)) for n in page.object_list]
+        return {"search": search, "page": page, "rows": rows}
+
+
+class PackageStep(Step):
+    slug = "konferenzpaket"
+    label = _("Konferenzpaket buchen")
+    template = "workplaces/step_package.html"
+
+    def is_complete(self, draft):
+        return draft.package_chosen
+
+    def form(self, request, draft, data=None):
+        initial = None
+        if draft.package_chosen:
+            initial = {"package": draft.package.code if draft.package else PackageChoiceForm.NONE}
+        return PackageChoiceForm(data, packages=conference_packages(), initial=initial)
+
+    def save(self, draft, form):
+        services.save_package(draft=draft, package=form.cleaned_data["package"])
+
+    def context(self, request, draft, form):
+        today = timezone.localdate()
+        return {
+            "packages": list(form.packages.values()),
+            "earliest_change": today + timezone.timedelta(days=MINIMUM_TERM_DAYS),
+            "minimum_term_days": MINIMUM_TERM_DAYS,
+        }
+
+
+class SummaryStep(Step):
+    slug = "warenkorb"
+    label = _("Warenkorb")
+    template = "workplaces/step_summary.html"
+
+    def is_complete(self, draft):
+        return draft.status != SetupDraft.Status.OPEN
+
+    def form(self, request, draft, data=None):
+        return None
+
+    def save(self, draft, form):
+        services.add_to_cart(draft=draft)
+
+
+STEPS: tuple[Step, ...] = (
+    TrunkStep(),
+    UserDataStep(),
+    LoginDataStep(),
+    NumberStep(),
+    PackageStep(),
+    SummaryStep(),
+)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+
+
+def first_incomplete(draft: SetupDraft) -> Step:
+    for step in STEPS:
+        if not step.is_complete(draft):
+            return step
+    return STEPS[-1]
+
+
+def next_step(step: Step) -> Step | None:
+    index = STEPS.index(step)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else None
+
+
+def previous_step(step: Step) -> Step | None:
+    index = STEPS.index(step)
+    return STEPS[index - 1] if index > 0 else None
+
+
+def progress(draft: SetupDraft | None, current: Step) -> list[dict]:
+    """The numbered header: each step done, current or to come, with a link when reachable."""
+    reachable = True
+    items = []
+    for number, step in enumerate(STEPS, start=1):
+        done = draft is not None and draft.pk is not None and step.is_complete(draft)
+        items.append(
+            {
+                "number": number,
+                "step": step,
+                "done": done,
+                "current": step is current,
+                "link": reachable and draft is not None and draft.pk is not None,
+            }
+        )
+        reachable = reachable and done
+    return items
