@@ -7,6 +7,7 @@ from portal import views
 portal_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("anmelden/", views.LoginView.as_view(), name="login"),
+    path("healthz", views.healthz, name="healthz"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
 ]
 

@@ -8,6 +8,11 @@ from portal.access import customer_admin_required, customer_of
 from portal.forms import LoginForm
 
 
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers and the benchmark's baseline: no database, no template."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = LoginForm
