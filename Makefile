@@ -1,0 +1,54 @@
+# Two commands for a newcomer: `make run` (portal with demo data) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+
+.PHONY: run test install lint format messages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@python_bin=$$(.ci/find-python) || exit 1; \
+	  echo "Using $$python_bin ($$($$python_bin --version))"; \
+	  test -x $(PY) || $$python_bin -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+	@mkdir -p var
+	@DJANGO_DEBUG=True $(PY) manage.py compile_translations
+
+run: install
+	DJANGO_DEBUG=True $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=True $(PY) manage.py seed_demo
+	@echo "Portal: http://127.0.0.1:$(PORT)/  (Passwort der Demo-Anmeldungen: Demo-Portal-2026)"
+	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# SQLite always; PostgreSQL too when CI=true or when it answers on 127.0.0.1:5432.
+test: install
+	$(PYTEST) -q
+	@if [ "$$CI" = "true" ] || $(PY) .ci/pg-ready "$(TEST_DATABASE_URL)"; then \
+	  echo "== again on PostgreSQL =="; \
+	  DATABASE_URL="$(TEST_DATABASE_URL)" $(PYTEST) -q; \
+	else echo "PostgreSQL not reachable: ran on SQLite only (CI runs both)."; fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Needs gettext's xgettext (Debian package gettext); only for changing translations.
+messages: install
+	DJANGO_DEBUG=True $(PY) manage.py makemessages --locale en --no-obsolete --no-location --ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*'
+	DJANGO_DEBUG=True $(PY) manage.py compile_translations
+
+bench: install
+	$(PY) bench/wizard.py
+
+clean:
+	rm -rf $(VENV) var
