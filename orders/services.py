@@ -175,15 +175,26 @@ def place_order(*, admin: User, token: uuid.UUID | str) -> Order:
 
 
 def process_order(order_id: int) -> None:
-    """Activate every workplace of the order. Idempotent on the order's status."""
+    """Activate every workplace of the order. Idempotent on the order's status.
+
+    A failure marks the order failed with a note for the admin, then re-raises for the log.
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status == Order.Status.RECEIVED:
             _transition(order, Order.Status.PROCESSING)
         elif order.status != Order.Status.PROCESSING:
             return
-    for item in order.items.select_related("workplace__trunk"):
-        workplace_services.activate_workplace(workplace=item.workplace)
+    try:
+        for item in order.items.select_related("workplace__trunk"):
+            workplace_services.activate_workplace(workplace=item.workplace)
+    except Exception:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            _transition(
+                order, Order.Status.FAILED, _("Aktivierung fehlgeschlagen; der Service prüft das.")
+            )
+        raise
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status == Order.Status.PROCESSING:

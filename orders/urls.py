@@ -9,5 +9,6 @@ urlpatterns = [
     path("warenkorb/bestellen/", views.place, name="place"),
     path("warenkorb/<str:code>/entfernen/", views.remove, name="remove"),
     path("kontingente/", views.status, name="status"),
+    path("auftraege/", views.order_list, name="list"),
     path("auftraege/<str:code>/", views.detail, name="detail"),
 ]

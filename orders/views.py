@@ -15,6 +15,7 @@ from trunks.services import trunk_overview
 from workplaces.access import get_draft_for
 
 ORDERS_PER_PAGE = 20
+LATEST_ORDERS = 5
 
 
 @customer_admin_required
@@ -46,14 +47,25 @@ def place(request: HttpRequest) -> HttpResponse:
     return redirect("orders:detail", order.code)
 
 
+def _orders_of(request: HttpRequest):
+    return Order.objects.filter(customer=customer_of(request)).select_related("placed_by")
+
+
 @customer_admin_required
 def status(request: HttpRequest) -> HttpResponse:
-    """Kontingente & Auftragsstatus: quotas per trunk, then "Ihre Aufträge"."""
-    customer = customer_of(request)
-    orders = Order.objects.filter(customer=customer).select_related("placed_by")
-    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"trunks": trunk_overview(customer), "page": page}
+    """Kontingente & Auftragsstatus: quotas per trunk, then the latest of "Ihre Aufträge"."""
+    context = {
+        "trunks": trunk_overview(customer_of(request)),
+        "latest": _orders_of(request)[:LATEST_ORDERS],
+    }
     return render(request, "orders/status.html", context)
+
+
+@customer_admin_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    """Ihre Aufträge."""
+    page = Paginator(_orders_of(request), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "orders/list.html", {"page": page})
 
 
 @customer_admin_required

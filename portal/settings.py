@@ -196,7 +196,8 @@ else:
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
-CELERY_TASK_EAGER_PROPAGATES = True
+# In-process (no Redis): a failing task is logged and marks its order, the request succeeds.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from orders.services import cart_of, place_order, process_order
+from tests.wizard_helpers import complete_draft
+from workplaces.models import Workplace
+
+
+def _place(client, admin, capture):
+    with capture(execute=True):
+        return client.post(reverse("orders:place"), {"token": cart_of(admin).token})
+
+
+def test_the_order_moves_through_its_statuses_with_a_history(
+    alice_client, alice, trunk, django_capture_on_commit_callbacks
+):
+    complete_draft(alice_client, trunk, username="joerg.mueller")
+    complete_draft(alice_client, trunk, username="anna.schmidt", package="none")
+    _place(alice_client, alice, django_capture_on_commit_callbacks)
+    order = Order.objects.get()
+    assert [h.status for h in order.history.all()] == ["received", "processing", "completed"]
+    assert order.number.endswith(f"{order.pk:06d}")
+    workplaces = Workplace.objects.order_by("username")
+    assert [w.status for w in workplaces] == ["active", "active"]
+    booked = workplaces.get(username="joerg.mueller")
+    assert booked.package.code == "konferenz-plus" and booked.package_booked_on is not None
+    assert workplaces.get(username="anna.schmidt").package is None
+    assert str(order.monthly_net) == "23.70"
+    page = alice_client.get(reverse("orders:list")).content.decode()
+    assert "Ihre Aufträge" in page and order.number in page
+
+
+def test_processing_twice_changes_nothing(
+    alice_client, alice, trunk, django_capture_on_commit_callbacks
+):
+    complete_draft(alice_client, trunk)
+    _place(alice_client, alice, django_capture_on_commit_callbacks)
+    order = Order.objects.get()
+    process_order(order.pk)
+    assert order.history.count() == 3
+    assert Workplace.objects.get().user.username == "joerg.mueller"
+
+
+def test_the_order_page_refreshes_itself_while_in_progress(alice_client, alice, trunk):
+    complete_draft(alice_client, trunk)
+    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run: received
+    page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
+    assert 'hx-trigger="every 2s"' in page and 'http-equiv="refresh"' in page
+    assert "Eingegangen" in page
+
+
+def test_a_failed_activation_marks_the_order_failed(alice_client, alice, trunk):
+    complete_draft(alice_client, trunk)
+    order = place_order(admin=alice, token=cart_of(alice).token)
+    with (
+        mock.patch("workplaces.services.activate_workplace", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
+        process_order(order.pk)
+    order.refresh_from_db()
+    assert order.status == "failed"
+    assert order.history.last().note
+
+
+def test_an_order_can_only_be_placed_from_a_full_cart(alice_client, alice, trunk):
+    response = alice_client.post(reverse("orders:place"), {"token": cart_of(alice).token})
+    assert response["Location"] == reverse("orders:cart")
+    assert "Ihr Warenkorb ist leer" in alice_client.get(reverse("orders:cart")).content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_quota_used_up_meanwhile_stops_the_order(alice_client, alice, trunk):
+    complete_draft(alice_client, trunk)
+    trunk.workplace_quota = 0
+    trunk.save()
+    response = alice_client.post(reverse("orders:place"), {"token": cart_of(alice).token})
+    assert response["Location"] == reverse("orders:cart")
+    assert "Kontingent" in alice_client.get(reverse("orders:cart")).content.decode()
+    assert not Order.objects.exists()
