@@ -58,3 +58,8 @@ def test_pages_speak_german_by_default_and_english_on_request(client, db):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     english = client.get(reverse("portal:login")).content.decode()
     assert 'lang="en"' in english and "Log in" in english
+
+
+def test_an_english_browser_still_gets_german_until_english_is_chosen(client, db):
+    page = client.get(reverse("portal:login"), headers={"accept-language": "en-US,en;q=0.9"})
+    assert 'lang="de"' in page.content.decode()
