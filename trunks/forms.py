@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from trunks.models import NumberBlock
@@ -35,7 +36,12 @@ class NumberBlockForm(forms.ModelForm):
             first_extension=cleaned.get("first_extension"),
             last_extension=cleaned.get("last_extension"),
         )
-        block.clean()
+        try:
+            block.clean()
+        except ValidationError:
+            # The model's own clean reports these once, after this method; raising them here
+            # would drop the fields from cleaned_data and add contradicting messages.
+            return cleaned
         if numbers_overlapping(block):
             raise forms.ValidationError(
                 _("Rufnummern dieses Blocks gehören bereits zu einem anderen Block.")

@@ -18,6 +18,8 @@ from trunks.validators import (
 
 #: Largest block one form may create; keeps a typo from creating millions of rows.
 MAX_BLOCK_SIZE = 100_000
+#: Longest Durchwahl a number row can hold (internal numbers have 2 to 6 digits).
+MAX_EXTENSION_DIGITS = 6
 
 
 class SipTrunk(models.Model):
@@ -129,6 +131,11 @@ class NumberBlock(models.Model):
                     _("Ein Block darf höchstens %(max)d Rufnummern umfassen.")
                     % {"max": MAX_BLOCK_SIZE}
                 )
+            if len(str(self.last_extension)) > MAX_EXTENSION_DIGITS:
+                errors.setdefault("last_extension", []).append(
+                    _("Eine Durchwahl darf höchstens %(max)d Ziffern haben.")
+                    % {"max": MAX_EXTENSION_DIGITS}
+                )
             longest = len(national_digits(self.base)) + len(str(self.last_extension))
             if longest > MAX_NATIONAL_DIGITS:
                 errors.setdefault("last_extension", []).append(
@@ -158,7 +165,7 @@ class Number(models.Model):
     trunk = models.ForeignKey(SipTrunk, on_delete=models.CASCADE, related_name="numbers")
     block = models.ForeignKey(NumberBlock, on_delete=models.CASCADE, related_name="numbers")
     e164 = models.CharField(_("Rufnummer"), max_length=20, unique=True)
-    extension = models.CharField(_("Durchwahl"), max_length=6, blank=True)
+    extension = models.CharField(_("Durchwahl"), max_length=MAX_EXTENSION_DIGITS, blank=True)
 
     objects = NumberQuerySet.as_manager()
 

@@ -14,7 +14,7 @@ MAX_USERNAME_LENGTH = 64
 SEPARATORS = "_-."
 _ALLOWED = re.compile(r"[a-z0-9_.\-]")
 _UMLAUTS = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS"}
 )
 
 
@@ -72,7 +72,8 @@ def username_suggestion(first_name: str, last_name: str) -> str:
     """``Jörg Müller-Lüdenscheidt`` -> ``joerg.mueller-luedenscheidt`` (may still be taken)."""
 
     def simplify(text: str) -> str:
-        text = text.translate(_UMLAUTS)
+        # NFC first: a decomposed "ö" (o + combining diaeresis) must become "oe", not "o".
+        text = unicodedata.normalize("NFC", text).translate(_UMLAUTS)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
         text = re.sub(r"[^a-z0-9_.\-]+", "-", text)
         text = re.sub(r"[_.\-]{2,}", "-", text)
