@@ -37,8 +37,9 @@ def _render_step(request, draft, step, form, status=200, **extra) -> HttpRespons
         **extra,
     }
     template = step.template
-    if request.htmx and not request.htmx.boosted:
-        template += "#" + ((request.GET.get("fragment") == "numbers" and "numbers") or "step-form")
+    if request.htmx and not request.htmx.boosted and step.partials:
+        fragment = request.GET.get("fragment")
+        template += "#" + (fragment if fragment in step.partials else step.partials[0])
     return render(request, template, context, status=status)
 
 
@@ -50,7 +51,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         code = request.GET.get("trunk")
         trunk = get_trunk_for(request, code) if code else trunks[0]
         trunk = next(t for t in trunks if t.pk == trunk.pk)
-    query = request.GET.get("q", "")[:60]
+    # PostgreSQL cannot compare text with NUL in it (a 500); nobody searches for one.
+    query = request.GET.get("q", "").replace("\x00", "")[:60]
     page = None
     if trunk is not None:
         workplaces = services.workplaces_of_trunk(trunk, query)

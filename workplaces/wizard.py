@@ -36,6 +36,9 @@ class Step:
     slug: str
     label: str
     template: str
+    #: The template's partials an htmx request may ask for (``?fragment=``); the first is the
+    #: default. Without any, htmx gets the whole page.
+    partials: tuple[str, ...] = ("step-form",)
 
     def is_complete(self, draft: SetupDraft) -> bool:
         raise NotImplementedError
@@ -115,6 +118,7 @@ class NumberStep(Step):
     slug = "rufnummer"
     label = _("Rufnummer zuweisen")
     template = "workplaces/step_number.html"
+    partials = ("step-form", "numbers")
 
     def is_complete(self, draft):
         return draft.number_id is not None
@@ -168,6 +172,7 @@ class SummaryStep(Step):
     slug = "warenkorb"
     label = _("Warenkorb")
     template = "workplaces/step_summary.html"
+    partials = ()
 
     def is_complete(self, draft):
         return draft.status != SetupDraft.Status.OPEN
