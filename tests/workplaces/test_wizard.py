@@ -188,3 +188,16 @@ def test_idle_drafts_expire_and_release_what_they_reserved(alice_client, trunk, 
     assert fresh.status == "open"
     assert expire_drafts() == 0
     assert not Workplace.objects.exists()
+
+
+def test_paging_the_numbers_with_htmx_asks_for_the_number_list_only(alice_client, trunk):
+    draft = start_draft(alice_client, trunk)
+    alice_client.post(step_url(draft, "benutzeranmeldung"), login_data())
+    page = alice_client.get(step_url(draft, "rufnummer")).content.decode()
+    assert 'hx-get="?page=2&amp;fragment=numbers"' in page
+    fragment = alice_client.get(
+        step_url(draft, "rufnummer"),
+        {"page": 2, "fragment": "numbers"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert fragment.lstrip().startswith('<div id="number-choice">')
