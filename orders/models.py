@@ -128,6 +128,7 @@ class Order(models.Model):
         _("Status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
     )
     monthly_net = models.DecimalField(_("Monatlich netto"), max_digits=10, decimal_places=2)
+    language = models.CharField(_("Sprache"), max_length=8, default="de")
     created_at = models.DateTimeField(_("Bestellt am"), auto_now_add=True)
 
     class Meta:

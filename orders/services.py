@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import services as notification_services
+from notifications.models import Notification
 from orders.models import Cart, Order, OrderItem, OrderStatusChange, Package, gross
 from portal.models import AuditEvent, User
 from trunks.models import Number
@@ -17,6 +22,8 @@ from trunks.services import trunks_with_usage
 from workplaces import services as workplace_services
 from workplaces.models import SetupDraft, Workplace
 from workplaces.wizard import STEPS
+
+log = logging.getLogger(__name__)
 
 
 class OrderError(Exception):
@@ -106,7 +113,7 @@ def _check_draft(draft: SetupDraft, usage: dict[int, int], quota: dict[int, int]
         )
 
 
-def place_order(*, admin: User, token: uuid.UUID | str) -> Order:
+def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") -> Order:
     """Order everything in the admin's cart, once per cart token.
 
     The cart row is locked first, so a double click, a replayed POST or a second tab waits,
@@ -140,6 +147,7 @@ def place_order(*, admin: User, token: uuid.UUID | str) -> Order:
             placed_by=admin,
             submission=token,
             monthly_net=Decimal("0.00"),
+            language=language,
         )
         order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
         total = Decimal("0.00")
@@ -168,10 +176,31 @@ def place_order(*, admin: User, token: uuid.UUID | str) -> Order:
             object_code=str(order.code),
             summary=_("Auftrag %(number)s bestellt") % {"number": order.number},
         )
-        from orders.tasks import process_order
-
-        process_order.delay_on_commit(order.pk)
+        transaction.on_commit(lambda: enqueue_processing(order.pk))
     return order
+
+
+def enqueue_processing(order_id: int) -> None:
+    """Hand the order to a worker. With the broker down the order stays received and the
+    sweep hands it over later, so the admin still lands on the order page."""
+    from orders.tasks import process_order
+
+    try:
+        process_order.delay(order_id)
+    except Exception as exc:  # kombu raises OperationalError and friends
+        log.warning("orders: could not enqueue order %s: %s", order_id, exc)
+
+
+def sweep_orders(*, now=None) -> int:
+    """Hand orders stuck in "received" (lost publish) to a worker again."""
+    now = now or timezone.now()
+    stuck = Order.objects.filter(
+        status=Order.Status.RECEIVED, created_at__lt=now - dt.timedelta(minutes=2)
+    ).values_list("pk", flat=True)[:500]
+    ids = list(stuck)
+    for order_id in ids:
+        enqueue_processing(order_id)
+    return len(ids)
 
 
 def process_order(order_id: int) -> None:
@@ -199,4 +228,47 @@ def process_order(order_id: int) -> None:
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status == Order.Status.PROCESSING:
             _transition(order, Order.Status.COMPLETED)
-            # Messages to the new users and the ordering admin are created here (outbox).
+            _queue_messages(order)
+
+
+def _queue_messages(order: Order) -> None:
+    """Welcome e-mail and password for each new user, the Auftragsinformation for the admin.
+
+    Written in the transaction that completes the order, so they exist exactly when it does.
+    """
+    items = list(order.items.select_related("workplace__number", "workplace__user", "package"))
+    for item in items:
+        workplace_services.queue_credentials(workplace=item.workplace, order_id=order.pk)
+    admin = order.placed_by
+    if not admin.email:
+        log.warning("orders: admin %s has no e-mail; no Auftragsinformation", admin.pk)
+        return
+    notification_services.queue(
+        kind=Notification.Kind.ORDER_CONFIRMATION,
+        channel=Notification.Channel.EMAIL,
+        recipient=admin.email,
+        language=order.language,
+        order_id=order.pk,
+        context={
+            "admin_name": admin.get_full_name() or admin.username,
+            "order_number": order.number,
+            "order_path": reverse("orders:detail", args=[order.code]),
+            "items": [
+                {
+                    "name": item.workplace.full_name,
+                    "username": item.workplace.username,
+                    "number": item.workplace.number.national if item.workplace.number else "",
+                    "package": item.package.name if item.package else "",
+                    "monthly_net": money(item.monthly_net),
+                }
+                for item in items
+            ],
+            "monthly_net": money(order.monthly_net),
+            "monthly_gross": money(order.monthly_gross),
+        },
+    )
+
+
+def money(amount: Decimal) -> str:
+    """``1.234,56``: German grouping and decimal comma, whatever the active language."""
+    return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")

@@ -9,3 +9,9 @@ from orders import services
 def process_order(order_id: int) -> None:
     """Activate an order's workplaces. Idempotent on the order's status and each workplace's."""
     services.process_order(order_id)
+
+
+@shared_task
+def sweep_orders() -> int:
+    """Re-enqueue orders stuck in "received". Idempotent: processing checks the status."""
+    return services.sweep_orders()

@@ -11,4 +11,9 @@ urlpatterns = [
     path("kontingente/", views.status, name="status"),
     path("auftraege/", views.order_list, name="list"),
     path("auftraege/<str:code>/", views.detail, name="detail"),
+    path(
+        "auftraege/<str:code>/nachrichten/<str:notification_code>/erneut-senden/",
+        views.resend,
+        name="resend",
+    ),
 ]

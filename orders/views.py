@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from notifications import services as notification_services
 from orders import services
 from orders.access import get_order_for
 from orders.models import Order
-from portal.access import customer_admin_required, customer_of
+from portal.access import customer_admin_required, customer_of, get_scoped
 from trunks.services import trunk_overview
 from workplaces.access import get_draft_for
 
@@ -37,7 +38,9 @@ def remove(request: HttpRequest, code: str) -> HttpResponse:
 def place(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     try:
-        order = services.place_order(admin=request.user, token=token)
+        order = services.place_order(
+            admin=request.user, token=token, language=request.LANGUAGE_CODE
+        )
     except ValueError:
         messages.error(request, _("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut."))
         return redirect("orders:cart")
@@ -72,6 +75,26 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     order = get_order_for(request, code)
     items = order.items.select_related("workplace__number", "workplace__trunk", "package")
-    context = {"order": order, "items": items, "history": order.history.all()}
+    notifications = list(order.notifications.all())
+    context = {
+        "order": order,
+        "items": items,
+        "history": order.history.all(),
+        "notifications": notifications,
+        # Keep refreshing while messages are on their way, too.
+        "refresh": order.in_progress
+        or any(n.status in ("pending", "sending") for n in notifications),
+    }
     template = "orders/detail.html#order-state" if request.htmx else "orders/detail.html"
     return render(request, template, context)
+
+
+@require_POST
+@customer_admin_required
+def resend(request: HttpRequest, code: str, notification_code: str) -> HttpResponse:
+    """ "Erneut senden" for a message that failed for good."""
+    order = get_order_for(request, code)
+    notification = get_scoped(order.notifications.all(), request, notification_code)
+    if notification_services.resend(notification):
+        messages.success(request, _("Die Nachricht wird erneut gesendet."))
+    return redirect("orders:detail", order.code)

@@ -13,4 +13,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "expire-idle-drafts": {"task": "workplaces.tasks.expire_drafts", "schedule": 15 * 60},
+    "sweep-outbox": {"task": "notifications.tasks.sweep", "schedule": 60},
+    "sweep-orders": {"task": "orders.tasks.sweep_orders", "schedule": 60},
 }

@@ -191,7 +191,32 @@ if SMTP_HOST:
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "outbox" / "mail")},
+        }
+    }
+
+# SMS: Twilio when TWILIO_ACCOUNT_SID is set, otherwise the dev outbox in var/outbox/.
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+TWILIO_FROM = env_str("TWILIO_FROM")
+TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", None, schemes=("http", "https"))
+TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 10, minimum=1, maximum=120)
+if TWILIO_ACCOUNT_SID and not (TWILIO_AUTH_TOKEN and TWILIO_FROM):
+    raise ImproperlyConfigured(
+        "TWILIO_AUTH_TOKEN and TWILIO_FROM must be set with TWILIO_ACCOUNT_SID."
+    )
+SMS_BACKEND = env_str("SMS_BACKEND") or (
+    "notifications.sms.TwilioSmsBackend"
+    if TWILIO_ACCOUNT_SID
+    else "notifications.sms.FileSmsBackend"
+)
+SMS_OUTBOX_FILE = VAR_DIR / "outbox" / "sms.jsonl"
+# Delivery retries: exponential backoff with jitter from BASE, capped at MAX seconds.
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 10, maximum=600)
+NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 300, maximum=600)
 
 # Jobs: Celery on Redis when REDIS_URL is set, else in-process right after commit.
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
@@ -207,6 +232,9 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must not hold up a request when Redis is down: the outbox sweep sends later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 

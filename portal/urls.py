@@ -17,5 +17,6 @@ urlpatterns = [
     path("sip-trunk/", include("trunks.urls")),
     path("sip-trunk/", include("workplaces.urls")),
     path("sip-trunk/", include("orders.urls")),
+    path("entwicklung/", include("notifications.urls")),
     path("betrieb/", admin.site.urls),
 ]

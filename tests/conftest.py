@@ -43,6 +43,15 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    from notifications.sms import LocmemSmsBackend
+
+    LocmemSmsBackend.outbox.clear()
+    yield
+    LocmemSmsBackend.outbox.clear()
+
+
 @pytest.fixture
 def packages(db):
     rows = [

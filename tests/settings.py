@@ -19,3 +19,6 @@ if _db["ENGINE"].endswith("sqlite3"):
     _db["TEST"]["NAME"] = str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")  # noqa: F405
 else:
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
+
+SMS_BACKEND = "notifications.sms.LocmemSmsBackend"
+NOTIFICATION_RETRY_BASE_SECONDS = 1

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notifications import services as notifications
+from notifications.models import Notification, mask
 from portal.models import AuditEvent, User
 from trunks.models import Number, SipTrunk
 from workplaces.models import SetupDraft, Workplace
@@ -226,3 +228,35 @@ def workplaces_of_trunk(trunk: SipTrunk, query: str = ""):
             | Q(number__e164__contains="".join(ch for ch in query if ch.isdigit()) or query)
         )
     return workplaces.select_related("number", "package")
+
+
+def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> None:
+    """Welcome e-mail (username, how the password travels) and the password message.
+
+    The password itself is made by the delivery task; nothing here contains it.
+    """
+    by_sms = workplace.password_by_sms
+    person = {"first_name": workplace.first_name, "last_name": workplace.last_name}
+    notifications.queue(
+        kind=Notification.Kind.WELCOME,
+        channel=Notification.Channel.EMAIL,
+        recipient=workplace.auth_email,
+        workplace_id=workplace.pk,
+        order_id=order_id,
+        context={
+            **person,
+            "username": workplace.username,
+            "number": workplace.number.national if workplace.number_id else "",
+            "by_sms": by_sms,
+            "masked_mobile": mask(workplace.mobile) if by_sms else "",
+        },
+    )
+    notifications.queue(
+        kind=Notification.Kind.PASSWORD_SMS if by_sms else Notification.Kind.PASSWORD_EMAIL,
+        channel=Notification.Channel.SMS if by_sms else Notification.Channel.EMAIL,
+        recipient=workplace.mobile if by_sms else workplace.auth_email,
+        workplace_id=workplace.pk,
+        order_id=order_id,
+        user_id=workplace.user_id,
+        context={**person, "username": workplace.username},
+    )

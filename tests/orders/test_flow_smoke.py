@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 
+from notifications.sms import LocmemSmsBackend
 from orders.models import Order
 from orders.services import cart_of
 from tests.wizard_helpers import complete_draft
@@ -22,6 +25,9 @@ def test_a_workplace_is_set_up_ordered_and_activated(
     assert order.status == "completed"
     workplace = Workplace.objects.get()
     assert workplace.status == "active"
-    assert not workplace.user.has_usable_password()
+    sms = LocmemSmsBackend.outbox
+    assert [m["to"] for m in sms] == ["+491701234567"]
+    password = re.search(r"lautet (\S+) ", sms[0]["body"]).group(1)
+    assert workplace.user.check_password(password)
     page = alice_client.get(response["Location"]).content.decode()
     assert "Abgeschlossen" in page

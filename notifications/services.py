@@ -1,0 +1,191 @@
+"""The outbox: rows written with the change, delivered once by a task, swept when stuck.
+
+A delivery claims its row atomically (pending, or its own earlier claim after a worker died),
+so a duplicate task sends nothing; a row left behind by a lost publish or a dead worker is
+picked up again by ``sweep``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import socket
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications import messages, sms
+from notifications.models import Notification
+
+log = logging.getLogger(__name__)
+
+#: Pending rows older than this are handed to a worker again by the sweep.
+PENDING_GRACE = dt.timedelta(minutes=2)
+
+
+class TransientError(Exception):
+    """Trying again later may succeed."""
+
+
+def queue(
+    *,
+    kind: str,
+    channel: str,
+    recipient: str,
+    context: dict,
+    language: str = "de",
+    user_id: int | None = None,
+    workplace_id: int | None = None,
+    order_id: int | None = None,
+) -> Notification:
+    """Write an outbox row in the caller's transaction; it is handed to a worker on commit."""
+    notification = Notification.objects.create(
+        kind=kind,
+        channel=channel,
+        recipient=recipient,
+        context=context,
+        language=language,
+        user_id=user_id,
+        workplace_id=workplace_id,
+        order_id=order_id,
+    )
+    transaction.on_commit(lambda: enqueue(notification.pk))
+    return notification
+
+
+def enqueue(notification_id: int) -> None:
+    """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
+    from notifications.tasks import deliver
+
+    try:
+        deliver.delay(notification_id)
+    except Exception as exc:  # kombu raises OperationalError and friends
+        log.warning("outbox: could not enqueue notification %s: %s", notification_id, exc)
+
+
+def _claim(notification_id: int, claim: str) -> Notification | None:
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    claimable = Q(status=Notification.Status.PENDING) | Q(
+        Q(claimed_by=claim) | Q(claimed_at__lt=stale), status=Notification.Status.SENDING
+    )
+    claimed = Notification.objects.filter(claimable, pk=notification_id).update(
+        status=Notification.Status.SENDING,
+        claimed_by=claim,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+    )
+    return Notification.objects.get(pk=notification_id) if claimed else None
+
+
+def _set_temporary_password(notification: Notification) -> str:
+    """A new temporary password, stored only as a hash; the old one stops working now."""
+    password = messages.temporary_password()
+    with transaction.atomic():
+        user = get_user_model().objects.select_for_update().get(pk=notification.user_id)
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+    return password
+
+
+def _send(notification: Notification, rendered: messages.Rendered) -> str:
+    if notification.channel == Notification.Channel.SMS:
+        return sms.get_backend().send(notification.recipient, rendered.text)
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    message.send()
+    return message.extra_headers.get("Message-ID", "") or ""
+
+
+def _is_transient_smtp(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, socket.timeout, OSError))
+
+
+def _finish(notification: Notification, **fields) -> None:
+    fields.setdefault("claimed_by", "")
+    Notification.objects.filter(pk=notification.pk).update(**fields)
+
+
+def deliver(notification_id: int, *, claim: str) -> bool:
+    """Send one row. Returns False when there was nothing to do (sent, failed, or claimed).
+
+    Raises :class:`TransientError` after putting the row back to pending, so the task can
+    retry with backoff. Never logs or returns the password.
+    """
+    notification = _claim(notification_id, claim)
+    if notification is None:
+        return False
+    try:
+        password = _set_temporary_password(notification) if notification.is_password else ""
+        rendered = messages.render(notification, password=password)
+        provider_id = _send(notification, rendered)
+    except sms.TransientSmsError as exc:
+        _finish(notification, status=Notification.Status.PENDING, last_error=str(exc)[:500])
+        raise TransientError(str(exc)) from None
+    except sms.PermanentSmsError as exc:
+        _finish(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
+        log.warning("outbox: notification %s failed for good: %s", notification.pk, exc)
+        return False
+    except (smtplib.SMTPException, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if _is_transient_smtp(exc):
+            _finish(notification, status=Notification.Status.PENDING, last_error=error)
+            raise TransientError(error) from None
+        _finish(notification, status=Notification.Status.FAILED, last_error=error)
+        log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
+        return False
+    _finish(
+        notification,
+        status=Notification.Status.SENT,
+        sent_at=timezone.now(),
+        provider_id=provider_id[:100],
+        last_error="",
+    )
+    log.info("outbox: sent notification %s (%s)", notification.pk, notification.kind)
+    return True
+
+
+def give_up(notification_id: int, error: str) -> None:
+    """After the last retry: the row is failed and shows on the order page."""
+    Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
+        status=Notification.Status.FAILED, last_error=error[:500], claimed_by=""
+    )
+
+
+def resend(notification: Notification) -> bool:
+    """ "Erneut senden": a failed row goes back to the outbox."""
+    updated = Notification.objects.filter(
+        pk=notification.pk, status=Notification.Status.FAILED
+    ).update(status=Notification.Status.PENDING, last_error="", claimed_by="")
+    if updated:
+        transaction.on_commit(lambda: enqueue(notification.pk))
+    return bool(updated)
+
+
+def sweep(*, now: dt.datetime | None = None) -> int:
+    """Hand stuck rows to a worker again: lost publishes, broker outages, dead workers."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    stuck = Notification.objects.filter(
+        Q(status=Notification.Status.PENDING, created_at__lt=now - PENDING_GRACE)
+        | Q(status=Notification.Status.SENDING, claimed_at__lt=stale)
+    ).values_list("pk", flat=True)
+    ids = list(stuck[:1000])
+    for notification_id in ids:
+        enqueue(notification_id)
+    return len(ids)

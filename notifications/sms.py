@@ -1,0 +1,101 @@
+"""The SMS seam: ``SMS_BACKEND`` names a class with ``send(to, body) -> provider id``.
+
+Backends raise :class:`TransientSmsError` when trying again later may help (timeouts, 429,
+5xx) and :class:`PermanentSmsError` when it cannot (invalid number, configuration).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
+
+
+class SmsError(Exception):
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientSmsError(SmsError):
+    pass
+
+
+class PermanentSmsError(SmsError):
+    pass
+
+
+class BaseSmsBackend:
+    def send(self, to: str, body: str) -> str:
+        raise NotImplementedError
+
+
+class FileSmsBackend(BaseSmsBackend):
+    """Development outbox: one JSON line per SMS in ``var/outbox/sms.jsonl``."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path or settings.SMS_OUTBOX_FILE)
+
+    def send(self, to: str, body: str) -> str:
+        sid = f"DEV{uuid.uuid4().hex[:16]}"
+        line = {"sid": sid, "to": to, "body": body, "at": timezone.now().isoformat()}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return sid
+
+
+class LocmemSmsBackend(BaseSmsBackend):
+    """Tests in one process: messages are kept in ``LocmemSmsBackend.outbox``."""
+
+    outbox: list[dict] = []
+
+    def send(self, to: str, body: str) -> str:
+        sid = f"LOC{uuid.uuid4().hex[:16]}"
+        self.outbox.append({"sid": sid, "to": to, "body": body})
+        return sid
+
+
+class TwilioSmsBackend(BaseSmsBackend):
+    def __init__(self) -> None:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT),
+        )
+        if settings.TWILIO_API_BASE_URL:
+            self.client.api.base_url = settings.TWILIO_API_BASE_URL
+
+    def send(self, to: str, body: str) -> str:
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            message = self.client.messages.create(to=to, from_=settings.TWILIO_FROM, body=body)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TransientSmsError(f"Twilio not reachable: {type(exc).__name__}") from None
+        except TwilioException as exc:
+            status = getattr(exc, "status", None) or 0
+            code = str(getattr(exc, "code", "") or "")
+            text = f"Twilio {status} {code}: {getattr(exc, 'msg', exc)}"[:400]
+            if status == 429 or status >= 500:
+                raise TransientSmsError(text, code) from None
+            raise PermanentSmsError(text, code) from None
+        return message.sid
+
+
+def get_backend() -> BaseSmsBackend:
+    return import_string(settings.SMS_BACKEND)()
