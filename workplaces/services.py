@@ -260,3 +260,44 @@ def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> N
         user_id=workplace.user_id,
         context={**person, "username": workplace.username},
     )
+
+
+@transaction.atomic
+def reset_password(
+    *, workplace: Workplace, actor: User | None = None, language: str = "de"
+) -> None:
+    """Stop the current password now and send a new temporary one on the user's channel.
+
+    The new password is made by the delivery task (SMS when a mobile number is stored, else
+    e-mail); until it arrives the login does not work.
+    """
+    user = get_user_model().objects.select_for_update().get(pk=workplace.user_id)
+    user.set_unusable_password()
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    by_sms = workplace.password_by_sms
+    notifications.queue(
+        kind=(
+            Notification.Kind.PASSWORD_RESET_SMS
+            if by_sms
+            else Notification.Kind.PASSWORD_RESET_EMAIL
+        ),
+        channel=Notification.Channel.SMS if by_sms else Notification.Channel.EMAIL,
+        recipient=workplace.mobile if by_sms else workplace.auth_email,
+        workplace_id=workplace.pk,
+        user_id=user.pk,
+        language=language,
+        context={
+            "first_name": workplace.first_name,
+            "last_name": workplace.last_name,
+            "username": workplace.username,
+        },
+    )
+    AuditEvent.objects.create(
+        customer_id=workplace.trunk.customer_id,
+        actor=actor,
+        action="password_reset",
+        object_type="workplace",
+        object_code=str(workplace.code),
+        summary=_("Passwort von %(username)s zurückgesetzt") % {"username": workplace.username},
+    )
