@@ -37,10 +37,16 @@ def trunks_with_usage(customer: Customer) -> QuerySet[SipTrunk]:
     )
 
 
+def _percent(part: int, whole: int) -> int:
+    return min(100, round(100 * part / whole)) if whole else 0
+
+
 def trunk_overview(customer: Customer) -> list[SipTrunk]:
     trunks = list(trunks_with_usage(customer))
     for trunk in trunks:
         trunk.quota_left = max(trunk.workplace_quota - trunk.workplaces_used - trunk.in_carts, 0)
+        trunk.quota_percent = _percent(trunk.workplaces_used, trunk.workplace_quota)
+        trunk.numbers_percent = _percent(trunk.numbers_assigned, trunk.numbers_total)
     return trunks
 
 

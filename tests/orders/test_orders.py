@@ -82,3 +82,15 @@ def test_a_quota_used_up_meanwhile_stops_the_order(alice_client, alice, trunk):
     assert response["Location"] == reverse("orders:cart")
     assert "Kontingent" in alice_client.get(reverse("orders:cart")).content.decode()
     assert not Order.objects.exists()
+
+
+def test_quotas_are_shown_as_bars_with_words(alice_client, alice, trunk, demo_customer):
+    from tests.conftest import make_trunk
+
+    make_trunk(demo_customer, "Leer", "+49302345678", 100, 199, quota=0)
+    complete_draft(alice_client, trunk)
+    process_order(place_order(admin=alice, token=cart_of(alice).token).pk)
+    page = alice_client.get(reverse("orders:status")).content.decode()
+    assert 'aria-label="1 von 25 (4 %)"' in page and 'width="4%"' in page
+    assert "1 von 88 (1 %)" in page
+    assert "0 von 0 (0 %)" in page
