@@ -98,6 +98,32 @@ class Cart(models.Model):
         return f"cart of {self.owner_id}"
 
 
+class CartChange(models.Model):
+    """A package change of an existing workplace, waiting in an admin's cart.
+
+    ``package`` is the package after the change; empty means the package is cancelled.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    workplace = models.ForeignKey(Workplace, on_delete=models.CASCADE, related_name="+")
+    package = models.ForeignKey(
+        "Package", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "workplace"], name="orders_one_change_per_workplace_in_cart"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workplace_id} -> {self.package_id}"
+
+
 class Order(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Eingegangen")
@@ -158,6 +184,8 @@ class Order(models.Model):
 class OrderItem(models.Model):
     class Kind(models.TextChoices):
         NEW_WORKPLACE = "new_workplace", _("Neuer SIP-Trunk Arbeitsplatz")
+        PACKAGE_CHANGE = "package_change", _("Paketwechsel")
+        DELETION = "deletion", _("Löschung")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(_("Art"), max_length=30, choices=Kind.choices)

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from notifications import services as notification_services
 from notifications.models import Notification
-from orders.models import Cart, Order, OrderItem, OrderStatusChange, Package, gross
-from portal.models import AuditEvent, User
+from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange, Package, gross
+from portal import audit
+from portal.models import User
 from trunks.models import Number
 from trunks.services import trunks_with_usage
 from workplaces import services as workplace_services
@@ -42,13 +43,28 @@ class CartLine:
 
 
 @dataclass
-class CartView:
-    cart: Cart
-    lines: list[CartLine]
+class ChangeLine:
+    change: CartChange
 
     @property
     def monthly_net(self) -> Decimal:
-        return sum((line.monthly_net for line in self.lines), Decimal("0.00"))
+        return self.change.package.monthly_net if self.change.package else Decimal("0.00")
+
+
+@dataclass
+class CartView:
+    cart: Cart
+    lines: list[CartLine]
+    changes: list[ChangeLine]
+
+    @property
+    def monthly_net(self) -> Decimal:
+        every = [*self.lines, *self.changes]
+        return sum((line.monthly_net for line in every), Decimal("0.00"))
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.lines or self.changes)
 
     @property
     def monthly_gross(self) -> Decimal:
@@ -72,7 +88,41 @@ def view_cart(admin: User) -> CartView:
         CartLine(d, workplace_net, d.package.monthly_net if d.package else Decimal("0.00"))
         for d in cart_drafts(admin).order_by("created_at")
     ]
-    return CartView(cart_of(admin), lines)
+    changes = [ChangeLine(c) for c in cart_changes(admin).order_by("created_at")]
+    return CartView(cart_of(admin), lines, changes)
+
+
+def cart_changes(admin: User):
+    return CartChange.objects.filter(owner=admin, customer_id=admin.customer_id).select_related(
+        "workplace__number", "workplace__package", "package"
+    )
+
+
+def add_package_change(*, admin: User, workplace: Workplace, package) -> CartChange:
+    """Put a package change into the cart; a second change of the same workplace replaces it."""
+    today = timezone.localdate()
+    if not workplace.is_manageable:
+        raise OrderError(_("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
+    if not workplace_services.package_change_allowed(workplace, package, today):
+        raise OrderError(_minimum_term_message(workplace))
+    change, _created = CartChange.objects.update_or_create(
+        owner=admin,
+        workplace=workplace,
+        defaults={"customer_id": admin.customer_id, "package": package},
+    )
+    return change
+
+
+def remove_change(*, admin: User, change: CartChange) -> None:
+    change.delete()
+
+
+def _minimum_term_message(workplace: Workplace) -> str:
+    earliest = workplace.earliest_downgrade_on()
+    return _(
+        "Ein kleineres Paket oder die Kündigung ist erst nach der Mindestvertragslaufzeit "
+        "möglich, frühestens am %(date)s."
+    ) % {"date": earliest.strftime("%d.%m.%Y") if earliest else "–"}
 
 
 def remove_from_cart(*, admin: User, draft: SetupDraft) -> None:
@@ -113,6 +163,72 @@ def _check_draft(draft: SetupDraft, usage: dict[int, int], quota: dict[int, int]
         )
 
 
+def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
+    order = Order.objects.create(
+        customer_id=admin.customer_id,
+        placed_by=admin,
+        submission=submission,
+        monthly_net=Decimal("0.00"),
+        language=language,
+    )
+    order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
+    order.save(update_fields=["number"])
+    OrderStatusChange.objects.create(order=order, status=order.status)
+    return order
+
+
+def _check_change(change: CartChange, today) -> None:
+    workplace = change.workplace
+    if not workplace.is_manageable:
+        raise OrderError(
+            _("Der Arbeitsplatz %(username)s kann nicht mehr geändert werden.")
+            % {"username": workplace.username}
+        )
+    if not workplace_services.package_change_allowed(workplace, change.package, today):
+        raise OrderError(_minimum_term_message(workplace))
+
+
+def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -> Order | None:
+    """Delete now, as an order; inside the minimum term the deletion is scheduled instead.
+
+    Returns the order, or None when the deletion was scheduled for the end of the term.
+    """
+    today = timezone.localdate()
+    earliest = workplace.earliest_deletion_on()
+    if not workplace.is_manageable:
+        raise OrderError(_("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."))
+    if earliest and today < earliest:
+        workplace_services.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
+        return None
+    with transaction.atomic():
+        Workplace.objects.select_for_update().get(pk=workplace.pk)
+        if OrderItem.objects.filter(
+            workplace=workplace, kind=OrderItem.Kind.DELETION, order__status__in=IN_PROGRESS
+        ).exists():
+            raise OrderError(_("Die Löschung ist bereits beauftragt."))
+        order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
+        OrderItem.objects.create(
+            order=order,
+            kind=OrderItem.Kind.DELETION,
+            workplace=workplace,
+            workplace_net=Decimal("0.00"),
+        )
+        transaction.on_commit(lambda: enqueue_processing(order.pk))
+    return order
+
+
+def carry_out_due_deletions(*, today=None) -> int:
+    """Periodic: delete the workplaces whose scheduled cancellation date has come."""
+    today = today or timezone.localdate()
+    done = 0
+    for workplace in workplace_services.due_deletions(today):
+        done += workplace_services.delete_workplace(workplace=workplace, actor=None)
+    return done
+
+
+IN_PROGRESS = (Order.Status.RECEIVED, Order.Status.PROCESSING)
+
+
 def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") -> Order:
     """Order everything in the admin's cart, once per cart token.
 
@@ -128,7 +244,8 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
                 return existing
             raise OrderError(_("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut."))
         drafts = list(cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at"))
-        if not drafts:
+        changes = list(cart_changes(admin).select_for_update(of=("self",)).order_by("created_at"))
+        if not drafts and not changes:
             raise OrderError(_("Ihr Warenkorb ist leer."))
         # Lock the numbers in a fixed order so concurrent orders cannot deadlock.
         list(
@@ -141,16 +258,23 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
         quota = {pk: t.workplace_quota for pk, t in trunks.items()}
         for draft in drafts:
             _check_draft(draft, usage, quota)
+        today = timezone.localdate()
+        for change in changes:
+            _check_change(change, today)
         workplace_net = Package.workplace_product().monthly_net
-        order = Order.objects.create(
-            customer_id=admin.customer_id,
-            placed_by=admin,
-            submission=token,
-            monthly_net=Decimal("0.00"),
-            language=language,
-        )
-        order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
+        order = _new_order(admin=admin, submission=token, language=language)
         total = Decimal("0.00")
+        for change in changes:
+            item = OrderItem.objects.create(
+                order=order,
+                kind=OrderItem.Kind.PACKAGE_CHANGE,
+                workplace=change.workplace,
+                package=change.package,
+                workplace_net=Decimal("0.00"),
+                package_net=change.package.monthly_net if change.package else Decimal("0.00"),
+            )
+            total += item.monthly_net
+            change.delete()
         for draft in drafts:
             package = draft.package
             workplace = workplace_services.create_workplace_from(draft=draft, admin=admin)
@@ -164,16 +288,15 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
             )
             total += item.monthly_net
         order.monthly_net = total
-        order.save(update_fields=["number", "monthly_net"])
-        OrderStatusChange.objects.create(order=order, status=order.status)
+        order.save(update_fields=["monthly_net"])
         cart.token = uuid.uuid4()
         cart.save(update_fields=["token"])
-        AuditEvent.objects.create(
+        audit.record(
             customer_id=admin.customer_id,
             actor=admin,
             action="order_placed",
             object_type="order",
-            object_code=str(order.code),
+            object_code=order.code,
             summary=_("Auftrag %(number)s bestellt") % {"number": order.number},
         )
         transaction.on_commit(lambda: enqueue_processing(order.pk))
@@ -215,8 +338,9 @@ def process_order(order_id: int) -> None:
         elif order.status != Order.Status.PROCESSING:
             return
     try:
-        for item in order.items.select_related("workplace__trunk"):
-            workplace_services.activate_workplace(workplace=item.workplace)
+        today = timezone.localdate()
+        for item in order.items.select_related("workplace__trunk", "package"):
+            _carry_out(item, order, today)
     except Exception:
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order_id)
@@ -231,6 +355,18 @@ def process_order(order_id: int) -> None:
             _queue_messages(order)
 
 
+def _carry_out(item: OrderItem, order: Order, today) -> None:
+    """One item of an order; each step is idempotent, so a re-run repeats nothing."""
+    if item.kind == OrderItem.Kind.NEW_WORKPLACE:
+        workplace_services.activate_workplace(workplace=item.workplace)
+    elif item.kind == OrderItem.Kind.PACKAGE_CHANGE:
+        workplace_services.change_package(
+            workplace=item.workplace, package=item.package, actor=order.placed_by, today=today
+        )
+    elif item.kind == OrderItem.Kind.DELETION:
+        workplace_services.delete_workplace(workplace=item.workplace, actor=order.placed_by)
+
+
 def _queue_messages(order: Order) -> None:
     """Welcome e-mail and password for each new user, the Auftragsinformation for the admin.
 
@@ -238,7 +374,8 @@ def _queue_messages(order: Order) -> None:
     """
     items = list(order.items.select_related("workplace__number", "workplace__user", "package"))
     for item in items:
-        workplace_services.queue_credentials(workplace=item.workplace, order_id=order.pk)
+        if item.kind == OrderItem.Kind.NEW_WORKPLACE:
+            workplace_services.queue_credentials(workplace=item.workplace, order_id=order.pk)
     admin = order.placed_by
     if not admin.email:
         log.warning("orders: admin %s has no e-mail; no Auftragsinformation", admin.pk)
@@ -255,6 +392,7 @@ def _queue_messages(order: Order) -> None:
             "order_path": reverse("orders:detail", args=[order.code]),
             "items": [
                 {
+                    "what": item.get_kind_display(),
                     "name": item.workplace.full_name,
                     "username": item.workplace.username,
                     "number": item.workplace.number.national if item.workplace.number else "",

@@ -15,3 +15,9 @@ def process_order(order_id: int) -> None:
 def sweep_orders() -> int:
     """Re-enqueue orders stuck in "received". Idempotent: processing checks the status."""
     return services.sweep_orders()
+
+
+@shared_task
+def carry_out_due_deletions() -> int:
+    """Delete workplaces whose scheduled cancellation date has come. Idempotent per workplace."""
+    return services.carry_out_due_deletions()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trunks.models import Number, SipTrunk
 from workplaces.fields import MobileNumberField, NormalizedEmailField, TextField
-from workplaces.models import SetupDraft
+from workplaces.models import SetupDraft, Workplace
 from workplaces.services import username_taken
 from workplaces.validators import validate_postcode, validate_username
 
@@ -116,22 +116,9 @@ class UserDataForm(forms.ModelForm):
         return value
 
 
-class LoginDataForm(forms.Form):
-    """Step 3, Benutzeranmeldung: username and how the credentials travel."""
+class ContactFields(forms.Form):
+    """How the credentials travel: e-mail twice, and a mobile number or the box without one."""
 
-    username = forms.CharField(
-        label=_("Benutzername"),
-        max_length=64,
-        strip=True,
-        help_text=_(
-            "Mindestens fünf Zeichen: Kleinbuchstaben und Ziffern, keine Umlaute. Unterstrich, "
-            "Bindestrich und Punkt sind erlaubt, wenn davor und danach ein Buchstabe oder eine "
-            "Ziffer steht. Beginnt und endet mit einem Buchstaben oder einer Ziffer."
-        ),
-    )
-    use_user_email = forms.BooleanField(
-        label=_("E-Mail-Adresse aus den Benutzerdaten übernehmen"), required=False
-    )
     auth_email = NormalizedEmailField(
         label=_("E-Mail-Adresse zur Authentifizierung"), required=False, max_length=254
     )
@@ -143,31 +130,12 @@ class LoginDataForm(forms.Form):
         label=_("Authentifizierung ohne Mobilfunknummer"), required=False
     )
 
-    def __init__(self, *args, draft: SetupDraft, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.draft = draft
-        if not draft.email:
-            del self.fields["use_user_email"]
-
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        validate_username(username)
-        if username_taken(username, draft=self.draft):
-            raise ValidationError(
-                _(
-                    "Der Benutzername „%(name)s“ ist bereits vergeben. Bitte wählen Sie einen anderen."
-                )
-                % {"name": username},
-                code="username_taken",
-            )
-        return username
-
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("use_user_email") and self.draft.email:
-            cleaned["auth_email"] = cleaned["auth_email_repeat"] = self.draft.email
-            self.errors.pop("auth_email", None)
-            self.errors.pop("auth_email_repeat", None)
+        self.clean_contacts(cleaned)
+        return cleaned
+
+    def clean_contacts(self, cleaned: dict) -> None:
         email, repeat = cleaned.get("auth_email"), cleaned.get("auth_email_repeat")
         if "auth_email" not in self.errors and not email:
             self.add_error(
@@ -212,7 +180,70 @@ class LoginDataForm(forms.Form):
                         code="mobile_required",
                     ),
                 )
-        return cleaned
+
+
+class LoginDataForm(ContactFields):
+    """Step 3, Benutzeranmeldung: username and how the credentials travel."""
+
+    username = forms.CharField(
+        label=_("Benutzername"),
+        max_length=64,
+        strip=True,
+        help_text=_(
+            "Mindestens fünf Zeichen: Kleinbuchstaben und Ziffern, keine Umlaute. Unterstrich, "
+            "Bindestrich und Punkt sind erlaubt, wenn davor und danach ein Buchstabe oder eine "
+            "Ziffer steht. Beginnt und endet mit einem Buchstaben oder einer Ziffer."
+        ),
+    )
+    use_user_email = forms.BooleanField(
+        label=_("E-Mail-Adresse aus den Benutzerdaten übernehmen"), required=False
+    )
+
+    def __init__(self, *args, draft: SetupDraft, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.draft = draft
+        if not draft.email:
+            del self.fields["use_user_email"]
+        self.order_fields(["username", "use_user_email"])
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        validate_username(username)
+        if username_taken(username, draft=self.draft):
+            raise ValidationError(
+                _(
+                    "Der Benutzername „%(name)s“ ist bereits vergeben. Bitte wählen Sie einen anderen."
+                )
+                % {"name": username},
+                code="username_taken",
+            )
+        return username
+
+    def clean(self):
+        if self.cleaned_data.get("use_user_email") and self.draft.email:
+            self.cleaned_data["auth_email"] = self.cleaned_data["auth_email_repeat"] = (
+                self.draft.email
+            )
+            self.errors.pop("auth_email", None)
+            self.errors.pop("auth_email_repeat", None)
+        return super().clean()
+
+
+class WorkplaceEditForm(ContactFields, UserDataForm):
+    """Benutzerdaten and contacts of an existing workplace (the username never changes)."""
+
+    class Meta(UserDataForm.Meta):
+        model = Workplace
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.update(
+                auth_email_repeat=self.instance.auth_email,
+                without_mobile=not self.instance.mobile,
+            )
+        for name in ("auth_email", "auth_email_repeat"):
+            self.fields[name].widget.attrs["aria-required"] = "true"
 
 
 class NumberChoiceForm(forms.Form):

@@ -88,6 +88,8 @@ class Workplace(PersonFields):
     )
     created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)
     activated_at = models.DateTimeField(_("Aktiviert"), null=True, blank=True)
+    cancel_on = models.DateField(_("Kündigung vorgemerkt zum"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("Gelöscht"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("SIP-Trunk Arbeitsplatz")
@@ -111,6 +113,19 @@ class Workplace(PersonFields):
     def can_downgrade_on(self, day: dt.date) -> bool:
         earliest = self.earliest_downgrade_on()
         return earliest is None or day >= earliest
+
+    def earliest_deletion_on(self) -> dt.date | None:
+        """Workplace and package both run at least 30 days (from activation and booking)."""
+        starts = [self.package_booked_on]
+        if self.activated_at:
+            starts.append(timezone.localdate(self.activated_at))
+        ends = [start + dt.timedelta(days=MINIMUM_TERM_DAYS) for start in starts if start]
+        return max(ends) if ends else None
+
+    @property
+    def is_manageable(self) -> bool:
+        """Active workplaces can be edited, changed, reset and deleted."""
+        return self.status == self.Status.ACTIVE
 
 
 class SetupDraft(PersonFields):

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from notifications import services as notifications
 from notifications.models import Notification, mask
-from portal.models import AuditEvent, User
+from portal import audit
+from portal.models import User
 from trunks.models import Number, SipTrunk
 from workplaces.models import SetupDraft, Workplace
 
@@ -206,12 +207,12 @@ def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) ->
     if workplace.package_id:
         workplace.package_booked_on = today or timezone.localdate()
     workplace.save(update_fields=["user", "status", "activated_at", "package_booked_on"])
-    AuditEvent.objects.create(
+    audit.record(
         customer_id=workplace.trunk.customer_id,
         actor=workplace.created_by,
         action="workplace_created",
         object_type="workplace",
-        object_code=str(workplace.code),
+        object_code=workplace.code,
         summary=_("Arbeitsplatz %(name)s (%(username)s) eingerichtet")
         % {"name": workplace.full_name, "username": workplace.username},
     )
@@ -293,11 +294,161 @@ def reset_password(
             "username": workplace.username,
         },
     )
-    AuditEvent.objects.create(
+    audit.record(
         customer_id=workplace.trunk.customer_id,
         actor=actor,
         action="password_reset",
         object_type="workplace",
-        object_code=str(workplace.code),
+        object_code=workplace.code,
         summary=_("Passwort von %(username)s zurückgesetzt") % {"username": workplace.username},
     )
+
+
+class ManagementError(Exception):
+    """A rule of the seed refuses the change; the message says why and can be shown."""
+
+
+def _workplace_event(
+    workplace: Workplace, actor: User | None, action: str, summary: str, **details
+):
+    audit.record(
+        customer_id=workplace.trunk.customer_id,
+        actor=actor,
+        action=action,
+        object_type="workplace",
+        object_code=workplace.code,
+        summary=summary,
+        details=details,
+    )
+
+
+EDITABLE_FIELDS = (*PERSON_FIELDS,)
+
+
+@transaction.atomic
+def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[str]:
+    """Change user data and contacts; the username never changes. Returns changed fields."""
+    data = {**data, "mobile": "" if data.get("without_mobile") else data.get("mobile", "")}
+    changed = [f for f in EDITABLE_FIELDS if f in data and getattr(workplace, f) != data[f]]
+    if not changed:
+        return []
+    for field in changed:
+        setattr(workplace, field, data[field])
+    workplace.save(update_fields=changed)
+    if workplace.user_id and "auth_email" in changed:
+        get_user_model().objects.filter(pk=workplace.user_id).update(email=workplace.auth_email)
+    _workplace_event(
+        workplace,
+        actor,
+        "workplace_edited",
+        _("%(username)s bearbeitet: %(fields)s")
+        % {
+            "username": workplace.username,
+            "fields": ", ".join(str(Workplace._meta.get_field(f).verbose_name) for f in changed),
+        },
+        fields=changed,
+    )
+    return changed
+
+
+def package_change_allowed(workplace: Workplace, package, today: dt.date) -> bool:
+    """Upgrades any time; a smaller package or none only after the minimum term."""
+    current_rank = workplace.package.rank if workplace.package_id else 0
+    new_rank = package.rank if package else 0
+    if new_rank == current_rank and (package and package.pk) == workplace.package_id:
+        return False
+    return new_rank > current_rank or workplace.can_downgrade_on(today)
+
+
+@transaction.atomic
+def change_package(*, workplace: Workplace, package, actor: User | None, today: dt.date) -> bool:
+    """Book ``package`` (or none) from today. Idempotent: an applied change is not repeated."""
+    workplace = (
+        Workplace.objects.select_for_update()
+        .select_related("package", "trunk")
+        .get(pk=workplace.pk)
+    )
+    if workplace.package_id == (package.pk if package else None):
+        return False
+    before = workplace.package.name if workplace.package_id else _("Kein Konferenzpaket")
+    workplace.package = package
+    workplace.package_booked_on = today if package else None
+    workplace.save(update_fields=["package", "package_booked_on"])
+    _workplace_event(
+        workplace,
+        actor,
+        "package_changed",
+        _("Paket von %(username)s: %(before)s → %(after)s")
+        % {
+            "username": workplace.username,
+            "before": before,
+            "after": package.name if package else _("Kein Konferenzpaket"),
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def delete_workplace(*, workplace: Workplace, actor: User | None) -> bool:
+    """The number returns to the trunk's free numbers, the package ends, the login stops.
+
+    The username stays with the deleted workplace, so it is never given out again.
+    Idempotent: a deleted workplace is left as it is.
+    """
+    workplace = Workplace.objects.select_for_update().select_related("trunk").get(pk=workplace.pk)
+    if workplace.status == Workplace.Status.DELETED:
+        return False
+    number = workplace.number.national if workplace.number_id else ""
+    workplace.status = Workplace.Status.DELETED
+    workplace.number = None
+    workplace.package = None
+    workplace.package_booked_on = None
+    workplace.cancel_on = None
+    workplace.deleted_at = timezone.now()
+    workplace.save(
+        update_fields=[
+            "status",
+            "number",
+            "package",
+            "package_booked_on",
+            "cancel_on",
+            "deleted_at",
+        ]
+    )
+    if workplace.user_id:
+        user = get_user_model().objects.get(pk=workplace.user_id)
+        user.is_active = False
+        user.set_unusable_password()
+        user.save(update_fields=["is_active", "password"])
+    _workplace_event(
+        workplace,
+        actor,
+        "workplace_deleted",
+        _("%(username)s gelöscht; Rufnummer %(number)s ist wieder frei")
+        % {"username": workplace.username, "number": number or "–"},
+    )
+    return True
+
+
+@transaction.atomic
+def schedule_deletion(*, workplace: Workplace, actor: User, on: dt.date) -> None:
+    """Inside the minimum term: "Kündigung vorgemerkt zum ..."; a daily task carries it out."""
+    workplace = Workplace.objects.select_for_update().select_related("trunk").get(pk=workplace.pk)
+    if workplace.status != Workplace.Status.ACTIVE:
+        raise ManagementError(_("Dieser Arbeitsplatz kann nicht mehr gekündigt werden."))
+    workplace.status = Workplace.Status.CANCEL_SCHEDULED
+    workplace.cancel_on = on
+    workplace.save(update_fields=["status", "cancel_on"])
+    _workplace_event(
+        workplace,
+        actor,
+        "deletion_scheduled",
+        _("Kündigung von %(username)s vorgemerkt zum %(date)s")
+        % {"username": workplace.username, "date": on.strftime("%d.%m.%Y")},
+    )
+
+
+def due_deletions(today: dt.date):
+    return Workplace.objects.filter(
+        status=Workplace.Status.CANCEL_SCHEDULED, cancel_on__lte=today
+    ).select_related("trunk__customer")

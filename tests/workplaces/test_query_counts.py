@@ -251,10 +251,10 @@ PAGES: dict[str, tuple[Page, int]] = {
     "6 Warenkorb GET": (get_step("warenkorb"), 4),
     "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 5),
     # workplace price, the cart's drafts with trunk, number and package, the cart
-    "Warenkorb GET": (get_cart, 6),
+    "Warenkorb GET": (get_cart, 7),
     "Warenkorb entfernen POST": (remove_from_cart, 5),
     # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints
-    "Kostenpflichtig bestellen POST": (place_order, 23),
+    "Kostenpflichtig bestellen POST": (place_order, 25),
     "Arbeitsplätze verwalten GET": (overview, 6),
 }
 
