@@ -31,6 +31,9 @@ fuzz = settings(
 
 # --- strategies: hostile text ------------------------------------------------------------
 
+# A lone surrogate cannot be sent by a browser (it is not UTF-8), so it is left out.
+CHARS = st.characters(exclude_categories=("Cs",))
+
 # fmt: off
 CONTROL = st.sampled_from(
     ["\x00", "\x01", "\x07", "\x08", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\xa0",
@@ -51,16 +54,16 @@ TRICKY = st.sampled_from(
 )
 # fmt: on
 MIXED = st.text(
-    alphabet=st.one_of(st.characters(), CONTROL, st.sampled_from("abc.-_@+0123456789 ")),
+    alphabet=st.one_of(CHARS, CONTROL, st.sampled_from("abc.-_@+0123456789 ")),
     max_size=80,
 )
 LONG = st.builds(
     lambda chunk, times: chunk * times,
-    st.one_of(SCRIPTS, CONTROL, st.text(min_size=1, max_size=4)),
+    st.one_of(SCRIPTS, CONTROL, st.text(CHARS, min_size=1, max_size=4)),
     st.integers(min_value=100, max_value=5000),
 )
 HOSTILE = st.one_of(
-    st.text(),  # any unicode without surrogates
+    st.text(CHARS),  # any unicode without surrogates
     MIXED,
     CONTROL,
     SCRIPTS,
