@@ -6,9 +6,11 @@ A foreign object is a 404, never a 403 that would confirm it exists.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
@@ -49,3 +51,18 @@ def get_scoped[M: Model](queryset: QuerySet[M], request: HttpRequest, code: obje
         return queryset.get(code=code, **scope)
     except queryset.model.DoesNotExist:
         raise Http404 from None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address, for throttling logins and password resets.
+
+    Behind the TLS proxy (``TRUST_X_FORWARDED_FOR``) it is the last X-Forwarded-For entry,
+    the one the proxy added; entries before it come from the client and prove nothing.
+    """
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return request.META.get("REMOTE_ADDR") or None

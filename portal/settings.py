@@ -5,6 +5,7 @@ See README.md ("Configuration") for the variables and their defaults.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "workplaces",
     "orders",
     "notifications",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a lockout flagged during the login into a response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -121,6 +125,32 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
+# The axes backend only refuses locked-out logins; the model backend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes), for the admin login and MyPortal alike: 5 failures of one
+# username from one address lock that pair for 15 minutes, so an attacker elsewhere cannot
+# lock the real user out. Tries during the lockout do not extend it; a success clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"
+AXES_VERBOSE = False  # no start-up banner on every manage.py command
+# Behind the TLS proxy every request comes from the proxy; the client is the address it adds.
+TRUST_X_FORWARDED_FOR = False
+
+# MyPortal "Passwort vergessen": new passwords per username and per address within an hour;
+# every accepted request takes at least this long, so the answer does not tell whether the
+# username exists. Counted in the default cache (per process unless CACHES says otherwise).
+MYPORTAL_RESETS_PER_USERNAME = 3
+MYPORTAL_RESETS_PER_ADDRESS = 10
+MYPORTAL_RESET_MIN_SECONDS = 0.5
 
 # Language: German first, English second.
 LANGUAGE_CODE = "de"
@@ -172,6 +202,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env_bool("BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        TRUST_X_FORWARDED_FOR = True
 
 # Mail: SMTP when SMTP_HOST is set, otherwise kept in the dev outbox.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")

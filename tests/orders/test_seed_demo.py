@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from orders.models import Package
@@ -125,11 +126,12 @@ def test_it_creates_the_workplace_product_and_three_conference_packages(seeded):
 @pytest.mark.parametrize("username", ["demo-admin", "beispiel-admin", "operator"])
 def test_the_demo_logins_use_the_documented_password(seeded, client, username):
     assert User.objects.get(username=username).check_password(DEMO_PASSWORD)
-    assert client.login(username=username, password=DEMO_PASSWORD)
+    # django-axes, first of the backends, needs the request it throttles.
+    assert client.login(request=HttpRequest(), username=username, password=DEMO_PASSWORD)
 
 
 def test_the_demo_admin_sees_both_trunks_after_logging_in(seeded, client):
-    client.login(username="demo-admin", password=DEMO_PASSWORD)
+    client.login(request=HttpRequest(), username="demo-admin", password=DEMO_PASSWORD)
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert "Zentrale Bonn" in page
     assert "Niederlassung Berlin" in page

@@ -1,0 +1,179 @@
+""" "Passwort vergessen": a new temporary password on the user's channel, nothing else given away."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from notifications.models import Notification
+from notifications.sms import LocmemSmsBackend
+from portal.models import AuditEvent
+from tests.myportal.conftest import (
+    MYPORTAL_LOGIN,
+    NEW_PASSWORD,
+    last_mail_password,
+    last_sms_password,
+    log_in,
+)
+from workplaces.models import Workplace
+
+FORGOTTEN = reverse("myportal:password_forgotten")
+SENT = "Wenn zu diesem Benutzernamen ein aktiver Zugang besteht"
+LIMITED = "zu viele neue Passwörter angefordert"
+
+
+@pytest.fixture
+def ask(django_capture_on_commit_callbacks):
+    """POST "Passwort vergessen" for ``username`` from ``address``; the outbox delivers."""
+
+    def ask(username: str, address: str = "198.51.100.7", client: Client | None = None):
+        client = client or Client()
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(FORGOTTEN, {"username": username}, REMOTE_ADDR=address)
+
+    return ask
+
+
+def test_the_page_asks_for_the_username(client, db):
+    page = client.get(FORGOTTEN).content.decode()
+    assert "<h1>Passwort vergessen</h1>" in page
+    assert '<label for="id_username">Benutzername' in page
+
+
+def test_a_new_password_comes_by_sms_and_the_old_one_stops(ask, end_user_client, by_sms):
+    sent_before = len(LocmemSmsBackend.outbox)
+    response = ask("joerg.mueller")
+    assert response.status_code == 302
+    assert response["Location"] == MYPORTAL_LOGIN
+    assert len(LocmemSmsBackend.outbox) == sent_before + 1
+    sms = LocmemSmsBackend.outbox[-1]
+    assert sms["to"] == "+491701234567"
+    assert "neues temporäres Passwort" in sms["body"]
+    password = last_sms_password()
+    client = Client()
+    refused = log_in(client, "joerg.mueller", NEW_PASSWORD)
+    assert "Benutzername oder Passwort sind nicht korrekt." in refused.content.decode()
+    # The reset ended the user's session too, and the new password must be replaced again.
+    assert end_user_client.get(reverse("myportal:home")).status_code == 302
+    assert log_in(client, "joerg.mueller", password)["Location"] == reverse(
+        "myportal:password_change"
+    )
+
+
+def test_without_a_mobile_number_it_comes_by_email(ask, by_email):
+    mail.outbox.clear()
+    ask("ohne.handy")
+    assert [m.to for m in mail.outbox] == [["joerg@example.com"]]
+    assert mail.outbox[0].subject == "Ihr neues temporäres Passwort für MyPortal"
+    password = last_mail_password()
+    assert password != by_email.password
+    by_email.workplace.user.refresh_from_db()
+    assert by_email.workplace.user.check_password(password)
+    assert not LocmemSmsBackend.outbox[1:]
+
+
+def test_the_reset_is_in_the_audit_log(ask, by_sms):
+    ask("joerg.mueller")
+    event = AuditEvent.objects.get(action="password_reset")
+    assert event.actor == by_sms.workplace.user
+    assert event.object_code == str(by_sms.workplace.code)
+
+
+@pytest.mark.parametrize("username", ["niemand.hier", "alice", "geloescht.1"])
+def test_the_answer_is_the_same_when_nothing_is_sent(ask, by_sms, alice, username):
+    Workplace.objects.create(
+        trunk=by_sms.workplace.trunk, username="geloescht.1", status=Workplace.Status.DELETED
+    )
+    known = ask("joerg.mueller", address="198.51.100.1")
+    notifications = Notification.objects.count()
+    unknown = ask(username, address="198.51.100.2")
+    assert Notification.objects.count() == notifications
+    assert (unknown.status_code, unknown["Location"]) == (known.status_code, known["Location"])
+    assert sorted(unknown.cookies) == sorted(known.cookies)
+    # The message rides along to the login page: the same words either way.
+    said = messages_on(follow(unknown))
+    assert said == messages_on(follow(known))
+    assert SENT in said
+    if username == "alice":
+        alice.refresh_from_db()
+        assert alice.check_password("Secret-Pass-1")
+
+
+def messages_on(page) -> str:
+    return re.search(r'<ul class="messages">.*?</ul>', page.content.decode(), re.S).group(0)
+
+
+def follow(response):
+    """The login page the answer leads to, with the message the answer left."""
+    client = Client()
+    client.cookies.load({name: cookie.value for name, cookie in response.cookies.items()})
+    return client.get(response["Location"])
+
+
+def test_a_deleted_workplace_gets_no_new_password(ask, by_sms):
+    Workplace.objects.filter(pk=by_sms.workplace.pk).update(status=Workplace.Status.DELETED)
+    before = len(LocmemSmsBackend.outbox)
+    assert SENT in follow(ask("joerg.mueller")).content.decode()
+    assert len(LocmemSmsBackend.outbox) == before
+
+
+def test_a_username_that_breaks_the_rules_gets_a_field_error(ask, db):
+    response = ask("Joerg.Mueller")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="id_username_error"' in page
+    assert "Kleinbuchstaben" in page
+
+
+def test_requests_are_limited_per_username(ask, by_sms, settings):
+    before = len(LocmemSmsBackend.outbox)
+    for n in range(settings.MYPORTAL_RESETS_PER_USERNAME):
+        assert ask("joerg.mueller", address=f"198.51.100.{n + 1}").status_code == 302
+    limited = ask("joerg.mueller", address="203.0.113.9")
+    assert limited.status_code == 429
+    assert LIMITED in limited.content.decode()
+    assert len(LocmemSmsBackend.outbox) == before + settings.MYPORTAL_RESETS_PER_USERNAME
+    # Another username from the same address is still served.
+    assert ask("niemand.hier", address="203.0.113.9").status_code == 302
+
+
+def test_requests_are_limited_per_address(ask, by_sms, settings):
+    for n in range(settings.MYPORTAL_RESETS_PER_ADDRESS):
+        assert ask(f"unbekannt{n}", address="198.51.100.7").status_code == 302
+    before = len(LocmemSmsBackend.outbox)
+    limited = ask("joerg.mueller", address="198.51.100.7")
+    assert limited.status_code == 429
+    page = limited.content.decode()
+    assert LIMITED in page
+    assert 'role="alert"' in page
+    assert len(LocmemSmsBackend.outbox) == before
+    # Unknown usernames count like known ones, and other addresses are still served.
+    assert ask("joerg.mueller", address="198.51.100.8").status_code == 302
+    assert len(LocmemSmsBackend.outbox) == before + 1
+
+
+def test_the_limit_ends_after_an_hour(ask, by_sms, settings):
+    import time_machine
+
+    with time_machine.travel("2026-11-25 10:00 +0100", tick=False) as traveller:
+        for _ in range(settings.MYPORTAL_RESETS_PER_USERNAME + 1):
+            response = ask("joerg.mueller")
+        assert response.status_code == 429
+        traveller.shift(60 * 60 + 1)
+        assert ask("joerg.mueller").status_code == 302
+
+
+def test_known_and_unknown_usernames_take_equally_long(ask, by_sms, settings):
+    """Both answers wait for the same floor, so timing does not tell which usernames exist."""
+    settings.MYPORTAL_RESET_MIN_SECONDS = 0.3
+    durations = {}
+    for username in ("joerg.mueller", "niemand.hier"):
+        started = time.monotonic()
+        assert ask(username, address=f"198.51.100.{len(durations) + 1}").status_code == 302
+        durations[username] = time.monotonic() - started
+    assert min(durations.values()) >= 0.3
