@@ -20,6 +20,15 @@ def temporary_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
+class Secret(str):
+    """Renders as itself, shows as stars in a ``repr``: Django's ``django.template`` logger
+    puts the whole context (by ``repr``) into its DEBUG record for a variable it cannot
+    resolve, and the password must not reach a log that way."""
+
+    def __repr__(self) -> str:
+        return "'********'"
+
+
 #: Messages that differ from another only in their subject.
 SHARED_BODY = {Notification.Kind.PASSWORD_RESET_EMAIL: Notification.Kind.PASSWORD_EMAIL}
 
@@ -35,7 +44,7 @@ def render(notification: Notification, *, password: str = "") -> Rendered:
     """The message in the row's language. ``password`` only for password messages."""
     context = {
         **notification.context,
-        "password": password,
+        "password": Secret(password),
         "portal_url": settings.PORTAL_BASE_URL,
         "myportal_url": settings.PORTAL_BASE_URL + "/myportal/",
     }

@@ -11,10 +11,12 @@ import datetime as dt
 import logging
 import smtplib
 import socket
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -97,15 +99,18 @@ def _set_temporary_password(notification: Notification) -> str:
 def _send(notification: Notification, rendered: messages.Rendered) -> str:
     if notification.channel == Notification.Channel.SMS:
         return sms.get_backend().send(notification.recipient, rendered.text)
+    # Our own Message-ID, so the row can name the e-mail it sent.
+    message_id = make_msgid(domain=DNS_NAME)
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
+        headers={"Message-ID": message_id},
     )
     message.attach_alternative(rendered.html, "text/html")
     message.send()
-    return message.extra_headers.get("Message-ID", "") or ""
+    return message_id
 
 
 def _is_transient_smtp(exc: Exception) -> bool:
@@ -149,6 +154,13 @@ def deliver(notification_id: int, *, claim: str) -> bool:
         _finish(notification, status=Notification.Status.FAILED, last_error=error)
         log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
         return False
+    except Exception as exc:
+        # Unforeseen (the login deleted, a bug, a misconfiguration): retried with backoff and
+        # then failed like a transient error, so the row does not stay "sending" for ever.
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        _finish(notification, status=Notification.Status.PENDING, last_error=error)
+        log.exception("outbox: notification %s could not be sent", notification.pk)
+        raise TransientError(error) from None
     _finish(
         notification,
         status=Notification.Status.SENT,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from notifications import services as notification_services
 from orders import services
 from orders.access import get_order_for
-from orders.models import Order
+from orders.models import Order, OrderItem
 from portal.access import customer_admin_required, customer_of, get_scoped
 from trunks.services import trunk_overview
 from workplaces.access import get_draft_for
@@ -30,6 +30,17 @@ def remove(request: HttpRequest, code: str) -> HttpResponse:
     draft = get_draft_for(request, code)
     services.remove_from_cart(admin=request.user, draft=draft)
     messages.success(request, _("Der Arbeitsplatz wurde aus dem Warenkorb entfernt."))
+    return redirect("orders:cart")
+
+
+@require_POST
+@customer_admin_required
+def remove_change(request: HttpRequest, code: str) -> HttpResponse:
+    change = get_scoped(
+        services.cart_changes(request.user), request, code, customer=customer_of(request)
+    )
+    services.remove_change(admin=request.user, change=change)
+    messages.success(request, _("Der Paketwechsel wurde aus dem Warenkorb entfernt."))
     return redirect("orders:cart")
 
 
@@ -74,11 +85,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @customer_admin_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     order = get_order_for(request, code)
-    items = order.items.select_related("workplace__number", "workplace__trunk", "package")
+    items = list(order.items.select_related("workplace__number", "workplace__trunk", "package"))
     notifications = list(order.notifications.all())
     context = {
         "order": order,
         "items": items,
+        "package_changed": any(i.kind == OrderItem.Kind.PACKAGE_CHANGE for i in items),
         "history": order.history.all(),
         "notifications": notifications,
         # Keep refreshing while messages are on their way, too.

@@ -1,10 +1,29 @@
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.audit import ACTIONS
 
-class LoginForm(AuthenticationForm):
+
+def lockout_message() -> str:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return gettext(
+        "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung mit diesem Benutzernamen ist "
+        "von Ihrem Netzwerk aus für %(minutes)s Minuten gesperrt. Bitte versuchen Sie es "
+        "danach erneut."
+    ) % {"minutes": minutes}
+
+
+class ThrottledLoginForm(AuthenticationForm):
+    """Django's login form in German, saying so when django-axes has locked the login."""
+
     error_messages = {
         "invalid_login": _(
             "Benutzername oder Passwort sind nicht korrekt. Bitte achten Sie auf Groß- und "
@@ -17,3 +36,50 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Benutzername")
         self.fields["password"].label = _("Passwort")
+
+    def get_invalid_login_error(self) -> ValidationError:
+        # The axes backend (or its failure handler) flags the request when the limit is hit.
+        if getattr(self.request, "axes_locked_out", False):
+            return ValidationError(lockout_message(), code="locked_out")
+        return super().get_invalid_login_error()
+
+
+class LoginForm(ThrottledLoginForm):
+    """The admin portal's login: customer admins (and provider staff), not MyPortal users."""
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if not (user.is_customer_admin or user.is_staff):
+            raise ValidationError(
+                gettext(
+                    "Dieses Konto ist kein Administratorkonto. Als Benutzer eines SIP-Trunk "
+                    "Arbeitsplatzes melden Sie sich bitte bei MyPortal an: %(url)s"
+                )
+                % {"url": reverse("myportal:login")},
+                code="not_admin",
+            )
+
+
+class ProtokollFilterForm(forms.Form):
+    action = forms.ChoiceField(label=_("Aktion"), required=False)
+    q = forms.CharField(label=_("Suche"), required=False, max_length=60)
+    since = forms.DateField(
+        label=_("Ab"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("Alle")), *ACTIONS.items()]
+
+    def apply(self, events):
+        data = self.cleaned_data
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        if data["q"]:
+            query = data["q"].replace("\x00", "")
+            events = events.filter(
+                Q(summary__icontains=query) | Q(actor__username__icontains=query)
+            )
+        if data["since"]:
+            events = events.filter(created_at__date__gte=data["since"])
+        return events

@@ -77,3 +77,9 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+    @property
+    def action_label(self) -> str:
+        from portal.audit import ACTIONS
+
+        return str(ACTIONS.get(self.action, self.action))

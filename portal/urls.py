@@ -8,6 +8,7 @@ portal_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("healthz", views.healthz, name="healthz"),
+    path("sip-trunk/protokoll/", views.protokoll, name="protokoll"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
 ]
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("sip-trunk/", include("trunks.urls")),
     path("sip-trunk/", include("workplaces.urls")),
     path("sip-trunk/", include("orders.urls")),
+    path("myportal/", include("workplaces.myportal_urls")),
     path("entwicklung/", include("notifications.urls")),
     path("betrieb/", admin.site.urls),
 ]

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from portal.access import customer_admin_required, customer_of
-from portal.forms import LoginForm
+from portal.forms import LoginForm, ProtokollFilterForm, lockout_message
+from portal.models import AuditEvent
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -19,9 +22,38 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+def locked_out(
+    request: HttpRequest, response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """django-axes' lockout response (``AXES_LOCKOUT_CALLABLE``).
+
+    Our login pages already show the German lockout message in the form; they keep it, with
+    status 429. Other login forms (the operators' admin site) get the message as plain text.
+    """
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if form is not None and form.has_error(NON_FIELD_ERRORS, "locked_out"):
+        response.status_code = 429
+        return response
+    return HttpResponse(lockout_message(), status=429, content_type="text/plain; charset=utf-8")
+
+
 @customer_admin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     from trunks.services import trunk_overview
 
     customer = customer_of(request)
     return render(request, "portal/dashboard.html", {"trunks": trunk_overview(customer)})
+
+
+PROTOKOLL_PER_PAGE = 50
+
+
+@customer_admin_required
+def protokoll(request: HttpRequest) -> HttpResponse:
+    """Every change in the customer's portal, newest first, with filters."""
+    form = ProtokollFilterForm(request.GET or None)
+    events = AuditEvent.objects.filter(customer=customer_of(request)).select_related("actor")
+    if form.is_valid():
+        events = form.apply(events)
+    page = Paginator(events, PROTOKOLL_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/protokoll.html", {"form": form, "page": page})

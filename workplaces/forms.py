@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from trunks.models import Number, SipTrunk
+from trunks.numbers import format_national
 from workplaces.fields import MobileNumberField, NormalizedEmailField, TextField
 from workplaces.models import SetupDraft, Workplace
 from workplaces.services import username_taken
@@ -238,8 +239,11 @@ class WorkplaceEditForm(ContactFields, UserDataForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
+            # The contacts are form fields, not Meta fields: the instance does not fill them.
             self.initial.update(
+                auth_email=self.instance.auth_email,
                 auth_email_repeat=self.instance.auth_email,
+                mobile=format_national(self.instance.mobile) if self.instance.mobile else "",
                 without_mobile=not self.instance.mobile,
             )
         for name in ("auth_email", "auth_email_repeat"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,8 +15,9 @@ from django.utils.translation import gettext as _
 from notifications import services as notifications
 from notifications.models import Notification, mask
 from portal import audit
-from portal.models import User
+from portal.models import AuditEvent, User
 from trunks.models import Number, SipTrunk
+from trunks.numbers import parse_number_query
 from workplaces.models import SetupDraft, Workplace
 
 
@@ -219,16 +221,30 @@ def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) ->
     return True
 
 
-def workplaces_of_trunk(trunk: SipTrunk, query: str = ""):
-    workplaces = Workplace.objects.filter(trunk=trunk).exclude(status=Workplace.Status.DELETED)
+def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", package: str = ""):
+    """The overview's rows: search by name, username or number; filter by status, package."""
+    workplaces = Workplace.objects.filter(trunk=trunk)
+    if status:
+        workplaces = workplaces.filter(status=status)
+    else:
+        workplaces = workplaces.exclude(status=Workplace.Status.DELETED)
+    if package == "none":
+        workplaces = workplaces.filter(package__isnull=True)
+    elif package:
+        workplaces = workplaces.filter(package__code=package)
     if query:
-        workplaces = workplaces.filter(
+        number = parse_number_query(query)
+        matches = (
             Q(first_name__icontains=query)
             | Q(last_name__icontains=query)
             | Q(username__icontains=query)
-            | Q(number__e164__contains="".join(ch for ch in query if ch.isdigit()) or query)
         )
-    return workplaces.select_related("number", "package")
+        if number.prefix:
+            matches |= Q(number__e164__startswith=number.prefix)
+        elif number.contains:
+            matches |= Q(number__e164__contains=number.contains)
+        workplaces = workplaces.filter(matches)
+    return workplaces.select_related("number", "package").order_by("last_name", "first_name", "pk")
 
 
 def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> None:
@@ -452,3 +468,48 @@ def due_deletions(today: dt.date):
     return Workplace.objects.filter(
         status=Workplace.Status.CANCEL_SCHEDULED, cancel_on__lte=today
     ).select_related("trunk__customer")
+
+
+@dataclass(frozen=True)
+class PackageOption:
+    value: str
+    label: str
+    package: object
+    allowed: bool
+    current: bool
+    reason: str = ""
+
+
+def package_options(workplace: Workplace, packages: list, today: dt.date) -> list[PackageOption]:
+    """Every package and "none", saying which the minimum term allows now and why not."""
+    earliest = workplace.earliest_downgrade_on()
+    options = []
+    for package in [None, *packages]:
+        current = (package.pk if package else None) == workplace.package_id
+        allowed = not current and package_change_allowed(workplace, package, today)
+        reason = ""
+        if current:
+            reason = _("Aktuell gebucht")
+        elif not allowed:
+            reason = _("Erst nach der Mindestvertragslaufzeit möglich, frühestens am %(date)s") % {
+                "date": earliest.strftime("%d.%m.%Y")
+            }
+        options.append(
+            PackageOption(
+                value=package.code if package else "none",
+                label=package.name if package else _("Kein Konferenzpaket"),
+                package=package,
+                allowed=allowed,
+                current=current,
+                reason=reason,
+            )
+        )
+    return options
+
+
+def events_of(workplace: Workplace):
+    return AuditEvent.objects.filter(
+        customer_id=workplace.trunk.customer_id,
+        object_type="workplace",
+        object_code=str(workplace.code),
+    ).select_related("actor")

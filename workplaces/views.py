@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,14 +7,11 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.access import customer_admin_required, customer_of
-from trunks.access import get_trunk_for
 from trunks.services import trunk_overview
 from workplaces import services, wizard
 from workplaces.access import get_draft_for
 from workplaces.forms import LoginDataForm
 from workplaces.models import SetupDraft
-
-WORKPLACES_PER_PAGE = 15
 
 
 def _go(request: HttpRequest, url: str) -> HttpResponse:
@@ -41,30 +37,6 @@ def _render_step(request, draft, step, form, status=200, **extra) -> HttpRespons
         fragment = request.GET.get("fragment")
         template += "#" + (fragment if fragment in step.partials else step.partials[0])
     return render(request, template, context, status=status)
-
-
-@customer_admin_required
-def overview(request: HttpRequest) -> HttpResponse:
-    trunks = trunk_overview(customer_of(request))
-    trunk = None
-    if trunks:
-        code = request.GET.get("trunk")
-        trunk = get_trunk_for(request, code) if code else trunks[0]
-        trunk = next(t for t in trunks if t.pk == trunk.pk)
-    # PostgreSQL cannot compare text with NUL in it (a 500); nobody searches for one.
-    query = request.GET.get("q", "").replace("\x00", "")[:60]
-    page = None
-    if trunk is not None:
-        workplaces = services.workplaces_of_trunk(trunk, query)
-        page = Paginator(workplaces, WORKPLACES_PER_PAGE).get_page(request.GET.get("page"))
-    context = {
-        "trunks": trunks,
-        "trunk": trunk,
-        "page": page,
-        "query": query,
-        "drafts": services.live_drafts_of(request.user),
-    }
-    return render(request, "workplaces/overview.html", context)
 
 
 @customer_admin_required

@@ -255,7 +255,7 @@ PAGES: dict[str, tuple[Page, int]] = {
     "Warenkorb entfernen POST": (remove_from_cart, 5),
     # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints
     "Kostenpflichtig bestellen POST": (place_order, 25),
-    "Arbeitsplätze verwalten GET": (overview, 6),
+    "Arbeitsplätze verwalten GET": (overview, 7),
 }
 
 

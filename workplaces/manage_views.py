@@ -1,0 +1,179 @@
+"""Managing workplaces after setup: overview, detail, edit, package change, deletion, reset."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.access import customer_admin_required, customer_of
+from trunks.access import get_trunk_for
+from trunks.numbers import format_national
+from trunks.services import trunk_overview
+from workplaces import services
+from workplaces.access import get_workplace_for
+from workplaces.forms import WorkplaceEditForm
+from workplaces.manage_forms import OverviewFilterForm
+from workplaces.models import Workplace
+from workplaces.wizard import conference_packages
+
+
+def _trunk_of(request: HttpRequest, trunks: list):
+    code = request.GET.get("trunk")
+    if not trunks:
+        return None
+    chosen = get_trunk_for(request, code) if code else trunks[0]
+    return next(t for t in trunks if t.pk == chosen.pk)
+
+
+@customer_admin_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """SIP-Trunk Arbeitsplätze verwalten: per trunk, searchable, filtered, paged."""
+    trunks = trunk_overview(customer_of(request))
+    trunk = _trunk_of(request, trunks)
+    form = OverviewFilterForm(request.GET or None, packages=conference_packages())
+    filters = form.filters()
+    page = None
+    if trunk is not None:
+        rows = services.workplaces_of_trunk(
+            trunk, filters["query"], status=filters["status"], package=filters["package"]
+        )
+        page = Paginator(rows, filters["per_page"]).get_page(request.GET.get("page"))
+    context = {
+        "trunks": trunks,
+        "trunk": trunk,
+        "page": page,
+        "form": form,
+        "filtered": any(filters[k] for k in ("query", "status", "package")),
+        "drafts": services.live_drafts_of(request.user),
+    }
+    return render(request, "workplaces/overview.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@customer_admin_required
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The overview's rows (same filters) as CSV for Excel: semicolons, UTF-8 with BOM."""
+    trunks = trunk_overview(customer_of(request))
+    trunk = _trunk_of(request, trunks)
+    filters = OverviewFilterForm(request.GET or None, packages=conference_packages()).filters()
+    rows = (
+        services.workplaces_of_trunk(
+            trunk, filters["query"], status=filters["status"], package=filters["package"]
+        )
+        if trunk
+        else Workplace.objects.none()
+    )
+    columns = rows.values_list(
+        "last_name",
+        "first_name",
+        "username",
+        "number__e164",
+        "number__extension",
+        "package__name",
+        "status",
+        "auth_email",
+        "mobile",
+    )
+    labels = dict(Workplace.Status.choices)
+    writer = csv.writer(_Echo(), delimiter=";")
+    header = [
+        _("Nachname"),
+        _("Vorname"),
+        _("Benutzername"),
+        _("Rufnummer"),
+        _("Konferenzpaket"),
+        _("Status"),
+        _("E-Mail-Adresse zur Authentifizierung"),
+        _("Mobilfunknummer"),
+    ]
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for last, first, username, e164, ext, package, status, email, mobile in columns.iterator(
+            chunk_size=2000
+        ):
+            number = format_national(e164, ext) if e164 else ""
+            yield writer.writerow(
+                [
+                    last,
+                    first,
+                    username,
+                    number,
+                    package or "",
+                    labels.get(status, status),
+                    email,
+                    mobile,
+                ]
+            )
+
+    name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.csv"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    return response
+
+
+def _ascii(text: str) -> str:
+    return "".join(ch if ch.isascii() and ch not in '"\\' else "_" for ch in text).replace(" ", "-")
+
+
+@customer_admin_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    workplace = get_workplace_for(request, code)
+    context = {
+        "workplace": workplace,
+        "events": services.events_of(workplace)[:50],
+        "earliest_downgrade": workplace.earliest_downgrade_on(),
+        "earliest_deletion": workplace.earliest_deletion_on(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "workplaces/manage/detail.html", context)
+
+
+def manageable(request: HttpRequest, code: str) -> Workplace:
+    workplace = get_workplace_for(request, code)
+    if not workplace.is_manageable:
+        messages.error(request, _("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
+    return workplace
+
+
+@customer_admin_required
+def edit(request: HttpRequest, code: str) -> HttpResponse:
+    workplace = manageable(request, code)
+    if not workplace.is_manageable:
+        return redirect("workplaces:detail", workplace.code)
+    form = WorkplaceEditForm(request.POST or None, instance=Workplace.objects.get(pk=workplace.pk))
+    if request.method == "POST" and form.is_valid():
+        changed = services.update_workplace(
+            workplace=workplace, data=form.cleaned_data, actor=request.user
+        )
+        if changed:
+            messages.success(request, _("Die Änderungen sind gespeichert."))
+        return redirect("workplaces:detail", workplace.code)
+    return render(request, "workplaces/manage/edit.html", {"workplace": workplace, "form": form})
+
+
+@require_POST
+@customer_admin_required
+def reset_password(request: HttpRequest, code: str) -> HttpResponse:
+    workplace = manageable(request, code)
+    if workplace.is_manageable and workplace.user_id:
+        services.reset_password(workplace=workplace, actor=request.user, language="de")
+        messages.success(
+            request,
+            _(
+                "Ein neues temporäres Passwort ist unterwegs (%(channel)s). Das alte gilt nicht mehr."
+            )
+            % {"channel": _("per SMS") if workplace.password_by_sms else _("per E-Mail")},
+        )
+    return redirect("workplaces:detail", workplace.code)
