@@ -22,9 +22,7 @@ import platform
 import re
 import secrets
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,46 +32,18 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VENV_PYTHON = BASE_DIR / ".venv" / "bin" / "python"
-
-try:
-    import django
-    import psycopg
-    import requests
-    from psycopg import sql
-except ImportError:  # started with a Python outside the project's venv
-    if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != VENV_PYTHON.parent.parent.resolve():
-        os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.argv])  # noqa: S606 (our own venv)
-    raise
-
-HOST = "127.0.0.1"
-#: Settings read from the environment; removed so that the caller's shell cannot change the run.
-SETTINGS_VARIABLES = (
-    "DJANGO_SETTINGS_MODULE",
-    "DJANGO_DEBUG",
-    "SECRET_KEY",
-    "PORTAL_BASE_URL",
-    "ALLOWED_HOSTS",
-    "CSRF_TRUSTED_ORIGINS",
-    "DATABASE_URL",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_HSTS_PRELOAD",
-    "BEHIND_TLS_PROXY",
-    "DEFAULT_FROM_EMAIL",
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_USER",
-    "SMTP_PASSWORD",
-    "SMTP_TLS",
-    "SMTP_TIMEOUT",
-    "REDIS_URL",
-    "DRAFT_IDLE_HOURS",
-    "LOG_LEVEL",
+import common  # noqa: F401 (first: re-starts the benchmark with the project's venv if needed)
+import django
+import requests
+from common import (
+    HOST,
+    BenchError,
+    Child,
+    free_port,
+    recreate_database,
+    setup_django,
+    venv_script,
 )
-#: Passed on to gunicorn from the caller's environment; everything else is left out.
-PASSED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 BENCH_CUSTOMER = ("Bench GmbH", "K-900001")
 BLOCK_BASE, FIRST_EXTENSION, LAST_EXTENSION = "+49302345", 1000, 9999
@@ -116,10 +86,6 @@ ROWS = (
     ("order page", "GET", "/sip-trunk/auftraege/<order>/"),
 )
 REQUESTS_PER_FLOW = len(ROWS)
-
-
-class BenchError(Exception):
-    """The benchmark cannot go on; the message says why."""
 
 
 class Aborted(Exception):
@@ -388,12 +354,6 @@ def healthz_task(base_url, recorder, stop) -> Callable[[], None]:
 # --- Database, Django and gunicorn ------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def settings_env(database_url: str, port: int) -> dict[str, str]:
     """Production settings: no DEBUG, a fresh key, TLS at a proxy in front, no Redis, no SMTP."""
     return {
@@ -405,27 +365,6 @@ def settings_env(database_url: str, port: int) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "BEHIND_TLS_PROXY": "true",
     }
-
-
-def recreate_database(postgres: str, name: str) -> str:
-    """Drop and create the bench database; the server's version."""
-    try:
-        with psycopg.connect(f"{postgres}/postgres", autocommit=True, connect_timeout=5) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            return conn.execute("SHOW server_version").fetchone()[0]
-    except psycopg.Error as exc:
-        raise BenchError(f"PostgreSQL at {postgres}: {exc}") from exc
-
-
-def setup_django(env: dict[str, str]) -> None:
-    for name in SETTINGS_VARIABLES:
-        os.environ.pop(name, None)
-    os.environ.update(env)
-    sys.path.insert(0, str(BASE_DIR))
-    django.setup()
 
 
 def load_data(total: int) -> list[FlowSpec]:
@@ -522,36 +461,21 @@ def has_gunicorn_setting(name: str) -> bool:
     return any(setting.name == name for setting in KNOWN_SETTINGS)
 
 
-class Gunicorn:
+class Gunicorn(Child):
     """gunicorn as a child process in its own session; stopped on exit, error or Ctrl-C."""
 
     def __init__(self, env: dict[str, str], port: int, workers: int, log: Path) -> None:
-        script = Path(sys.executable).parent / "gunicorn"
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "gunicorn"]
-        command += ["portal.wsgi", "-b", f"{HOST}:{port}", "-w", str(workers)]
+        command = [*venv_script("gunicorn"), "portal.wsgi", "-b", f"{HOST}:{port}"]
+        command += ["-w", str(workers)]
         if has_gunicorn_setting("control_socket_disable"):
             command.append("--no-control-socket")  # gunicorn >= 24 would share ~/.gunicorn/
-        child_env = {k: os.environ[k] for k in PASSED_VARIABLES if k in os.environ}
-        child_env.update(env)
-        self.log = log
-        self.keep_log = True  # for a look after a failure
-        self._log_file = log.open("wb")
-        self.process = subprocess.Popen(
-            command,
-            cwd=BASE_DIR,
-            env=child_env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the benchmark, which stops gunicorn
-        )
+        super().__init__("gunicorn", command, env, log)
 
     def wait_ready(self, base_url: str, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
         headers = {"X-Forwarded-Proto": "https"}
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {self.process.returncode}\n{self.tail()}")
+            self.check_running()
             try:
                 response = requests.get(f"{base_url}/healthz", headers=headers, timeout=2)
                 if response.status_code == 200:
@@ -560,36 +484,6 @@ class Gunicorn:
                 pass
             time.sleep(0.1)
         raise BenchError(f"gunicorn did not answer /healthz within {seconds:.0f} s\n{self.tail()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._log_file.close()
-        if not self.keep_log:
-            self.log.unlink(missing_ok=True)
-
-    def cpu_seconds(self) -> float | None:
-        """User and system CPU seconds of the workers so far (Linux /proc), or None."""
-        pid = self.process.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            ticks = 0
-            for child in children:
-                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, ValueError, IndexError):
-            return None
-        return ticks / os.sysconf("SC_CLK_TCK")
-
-    def tail(self, lines: int = 30) -> str:
-        self._log_file.flush()
-        text = self.log.read_text(errors="replace").splitlines()
-        return "\n".join("  gunicorn | " + line for line in text[-lines:])
 
 
 # --- Report -----------------------------------------------------------------------------------
