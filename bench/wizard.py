@@ -583,7 +583,11 @@ def report(results: Results) -> None:
                 "gunicorn workers only, PostgreSQL not counted",
             ),
             ("server CPU ms per healthz", f"{healthz_cpu * 1000:.2f}", ""),
-            ("flow CPU ÷ healthz CPU", f"{flow_cpu / healthz_cpu:.1f}", ""),
+            (
+                "flow CPU ÷ healthz CPU",
+                f"{flow_cpu / healthz_cpu:.1f}" if healthz_cpu else "n/a",
+                "" if healthz_cpu else "healthz used too little CPU to measure",
+            ),
         ]
     rows.append(
         (

@@ -1,0 +1,885 @@
+"""Benchmark: order messages through the outbox and a real Celery worker, against a plain loop.
+
+    .venv/bin/python bench/notifications.py --orders 200
+
+Creates a fresh PostgreSQL database (dropped and recreated) and starts, all on 127.0.0.1, a
+private redis-server, an SMTP server (aiosmtpd) and a stand-in for Twilio's Messages API, both
+of which count what they receive, and a real Celery worker (prefork, concurrency 2) with
+production settings pointing at them. Writes the messages of N completed orders (welcome
+e-mail, temporary password by SMS or e-mail, Auftragsinformation) with the app's own queueing
+function, commits, which hands them to the worker, and measures until every row is sent. The
+baseline is a plain loop in this process that renders the same messages and sends them one
+after another through the same backends to the same servers, half before and half after the
+worker. Prints messages per second of both and the ratio. Fails with exit status 1 unless
+each server received every message exactly once. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import collections
+import contextlib
+import io
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import common  # noqa: F401 (first: re-starts the benchmark with the project's venv if needed)
+import django
+import requests
+from common import (
+    HOST,
+    BenchError,
+    Child,
+    free_port,
+    recreate_database,
+    setup_django,
+    venv_script,
+)
+
+BENCH_CUSTOMER = ("Bench Nachrichten GmbH", "K-900002")
+BLOCK_BASE, FIRST_EXTENSION, LAST_EXTENSION = "+49302345", 1000, 9999  # 8,780 numbers
+MAX_ORDERS = 8000
+PACKAGES = (None, "konferenz-basic", "konferenz-plus", "konferenz-premium")
+TWILIO_FROM = "+4930123456789"
+SMS_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json")
+POLL_SECONDS = 0.1
+
+
+# --- The SMTP server and the Twilio stand-in (a child process of their own) --------------------
+
+
+class Tally:
+    """What the servers received: e-mails by (recipient, subject), SMS by recipient."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.emails: collections.Counter[tuple[str, str]] = collections.Counter()
+            self.sms: collections.Counter[str] = collections.Counter()
+            self.errors: list[str] = []
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            if len(self.errors) < 20:
+                self.errors.append(text)
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "emails": [[to, subject, n] for (to, subject), n in self.emails.items()],
+                "sms": [[to, n] for to, n in self.sms.items()],
+                "errors": list(self.errors),
+            }
+
+
+def serve_sinks(smtp_port: int, http_port: int, account_sid: str, auth_token: str) -> int:
+    """Run the SMTP server and the Twilio stand-in until SIGTERM (``--serve-sinks``)."""
+    from email.parser import BytesHeaderParser
+    from email.policy import default as default_policy
+
+    from aiosmtpd.controller import Controller
+
+    tally = Tally()
+    header_parser = BytesHeaderParser(policy=default_policy)
+    expected_auth = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+
+    class CountingHandler:
+        async def handle_DATA(self, server, session, envelope) -> str:
+            headers = header_parser.parsebytes(envelope.content)
+            subject = str(headers.get("Subject", ""))
+            with tally.lock:
+                for recipient in envelope.rcpt_tos:
+                    tally.emails[(recipient, subject)] += 1
+            return "250 Message accepted for delivery"
+
+    class TwilioHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the Twilio client expects
+        server_version = "bench-twilio/1"
+
+        def log_message(self, format, *args) -> None:
+            pass
+
+        def reply(self, status: int, payload: dict) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path == "/_bench/stats":
+                self.reply(200, tally.snapshot())
+            else:
+                self.reply(404, {"code": 20404, "message": "Not found", "status": 404})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+            if self.path == "/_bench/reset":
+                tally.reset()
+                self.reply(200, {})
+                return
+            match = SMS_PATH.fullmatch(self.path)
+            if match is None or match[1] != account_sid:
+                tally.error(f"POST {self.path}")
+                self.reply(404, {"code": 20404, "message": "Not found", "status": 404})
+                return
+            if self.headers.get("Authorization") != expected_auth:
+                tally.error("wrong or missing Authorization")
+                self.reply(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                return
+            to, sender, text = (form.get(key, [""])[0] for key in ("To", "From", "Body"))
+            if not to or not text or sender != TWILIO_FROM:
+                tally.error(f"incomplete message: To={to!r} From={sender!r} Body={text[:40]!r}")
+                self.reply(400, {"code": 21604, "message": "Missing parameter", "status": 400})
+                return
+            with tally.lock:
+                tally.sms[to] += 1
+            sid = "SM" + uuid.uuid4().hex
+            self.reply(
+                201,
+                {
+                    "sid": sid,
+                    "account_sid": account_sid,
+                    "to": to,
+                    "from": sender,
+                    "body": text,
+                    "status": "queued",
+                    "direction": "outbound-api",
+                    "api_version": "2010-04-01",
+                    "num_segments": "1",
+                    "uri": f"{self.path[:-5]}/{sid}.json",
+                },
+            )
+
+    controller = Controller(CountingHandler(), hostname=HOST, port=smtp_port)
+    http = ThreadingHTTPServer((HOST, http_port), TwilioHandler)
+    http.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    controller.start()
+    try:
+        print(f"SMTP on {HOST}:{smtp_port}, Twilio stand-in on {HOST}:{http_port}", flush=True)
+        http.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        http.server_close()
+        controller.stop()
+    return 0
+
+
+class Sinks(Child):
+    """This script with ``--serve-sinks``: the SMTP server and the Twilio stand-in."""
+
+    def __init__(self, log: Path, account_sid: str, auth_token: str) -> None:
+        self.smtp_port, self.http_port = free_port(), free_port()
+        self.base_url = f"http://{HOST}:{self.http_port}"
+        command = [sys.executable, "-u", str(Path(__file__).resolve()), "--serve-sinks"]
+        command += [str(self.smtp_port), str(self.http_port), account_sid, auth_token]
+        super().__init__("servers", command, {}, log)
+        self.session = requests.Session()
+
+    def wait_ready(self, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.check_running()
+            with contextlib.suppress(requests.RequestException):
+                self.stats()
+                return
+            time.sleep(0.05)
+        raise BenchError(f"the SMTP/SMS servers did not start within {seconds:.0f} s")
+
+    def stats(self) -> dict:
+        response = self.session.get(f"{self.base_url}/_bench/stats", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> None:
+        self.session.post(f"{self.base_url}/_bench/reset", timeout=10).raise_for_status()
+
+    def stop(self, timeout: float = 15) -> None:
+        self.session.close()
+        super().stop(timeout)
+
+
+# --- Redis and the worker ------------------------------------------------------------------------
+
+
+class Redis(Child):
+    def __init__(self, port: int, workdir: Path, log: Path) -> None:
+        command = ["redis-server", "--bind", HOST, "--port", str(port), "--save", ""]
+        command += ["--appendonly", "no", "--dir", str(workdir)]
+        command += ["--maxmemory-policy", "noeviction", "--protected-mode", "yes"]
+        super().__init__("redis", command, {}, log)
+        self.url = f"redis://{HOST}:{port}/0"
+
+    def wait_ready(self, seconds: float = 10) -> str:
+        """Wait for PING; the server's version."""
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                self.check_running()
+                with contextlib.suppress(redis.RedisError):
+                    client.ping()
+                    return client.info("server")["redis_version"]
+                time.sleep(0.05)
+        finally:
+            client.close()
+        raise BenchError(f"redis-server did not answer within {seconds:.0f} s\n{self.tail()}")
+
+
+class Worker(Child):
+    def __init__(self, env: dict[str, str], concurrency: int, log: Path) -> None:
+        command = [*venv_script("celery"), "-A", "portal", "worker"]
+        command += ["--concurrency", str(concurrency), "--pool", "prefork", "-Q", "celery"]
+        super().__init__("celery", command, env, log)
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        """Until the worker answers a ping through the broker."""
+        from portal.celery import app
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.check_running()
+            if app.control.ping(timeout=0.5):
+                return
+        raise BenchError(f"the Celery worker did not answer within {seconds:.0f} s\n{self.tail()}")
+
+
+# --- Data -------------------------------------------------------------------------------------
+
+
+HASHER_SETTINGS = {"md5": "bench.fast_hasher_settings", "argon2": "portal.settings"}
+
+
+def settings_env(
+    database_url: str, redis_url: str, sinks: Sinks, twilio: tuple[str, str], hasher: str
+) -> dict[str, str]:
+    """Production settings with the local servers: no DEBUG, SMTP without TLS, Twilio.
+
+    With ``hasher`` md5 the password hasher is the test suite's (bench/fast_hasher_settings.py).
+    """
+    return {
+        "DJANGO_SETTINGS_MODULE": HASHER_SETTINGS[hasher],
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SMTP_HOST": HOST,
+        "SMTP_PORT": str(sinks.smtp_port),
+        "SMTP_TLS": "false",
+        "SMTP_TIMEOUT": "10",
+        "DEFAULT_FROM_EMAIL": "portal@example.com",
+        "PORTAL_BASE_URL": "https://portal.example.com",
+        "TWILIO_ACCOUNT_SID": twilio[0],
+        "TWILIO_AUTH_TOKEN": twilio[1],
+        "TWILIO_FROM": TWILIO_FROM,
+        "TWILIO_API_BASE_URL": sinks.base_url,
+    }
+
+
+def load_data(total: int) -> list[int]:
+    """Migrate, add packages and N completed orders of one active workplace each; order ids.
+
+    Written in bulk; the state is what ``process_order`` leaves before it queues the messages.
+    Every second workplace has a mobile number (password by SMS), the others get it by e-mail.
+    """
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+
+    from orders.models import Order, OrderItem, Package
+    from portal.models import Customer, User
+    from trunks.models import NumberBlock, SipTrunk
+    from trunks.services import save_number_block
+    from workplaces.models import Workplace
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("seed_demo", force=True, stdout=io.StringIO())  # for the packages
+    now = timezone.now()
+    with transaction.atomic():
+        name, number = BENCH_CUSTOMER
+        customer = Customer.objects.create(name=name, number=number)
+        trunk = SipTrunk.objects.create(customer=customer, name="Bench", workplace_quota=total)
+        save_number_block(
+            NumberBlock(
+                trunk=trunk,
+                base=BLOCK_BASE,
+                first_extension=FIRST_EXTENSION,
+                last_extension=LAST_EXTENSION,
+            )
+        )
+        numbers = list(trunk.numbers.free().order_by("e164")[:total])
+        if len(numbers) < total:
+            raise BenchError(f"the bench block has {len(numbers)} numbers, {total} are needed")
+        packages = [Package.objects.get(code=code) if code else None for code in PACKAGES]
+        workplace_net = Package.workplace_product().monthly_net
+        admins = User.objects.bulk_create(
+            User(
+                username=f"bench-admin-{i:05d}",
+                first_name="Bench",
+                last_name=f"Admin {i}",
+                email=f"bench-admin-{i:05d}@example.com",
+                customer=customer,
+                password=make_password(None),
+            )
+            for i in range(total)
+        )
+        people = [
+            {
+                "first_name": "Jörg",
+                "last_name": f"Müller {i}",
+                "street": "Friedrich-Ebert-Allee",
+                "house_number": "140",
+                "postcode": "53113",
+                "city": "Bonn",
+                "email": f"bench.w{i:05d}@example.com",
+                "auth_email": f"bench.w{i:05d}@example.com",
+                "mobile": f"+49170{i:07d}" if i % 2 == 0 else "",
+            }
+            for i in range(total)
+        ]
+        users = User.objects.bulk_create(
+            User(
+                username=f"bench.w{i:05d}",
+                first_name=person["first_name"],
+                last_name=person["last_name"],
+                email=person["auth_email"],
+                must_change_password=True,
+                password=make_password(None),
+            )
+            for i, person in enumerate(people)
+        )
+        workplaces = Workplace.objects.bulk_create(
+            Workplace(
+                trunk=trunk,
+                username=user.username,
+                user=user,
+                number=numbers[i],
+                package=packages[i % len(packages)],
+                package_booked_on=now.date() if packages[i % len(packages)] else None,
+                status=Workplace.Status.ACTIVE,
+                created_by=admins[i],
+                activated_at=now,
+                **people[i],
+            )
+            for i, user in enumerate(users)
+        )
+        orders = Order.objects.bulk_create(
+            Order(
+                customer=customer,
+                placed_by=admins[i],
+                submission=uuid.uuid4(),
+                status=Order.Status.COMPLETED,
+                monthly_net=workplace_net + (w.package.monthly_net if w.package else 0),
+                language="de",
+            )
+            for i, w in enumerate(workplaces)
+        )
+        for order in orders:
+            order.number = f"{now:%Y}-{order.pk:06d}"
+        Order.objects.bulk_update(orders, ["number"])
+        OrderItem.objects.bulk_create(
+            OrderItem(
+                order=order,
+                kind=OrderItem.Kind.NEW_WORKPLACE,
+                workplace=w,
+                package=w.package,
+                workplace_net=workplace_net,
+                package_net=w.package.monthly_net if w.package else 0,
+            )
+            for order, w in zip(orders, workplaces, strict=True)
+        )
+    return [order.pk for order in orders]
+
+
+def queue_messages(order_ids: list[int], *, commit: bool) -> tuple[list, float]:
+    """``orders.services._queue_messages`` for each order, in one transaction.
+
+    With ``commit`` the transaction commits, and its on-commit hooks hand each row to the
+    worker (``deliver.delay``); returns the rows and ``time.time()`` just before the commit.
+    Without, it rolls back, so nothing is enqueued: the rows are the plain loop's messages.
+    """
+    from django.db import transaction
+
+    from notifications.models import Notification
+    from orders.models import Order
+    from orders.services import _queue_messages
+
+    orders = Order.objects.filter(pk__in=order_ids).select_related("placed_by").order_by("pk")
+    with transaction.atomic():
+        for order in orders:
+            _queue_messages(order)
+        rows = list(Notification.objects.filter(order_id__in=order_ids).order_by("pk"))
+        if not commit:
+            transaction.set_rollback(True)
+        started = time.time()
+    return rows, started
+
+
+# --- The two ways of sending -----------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """Messages, wall seconds and CPU seconds (None where /proc cannot tell)."""
+
+    messages: int = 0
+    wall: float = 0.0
+    cpu: float | None = 0.0
+    servers_cpu: float | None = 0.0
+    redis_cpu: float | None = None
+
+    def rate(self) -> float:
+        return self.messages / self.wall
+
+
+def add_cpu(total: float | None, before: float | None, after: float | None) -> float | None:
+    if total is None or before is None or after is None:
+        return None
+    return total + after - before
+
+
+def plain_loop(rows: list, phase: Phase, sinks: Sinks) -> None:
+    """Render and send each message directly, one after another, in this process.
+
+    As the worker does it: a new SMTP connection for each e-mail (``EmailMessage.send``) and a
+    new Twilio client for each SMS (``sms.get_backend()``). The temporary password is made
+    and rendered into the message, but not hashed and stored.
+    """
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+
+    from notifications import messages, sms
+    from notifications.models import Notification
+
+    servers = sinks.cpu_seconds(own=True, children=False)
+    cpu, started = time.process_time(), time.perf_counter()
+    for row in rows:
+        password = messages.temporary_password() if row.is_password else ""
+        rendered = messages.render(row, password=password)
+        if row.channel == Notification.Channel.SMS:
+            sms.get_backend().send(row.recipient, rendered.text)
+        else:
+            message = EmailMultiAlternatives(
+                subject=rendered.subject,
+                body=rendered.text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[row.recipient],
+            )
+            message.attach_alternative(rendered.html, "text/html")
+            message.send()
+    phase.wall += time.perf_counter() - started
+    phase.cpu += time.process_time() - cpu
+    phase.servers_cpu = add_cpu(
+        phase.servers_cpu, servers, sinks.cpu_seconds(own=True, children=False)
+    )
+    phase.messages += len(rows)
+
+
+def through_worker(
+    order_ids: list[int], worker: Worker, sinks: Sinks, redis: Redis, timeout: float
+) -> tuple[list, Phase, float]:
+    """Queue and commit; wait until every row is sent. The rows, the phase, enqueue seconds.
+
+    The time runs from just before the commit that enqueues the tasks to the last ``sent_at``.
+    """
+    from django.db.models import Count, Max
+
+    from notifications.models import Notification
+
+    before = (
+        worker.cpu_seconds(own=True),
+        sinks.cpu_seconds(own=True, children=False),
+        redis.cpu_seconds(own=True, children=False),
+    )
+    rows, started = queue_messages(order_ids, commit=True)
+    enqueued = time.time() - started
+    ids = [row.pk for row in rows]
+    batch = Notification.objects.filter(pk__range=(min(ids), max(ids)))
+    if batch.count() != len(ids):
+        raise BenchError(f"rows {min(ids)} to {max(ids)} are not this batch's {len(ids)} rows")
+    deadline = time.monotonic() + timeout
+    while True:
+        worker.check_running()
+        counts = dict(batch.values_list("status").annotate(n=Count("pk")).order_by())
+        problems = batch.exclude(last_error="").values_list("pk", "kind", "last_error")[:5]
+        if problems:
+            lines = "\n".join(f"  row {pk} ({kind}): {error}" for pk, kind, error in problems)
+            raise BenchError(f"delivery errors (a retry would distort the timing):\n{lines}")
+        if counts.get(Notification.Status.SENT, 0) == len(ids):
+            break
+        if time.monotonic() > deadline:
+            raise BenchError(f"not all rows sent after {timeout:.0f} s: {counts}")
+        time.sleep(POLL_SECONDS)
+    last_sent = batch.aggregate(last=Max("sent_at"))["last"]
+    after = (
+        worker.cpu_seconds(own=True),
+        sinks.cpu_seconds(own=True, children=False),
+        redis.cpu_seconds(own=True, children=False),
+    )
+    phase = Phase(
+        messages=len(ids),
+        wall=last_sent.timestamp() - started,
+        cpu=add_cpu(0.0, before[0], after[0]),
+        servers_cpu=add_cpu(0.0, before[1], after[1]),
+        redis_cpu=add_cpu(0.0, before[2], after[2]),
+    )
+    return rows, phase, enqueued
+
+
+# --- Checks -----------------------------------------------------------------------------------
+
+
+def check_received(stats: dict, rows: list, what: str) -> str:
+    """The servers received each row's message exactly once, and nothing else."""
+    from notifications.models import Notification
+
+    emails = collections.Counter()
+    email_to = collections.Counter()
+    for to, subject, n in stats["emails"]:
+        emails[(to, subject)] += n
+        email_to[to] += n
+    sms = collections.Counter(dict(stats["sms"]))
+    want_email = collections.Counter(
+        r.recipient for r in rows if r.channel == Notification.Channel.EMAIL
+    )
+    want_sms = collections.Counter(
+        r.recipient for r in rows if r.channel == Notification.Channel.SMS
+    )
+    problems = [f"server error: {e}" for e in stats["errors"]]
+    twice = [f"{to} ({subject}) x{n}" for (to, subject), n in emails.items() if n > 1]
+    twice += [f"{to} x{n}" for to, n in sms.items() if n > 1]
+    if twice:
+        problems.append(f"received more than once: {', '.join(sorted(twice)[:5])}")
+    if email_to != want_email:
+        missing, extra = want_email - email_to, email_to - want_email
+        problems.append(
+            f"{email_to.total()} e-mails received, {want_email.total()} expected "
+            f"(missing {sorted(missing)[:3]}, unexpected {sorted(extra)[:3]})"
+        )
+    if sms != want_sms:
+        missing, extra = want_sms - sms, sms - want_sms
+        problems.append(
+            f"{sms.total()} SMS received, {want_sms.total()} expected "
+            f"(missing {sorted(missing)[:3]}, unexpected {sorted(extra)[:3]})"
+        )
+    if problems:
+        raise BenchError(f"{what}: " + "; ".join(problems))
+    return f"{email_to.total()} e-mails and {sms.total()} SMS, each exactly once"
+
+
+def check_rows(rows: list) -> str:
+    """Every row sent in one attempt; every password message set its user's password."""
+    from django.contrib.auth import get_user_model
+
+    from notifications.models import Notification
+
+    ids = [row.pk for row in rows]
+    batch = Notification.objects.filter(pk__in=ids)
+    sent = batch.filter(status=Notification.Status.SENT, attempts=1, claimed_by="").count()
+    sms_ids = batch.filter(channel=Notification.Channel.SMS, provider_id__startswith="SM").count()
+    password_users = {row.user_id for row in rows if row.is_password}
+    users = get_user_model().objects.filter(pk__in=password_users, must_change_password=True)
+    hashers = collections.Counter(
+        user.password.split("$", 1)[0]
+        for user in users.only("password")
+        if user.has_usable_password()
+    )
+    with_password = hashers.total()
+    want_sms = sum(1 for row in rows if row.channel == Notification.Channel.SMS)
+    problems = []
+    if sent != len(ids):
+        problems.append(f"{sent} of {len(ids)} rows sent in exactly one attempt")
+    if sms_ids != want_sms:
+        problems.append(f"{sms_ids} of {want_sms} SMS rows have a Twilio sid")
+    if with_password != len(password_users):
+        problems.append(f"{with_password} of {len(password_users)} temporary passwords set")
+    if problems:
+        raise BenchError("database check failed: " + "; ".join(problems))
+    return (
+        f"{len(ids)} rows sent in one attempt each, {len(password_users)} temporary passwords "
+        f"set ({', '.join(sorted(hashers))})"
+    )
+
+
+def argon2_cost(samples: int = 3) -> tuple[float, float]:
+    """Wall and CPU milliseconds of one hash with the production hasher (Argon2), here."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    hasher = Argon2PasswordHasher()
+    hasher.encode("warm-up-only", hasher.salt())
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(samples):
+        hasher.encode(secrets.token_urlsafe(9), hasher.salt())
+    return (
+        (time.perf_counter() - wall) / samples * 1000,
+        (time.process_time() - cpu) / samples * 1000,
+    )
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+
+def describe_rows(rows: list) -> str:
+    kinds = collections.Counter(row.kind for row in rows)
+    labels = {
+        "welcome": "welcome e-mails",
+        "password_sms": "password SMS",
+        "password_email": "password e-mails",
+        "order_confirmation": "Auftragsinformationen",
+    }
+    return ", ".join(f"{n} {labels.get(kind, kind)}" for kind, n in kinds.items())
+
+
+def report(
+    worker: Phase,
+    plain: Phase,
+    concurrency: int,
+    passwords: int,
+    hasher: str,
+    argon2: tuple[float, float],
+) -> None:
+    def ms(seconds: float | None, n: int) -> str:
+        return "–" if seconds is None else f"{seconds / n * 1000:.2f}"
+
+    header = (
+        f"{'':<34} {'messages':>8} {'seconds':>8} {'msg/s':>8} {'CPU ms/msg':>11} "
+        f"{'servers':>8} {'redis':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for label, phase in (
+        (f"worker (prefork, concurrency {concurrency})", worker),
+        ("plain loop (this process, 1 thread)", plain),
+    ):
+        print(
+            f"{label:<34} {phase.messages:>8} {phase.wall:>8.2f} {phase.rate():>8.1f} "
+            f"{ms(phase.cpu, phase.messages):>11} {ms(phase.servers_cpu, phase.messages):>8} "
+            f"{'' if phase.redis_cpu is None else ms(phase.redis_cpu, phase.messages):>6}"
+        )
+    print("-" * len(header))
+    print(f"{'worker msg/s ÷ plain loop msg/s':<34} {worker.rate() / plain.rate():>26.2f}")
+    print()
+    print(
+        "CPU ms/msg: the worker's main and pool processes, or this process for the plain loop;\n"
+        "servers: the SMTP server and Twilio stand-in; redis: the private redis-server.\n"
+        "PostgreSQL's CPU time is not counted."
+    )
+    wall_ms, cpu_ms = argon2
+    if hasher == "argon2":
+        print(
+            f"\n--hasher argon2: the worker hashed {passwords} temporary passwords with Argon2, the "
+            f"production hasher;\none hash takes about {wall_ms:.0f} ms ({cpu_ms:.0f} ms CPU) "
+            "here. The plain loop makes and renders\nthe passwords but neither hashes nor "
+            "stores them."
+        )
+    else:
+        print(
+            f"\n--hasher md5: the worker hashed {passwords} temporary passwords with the test "
+            "suite's MD5 hasher.\nIn production each is an Argon2 hash of about "
+            f"{wall_ms:.0f} ms ({cpu_ms:.0f} ms CPU) here, {passwords * cpu_ms / 1000:.0f} s "
+            "of CPU\nfor these messages: see --hasher argon2. The plain loop makes and renders "
+            "the passwords\nbut neither hashes nor stores them."
+        )
+
+
+# --- Main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--orders", type=int, default=1000, help="measured orders, 3 messages each (default 1000)"
+    )
+    parser.add_argument("--warmup", type=int, default=4, help="unmeasured orders first (default 4)")
+    parser.add_argument(
+        "--concurrency", type=int, default=2, help="worker pool processes (default 2)"
+    )
+    parser.add_argument(
+        "--hasher",
+        choices=sorted(HASHER_SETTINGS),
+        default="md5",
+        help="password hasher of the worker: md5 as in the tests (default), or argon2 as in "
+        "production (slow: about 0.2 s per password message; try --orders 100)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900,
+        help="seconds the worker may take for all messages (default 900)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server URL without database (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--database",
+        default="portal_bench_notify",
+        help="database to drop and create; must contain 'bench' (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-logs", action="store_true", help="keep the logs of the child processes in /tmp"
+    )
+    parser.add_argument("--serve-sinks", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_sinks:
+        return args
+    args.postgres = args.postgres.rstrip("/")
+    if not 1 <= args.orders <= MAX_ORDERS - args.warmup or args.warmup < 0:
+        parser.error(f"--orders must be 1 to {MAX_ORDERS} with the warm-up, --warmup at least 0")
+    if args.concurrency < 1 or args.timeout <= 0:
+        parser.error("--concurrency must be at least 1, --timeout positive")
+    if "bench" not in args.database or not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
+        parser.error("--database must be a plain lowercase name containing 'bench'")
+    return args
+
+
+def run(args: argparse.Namespace, children: list[Child], redis_dir: Path) -> None:
+    tmp = Path(tempfile.gettempdir())
+    twilio = ("AC" + secrets.token_hex(16), secrets.token_hex(16))
+    started = time.perf_counter()
+
+    redis_port = free_port()
+    redis = Redis(redis_port, redis_dir, tmp / f"bench-redis-{redis_port}.log")
+    children.append(redis)
+    sinks = Sinks(tmp / f"bench-servers-{redis_port}.log", *twilio)
+    children.append(sinks)
+    redis_version = redis.wait_ready()
+    sinks.wait_ready()
+
+    database_url = f"{args.postgres}/{args.database}"
+    env = settings_env(database_url, redis.url, sinks, twilio, args.hasher)
+    pg_version = recreate_database(args.postgres, args.database)
+    setup_django({**env, "LOG_LEVEL": "WARNING"})  # no Twilio request logs in the output
+    order_ids = load_data(args.warmup + args.orders)
+    warm_ids, measured_ids = order_ids[: args.warmup], order_ids[args.warmup :]
+    print(
+        f"setup: database {args.database} recreated and migrated, packages, "
+        f"{len(order_ids)} completed orders of one workplace each "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+
+    worker = Worker(env, args.concurrency, tmp / f"bench-celery-{redis_port}.log")
+    children.append(worker)
+    worker.wait_ready()
+
+    import aiosmtpd
+    import celery
+
+    print(
+        f"stack: Celery {celery.__version__} worker (prefork, concurrency {args.concurrency}), "
+        f"redis-server {redis_version} at {HOST}:{redis_port}, aiosmtpd {aiosmtpd.__version__} "
+        f"at {HOST}:{sinks.smtp_port},\n       Twilio stand-in at {sinks.base_url}, "
+        f"Django {django.get_version()}, Python {platform.python_version()}, "
+        f"PostgreSQL {pg_version}, {os.cpu_count()} CPUs shared by all"
+    )
+    hashing = {
+        "md5": "MD5 as in the tests (bench/fast_hasher_settings.py)",
+        "argon2": "Argon2 as in production",
+    }
+    print(
+        f"settings: {env['DJANGO_SETTINGS_MODULE']}, DJANGO_DEBUG unset, SMTP without TLS, "
+        f"the Twilio client with\n          TWILIO_API_BASE_URL, Celery's default log level; "
+        f"password hasher: {hashing[args.hasher]}"
+    )
+
+    # Warm-up: loads templates and the Twilio client in the pool processes and here.
+    if warm_ids:
+        sinks.reset()
+        warm_rows, _phase, _enqueued = through_worker(warm_ids, worker, sinks, redis, 60)
+        check_received(sinks.stats(), warm_rows, "warm-up through the worker")
+        sinks.reset()
+        plain_loop(warm_rows, Phase(), sinks)
+        check_received(sinks.stats(), warm_rows, "warm-up in the plain loop")
+
+    # The plain loop's messages: the same function writes them, then the transaction rolls back.
+    plain_rows, _started = queue_messages(measured_ids, commit=False)
+    print(f"messages: {len(measured_ids)} orders, {len(plain_rows)} messages: ", end="")
+    print(describe_rows(plain_rows))
+    half = len(plain_rows) // 2
+    plain = Phase()
+    stats: list[dict] = []
+    for part in ("first", "worker", "second"):
+        sinks.reset()
+        if part == "worker":
+            rows, worker_phase, enqueued = through_worker(
+                measured_ids, worker, sinks, redis, args.timeout
+            )
+            received = check_received(sinks.stats(), rows, "through the worker")
+        else:
+            plain_loop(plain_rows[:half] if part == "first" else plain_rows[half:], plain, sinks)
+            stats.append(sinks.stats())
+    plain_received = check_received(
+        {key: stats[0][key] + stats[1][key] for key in ("emails", "sms", "errors")},
+        plain_rows,
+        "plain loop",
+    )
+    print(
+        f"\nworker: {worker_phase.messages} messages committed at once; the time runs from the "
+        f"commit\nthat enqueues them ({enqueued:.2f} s to publish the tasks) to the last "
+        f"sent_at.\nplain loop: the same messages, half before and half after the worker.\n"
+    )
+    passwords = sum(1 for row in rows if row.is_password)
+    report(worker_phase, plain, args.concurrency, passwords, args.hasher, argon2_cost())
+    print(f"\nreceived from the worker: {received}; {check_rows(rows)}")
+    print(f"received from the plain loop: {plain_received}")
+    print(f"whole run: {time.perf_counter() - started:.0f} s")
+    for child in children:
+        child.keep_log = args.keep_logs
+        if args.keep_logs:
+            print(f"log of {child.name}: {child.log}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve_sinks:
+        smtp_port, http_port, account_sid, auth_token = args.serve_sinks
+        return serve_sinks(int(smtp_port), int(http_port), account_sid, auth_token)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    children: list[Child] = []
+    redis_dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+    try:
+        run(args, children, redis_dir)
+        return 0
+    except BenchError as exc:
+        print(f"\nFAILED: {exc}", file=sys.stderr)
+        for child in children:
+            print(f"(log of {child.name}: {child.log})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    finally:
+        for child in reversed(children):  # the worker first, redis last
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                child.stop()
+        shutil.rmtree(redis_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
