@@ -193,8 +193,13 @@ def sweep(*, now: dt.datetime | None = None) -> int:
     """Hand stuck rows to a worker again: lost publishes, broker outages, dead workers."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    # A pending row tried lately waits for its retry; only a lost retry leaves it longer.
+    retry_lost = now - dt.timedelta(seconds=settings.NOTIFICATION_RETRY_MAX_SECONDS) - PENDING_GRACE
     stuck = Notification.objects.filter(
-        Q(status=Notification.Status.PENDING, created_at__lt=now - PENDING_GRACE)
+        (
+            Q(status=Notification.Status.PENDING, created_at__lt=now - PENDING_GRACE)
+            & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=retry_lost))
+        )
         | Q(status=Notification.Status.SENDING, claimed_at__lt=stale)
     ).values_list("pk", flat=True)
     ids = list(stuck[:1000])
