@@ -380,7 +380,7 @@ def package_change_allowed(workplace: Workplace, package, today: dt.date) -> boo
 def change_package(*, workplace: Workplace, package, actor: User | None, today: dt.date) -> bool:
     """Book ``package`` (or none) from today. Idempotent: an applied change is not repeated."""
     workplace = (
-        Workplace.objects.select_for_update()
+        Workplace.objects.select_for_update(of=("self",))  # the package may be NULL
         .select_related("package", "trunk")
         .get(pk=workplace.pk)
     )
@@ -411,7 +411,11 @@ def delete_workplace(*, workplace: Workplace, actor: User | None) -> bool:
     The username stays with the deleted workplace, so it is never given out again.
     Idempotent: a deleted workplace is left as it is.
     """
-    workplace = Workplace.objects.select_for_update().select_related("trunk").get(pk=workplace.pk)
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
+        .select_related("trunk")
+        .get(pk=workplace.pk)
+    )
     if workplace.status == Workplace.Status.DELETED:
         return False
     number = workplace.number.national if workplace.number_id else ""
@@ -449,7 +453,11 @@ def delete_workplace(*, workplace: Workplace, actor: User | None) -> bool:
 @transaction.atomic
 def schedule_deletion(*, workplace: Workplace, actor: User, on: dt.date) -> None:
     """Inside the minimum term: "Kündigung vorgemerkt zum ..."; a daily task carries it out."""
-    workplace = Workplace.objects.select_for_update().select_related("trunk").get(pk=workplace.pk)
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
+        .select_related("trunk")
+        .get(pk=workplace.pk)
+    )
     if workplace.status != Workplace.Status.ACTIVE:
         raise ManagementError(_("Dieser Arbeitsplatz kann nicht mehr gekündigt werden."))
     workplace.status = Workplace.Status.CANCEL_SCHEDULED

@@ -1,0 +1,505 @@
+"""Package changes and deletions of existing workplaces (issue 5), and the quota bars.
+
+The clock is moved with time-machine: every workplace here is activated on DAY_0, Monday
+02.03.2026 09:00 in Berlin, so its 30-day minimum term ends on Wednesday 01.04.2026.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from orders import services as order_services
+from orders.models import CartChange, Order, OrderItem, Package
+from orders.services import cart_of
+from orders.tasks import carry_out_due_deletions
+from portal.celery import app as celery_app
+from portal.models import AuditEvent
+from tests.manage_helpers import (
+    DAY_0,
+    day,
+    detail_url,
+    messages_of,
+    order_new_workplace,
+)
+from tests.wizard_helpers import login_data, start_draft, step_url
+from trunks.models import Number
+from workplaces.models import Workplace
+
+CART = reverse("orders:cart")
+END_OF_TERM = "01.04.2026"
+CLIENTS_NOTICE = (
+    "Nach einem Paketwechsel müssen die Clients einmal geschlossen (kein Logout) und wieder "
+    "geöffnet werden."
+)
+
+
+@pytest.fixture(autouse=True)
+def _clock(time_machine, settings):
+    """Every test starts on DAY_0; sessions outlive the moves of the clock."""
+    settings.SESSION_COOKIE_AGE = 400 * 24 * 3600
+    time_machine.move_to(DAY_0, tick=False)
+
+
+@pytest.fixture
+def joerg(alice_client, alice, trunk) -> Workplace:
+    """Jörg Müller, Konferenz Plus, 0228 181234-10, activated on DAY_0."""
+    return order_new_workplace(
+        alice_client, alice, trunk, username="joerg.mueller", number="+4922818123410"
+    )
+
+
+def package_url(workplace: Workplace) -> str:
+    return reverse("orders:change_package", args=[workplace.code])
+
+
+def delete_url(workplace: Workplace) -> str:
+    return reverse("orders:delete", args=[workplace.code])
+
+
+def radio(page: str, value: str) -> str:
+    return re.search(rf'<input type="radio" name="package" value="{value}"[^>]*>', page).group(0)
+
+
+def reason(page: str, value: str) -> str:
+    found = re.search(rf'<p class="hint-muted" id="package-{value}-why">(.*?)</p>', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def errors(page: str) -> list[str]:
+    found = re.search(r'<ul class="errorlist" id="id_package_error">(.*?)</ul>', page, re.S)
+    return (
+        [html.unescape(e) for e in re.findall(r"<li>(.*?)</li>", found.group(1))] if found else []
+    )
+
+
+def order_cart(client, admin, capture) -> Order:
+    """ "Kostenpflichtig bestellen"; the order is processed by its task on commit."""
+    with capture(execute=True):
+        response = client.post(reverse("orders:place"), {"token": cart_of(admin).token})
+    assert response.status_code == 302, messages_of(client.get(CART))
+    order = Order.objects.latest("pk")
+    assert response["Location"] == reverse("orders:detail", args=[order.code])
+    order.refresh_from_db()
+    return order
+
+
+# --- Package change ------------------------------------------------------------------------
+
+
+def test_before_day_30_only_upgrades_can_be_chosen_and_the_earliest_date_is_shown(
+    alice_client, time_machine, joerg
+):
+    time_machine.move_to(day(29, hour=23), tick=False)  # Tuesday 31.03.2026, 23:00
+    page = alice_client.get(package_url(joerg)).content.decode()
+    assert "Ein Upgrade ist jederzeit möglich." in page
+    assert "disabled" not in radio(page, "konferenz-premium")
+    for smaller in ("konferenz-basic", "none"):
+        assert "disabled" in radio(page, smaller)
+        assert reason(page, smaller) == (
+            "Erst nach der Mindestvertragslaufzeit möglich, frühestens am 01.04.2026"
+        )
+    assert "disabled" in radio(page, "konferenz-plus")
+    assert reason(page, "konferenz-plus") == "Aktuell gebucht"
+    assert CLIENTS_NOTICE in page
+    # The detail page says the same date.
+    assert (
+        f"kleiner oder kündbar ab {END_OF_TERM}"
+        in alice_client.get(detail_url(joerg)).content.decode()
+    )
+
+
+@pytest.mark.parametrize("smaller", ["konferenz-basic", "none"])
+def test_a_downgrade_or_cancellation_before_day_30_is_refused_on_post(
+    alice_client, alice, time_machine, joerg, smaller
+):
+    time_machine.move_to(day(29, hour=23), tick=False)
+    response = alice_client.post(package_url(joerg), {"package": smaller})
+    assert response.status_code == 200
+    assert errors(response.content.decode()) == [
+        "Erst nach der Mindestvertragslaufzeit möglich, frühestens am 01.04.2026"
+    ]
+    assert not CartChange.objects.exists()
+    # The service refuses it too, for whoever calls it without the form.
+    package = Package.objects.filter(code=smaller).first()
+    with pytest.raises(order_services.OrderError, match=re.escape("frühestens am 01.04.2026")):
+        order_services.add_package_change(admin=alice, workplace=joerg, package=package)
+    assert not CartChange.objects.exists()
+
+
+def test_choosing_the_booked_package_again_or_an_unknown_one_is_refused(alice_client, joerg):
+    response = alice_client.post(package_url(joerg), {"package": "konferenz-plus"})
+    assert errors(response.content.decode()) == ["Aktuell gebucht"]
+    for value in ("gold", ""):
+        response = alice_client.post(package_url(joerg), {"package": value})
+        assert response.status_code == 200 and errors(response.content.decode())
+    assert not CartChange.objects.exists()
+
+
+def test_an_upgrade_goes_through_the_cart_and_an_order_and_is_booked_from_that_day(
+    alice_client, alice, time_machine, joerg, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(day(10), tick=False)  # Thursday 12.03.2026, inside the term
+    response = alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    assert response.status_code == 302 and response["Location"] == CART
+    # In the cart, not yet booked.
+    joerg.refresh_from_db()
+    assert joerg.package.code == "konferenz-plus"
+    cart = alice_client.get(CART).content.decode()
+    assert "Der Paketwechsel liegt im Warenkorb." in cart
+    assert "Paketwechsel" in cart and "Jörg Müller" in cart and "0228 181234-10" in cart
+    assert "Konferenz Plus → <strong>Konferenz Premium</strong>" in cart
+    assert "14,90 €" in cart and "17,73 €" in cart  # net and gross (19 % MwSt.)
+    assert CLIENTS_NOTICE in cart
+
+    order = order_cart(alice_client, alice, django_capture_on_commit_callbacks)
+    assert order.status == Order.Status.COMPLETED
+    [item] = order.items.all()
+    assert item.kind == OrderItem.Kind.PACKAGE_CHANGE and item.package.code == "konferenz-premium"
+    assert str(order.monthly_net) == "14.90"
+    assert not CartChange.objects.exists()
+    joerg.refresh_from_db()
+    assert joerg.package.code == "konferenz-premium"
+    assert str(joerg.package_booked_on) == "2026-03-12"
+    # The new booking has its own minimum term.
+    assert str(joerg.earliest_downgrade_on()) == "2026-04-11"
+    event = AuditEvent.objects.get(action="package_changed")
+    assert event.actor == alice and event.object_code == str(joerg.code)
+    assert event.summary == "Paket von joerg.mueller: Konferenz Plus → Konferenz Premium"
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert "Konferenz Premium" in page and "gebucht am 12.03.2026" in page
+    assert "kleiner oder kündbar ab 11.04.2026" in page
+    order_page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
+    assert CLIENTS_NOTICE in order_page
+
+
+@pytest.mark.parametrize(
+    ("when", "label"),
+    [
+        (day(30), "01.04.2026 09:00"),
+        (day(30, hour=0).replace(minute=30), "00:30 in Berlin, still 31.03. in UTC"),
+        (day(45), "16.04.2026"),
+    ],
+)
+def test_from_day_30_a_smaller_package_can_be_ordered(
+    alice_client, alice, time_machine, joerg, django_capture_on_commit_callbacks, when, label
+):
+    time_machine.move_to(when, tick=False)
+    page = alice_client.get(package_url(joerg)).content.decode()
+    for smaller in ("konferenz-basic", "none"):
+        assert "disabled" not in radio(page, smaller), label
+    response = alice_client.post(package_url(joerg), {"package": "konferenz-basic"})
+    assert response.status_code == 302, label
+    order = order_cart(alice_client, alice, django_capture_on_commit_callbacks)
+    assert order.status == Order.Status.COMPLETED
+    joerg.refresh_from_db()
+    assert joerg.package.code == "konferenz-basic"
+    assert joerg.package_booked_on == when.date()
+
+
+def test_from_day_30_the_package_can_be_cancelled(
+    alice_client, alice, time_machine, joerg, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(day(30), tick=False)
+    assert alice_client.post(package_url(joerg), {"package": "none"})["Location"] == CART
+    cart = alice_client.get(CART).content.decode()
+    assert "Konferenz Plus → <strong>Kein Konferenzpaket</strong>" in cart
+    order = order_cart(alice_client, alice, django_capture_on_commit_callbacks)
+    assert str(order.monthly_net) == "0.00"
+    joerg.refresh_from_db()
+    assert joerg.package is None and joerg.package_booked_on is None
+    assert joerg.status == Workplace.Status.ACTIVE  # the workplace stays; only the package ends
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert "Kein Konferenzpaket" in page
+    # Without a package every package is an upgrade again.
+    page = alice_client.get(package_url(joerg)).content.decode()
+    for package in ("konferenz-basic", "konferenz-plus", "konferenz-premium"):
+        assert "disabled" not in radio(page, package)
+
+
+def test_a_second_change_of_the_same_workplace_replaces_the_first_in_the_cart(alice_client, joerg):
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    [change] = CartChange.objects.all()
+    assert change.package.code == "konferenz-premium"
+    cart = alice_client.get(CART).content.decode()
+    assert cart.count("Paketwechsel</") + cart.count("Paketwechsel:") == 1
+
+
+def test_a_change_can_be_taken_out_of_the_cart(alice_client, joerg):
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    change = CartChange.objects.get()
+    response = alice_client.post(reverse("orders:remove_change", args=[change.code]))
+    assert response["Location"] == CART
+    assert not CartChange.objects.exists()
+    page = alice_client.get(CART).content.decode()
+    assert "Der Paketwechsel wurde aus dem Warenkorb entfernt." in page
+    assert "Ihr Warenkorb ist leer." in page
+
+
+def test_a_change_and_a_new_workplace_are_ordered_together(
+    alice_client, alice, trunk, joerg, django_capture_on_commit_callbacks
+):
+    from tests.wizard_helpers import complete_draft
+
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    complete_draft(alice_client, trunk, username="anna.schmidt", package="none")
+    order = order_cart(alice_client, alice, django_capture_on_commit_callbacks)
+    assert sorted(order.items.values_list("kind", flat=True)) == [
+        OrderItem.Kind.NEW_WORKPLACE,
+        OrderItem.Kind.PACKAGE_CHANGE,
+    ]
+    assert str(order.monthly_net) == "21.80"  # 14,90 + 6,90
+    joerg.refresh_from_db()
+    assert joerg.package.code == "konferenz-premium"
+    assert Workplace.objects.get(username="anna.schmidt").status == Workplace.Status.ACTIVE
+
+
+def test_a_change_of_a_workplace_that_was_cancelled_meanwhile_stops_the_order(
+    alice_client, alice, joerg
+):
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    alice_client.post(delete_url(joerg))  # inside the term: scheduled
+    response = alice_client.post(reverse("orders:place"), {"token": cart_of(alice).token})
+    assert response["Location"] == CART
+    page = alice_client.get(CART).content.decode()
+    assert "Der Arbeitsplatz joerg.mueller kann nicht mehr geändert werden." in page
+    assert not Order.objects.filter(items__kind=OrderItem.Kind.PACKAGE_CHANGE).exists()
+
+
+def test_processing_a_package_change_twice_books_it_once(
+    alice_client, alice, joerg, time_machine, django_capture_on_commit_callbacks
+):
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    order = order_cart(alice_client, alice, django_capture_on_commit_callbacks)
+    time_machine.move_to(day(3), tick=False)
+    order_services.process_order(order.pk)
+    item = order.items.get()
+    order_services._carry_out(item, order, day(3).date())  # a redelivered task
+    joerg.refresh_from_db()
+    assert str(joerg.package_booked_on) == "2026-03-02"
+    assert AuditEvent.objects.filter(action="package_changed").count() == 1
+
+
+# --- Deletion ------------------------------------------------------------------------------
+
+
+def test_the_confirmation_page_previews_what_deleting_does(alice_client, time_machine, joerg):
+    page = alice_client.get(delete_url(joerg)).content.decode()
+    assert "Jörg Müller löschen?" in page
+    text = html.unescape(page)
+    assert (
+        "Die Rufnummer 0228 181234-10 geht zurück zu den freien Rufnummern von Zentrale Bonn."
+        in text
+    )
+    assert "Das Konferenzpaket Konferenz Plus endet." in text
+    assert (
+        "Die Anmeldung joerg.mueller funktioniert nicht mehr, und der Benutzername wird nicht "
+        "wieder vergeben." in text
+    )
+    # Inside the minimum term the page says that the deletion is scheduled, and when.
+    assert f"Die Löschung wird zum {END_OF_TERM} vorgemerkt" in text
+    assert ">Kündigung vormerken</button>" in page
+    time_machine.move_to(day(30), tick=False)
+    page = alice_client.get(delete_url(joerg)).content.decode()
+    assert "vorgemerkt" not in page and ">Löschen beauftragen</button>" in page
+    # Nothing happened by looking.
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.ACTIVE and not Order.objects.filter(
+        items__kind=OrderItem.Kind.DELETION
+    )
+
+
+def test_inside_the_term_the_deletion_is_scheduled_and_the_periodic_task_carries_it_out(
+    alice_client, alice, time_machine, joerg
+):
+    number = joerg.number
+    time_machine.move_to(day(5), tick=False)
+    response = alice_client.post(delete_url(joerg))
+    assert response.status_code == 302 and response["Location"] == detail_url(joerg)
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert f"Kündigung vorgemerkt zum {END_OF_TERM}." in page
+    assert f"◔</span> Kündigung vorgemerkt {END_OF_TERM}" in page
+    assert ">Löschen<" not in page  # nothing more to do until then
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.CANCEL_SCHEDULED
+    assert str(joerg.cancel_on) == "2026-04-01"
+    assert not Order.objects.filter(items__kind=OrderItem.Kind.DELETION).exists()
+    # Until then everything keeps working.
+    assert joerg.number_id == number.pk and joerg.package.code == "konferenz-plus"
+    assert joerg.user.is_active
+    overview = alice_client.get(reverse("workplaces:overview")).content.decode()
+    assert f"Kündigung vorgemerkt {END_OF_TERM}" in overview
+
+    # The beat runs the task every hour; before the date it finds nothing to do.
+    schedule = celery_app.conf.beat_schedule["carry-out-due-deletions"]
+    assert schedule["task"] == "orders.tasks.carry_out_due_deletions"
+    time_machine.move_to(day(29, hour=23), tick=False)
+    carry_out_due_deletions.delay()
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.CANCEL_SCHEDULED
+
+    time_machine.move_to(day(30, hour=0).replace(minute=5), tick=False)
+    assert carry_out_due_deletions.apply().get() == 1
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.DELETED
+    assert joerg.number is None and joerg.package is None and joerg.cancel_on is None
+    assert Number.objects.free().filter(pk=number.pk).exists()
+    user = get_user_model().objects.get(pk=joerg.user_id)
+    assert not user.is_active and not user.has_usable_password()
+    event = AuditEvent.objects.get(action="workplace_deleted")
+    assert event.actor is None  # the task, shown as "System"
+    assert event.summary == "joerg.mueller gelöscht; Rufnummer 0228 181234-10 ist wieder frei"
+    history = alice_client.get(detail_url(joerg)).content.decode()
+    assert "<td>System</td><td>Gelöscht</td>" in history
+    # Idempotent: the next run finds nothing.
+    assert carry_out_due_deletions.apply().get() == 0
+    assert AuditEvent.objects.filter(action="workplace_deleted").count() == 1
+
+
+def test_a_scheduled_deletion_cannot_be_scheduled_or_changed_again(alice_client, joerg):
+    alice_client.post(delete_url(joerg))
+    response = alice_client.post(delete_url(joerg))
+    assert response["Location"] == detail_url(joerg)
+    response = alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    assert response["Location"] == detail_url(joerg)
+    assert AuditEvent.objects.filter(action="deletion_scheduled").count() == 1
+    assert not CartChange.objects.exists()
+
+
+def test_after_the_term_deleting_is_an_order_that_frees_the_number_and_ends_the_login(
+    alice_client, alice, trunk, time_machine, joerg, django_capture_on_commit_callbacks
+):
+    user = joerg.user
+    time_machine.move_to(day(30), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(delete_url(joerg))
+    order = Order.objects.latest("pk")
+    assert response["Location"] == reverse("orders:detail", args=[order.code])
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED and order.placed_by == alice
+    [item] = order.items.all()
+    assert item.kind == OrderItem.Kind.DELETION and item.workplace_id == joerg.pk
+    assert str(order.monthly_net) == "0.00"
+    order_page = alice_client.get(reverse("orders:detail", args=[order.code]))
+    assert order_page.status_code == 200 and "Gelöscht" in order_page.content.decode()
+
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.DELETED and joerg.deleted_at is not None
+    assert joerg.number is None and joerg.package is None
+    assert joerg.username == "joerg.mueller"  # kept, so it is never given out again
+    user.refresh_from_db()
+    assert not user.is_active and not user.has_usable_password()
+    assert AuditEvent.objects.get(action="workplace_deleted").actor == alice
+
+    # The username is not reusable: step 3 of the wizard says it is taken, live and on submit.
+    draft = start_draft(alice_client, trunk)
+    check = alice_client.get(
+        reverse("workplaces:check_username", args=[draft.code]),
+        {"username": "joerg.mueller"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "ist bereits vergeben" in html.unescape(check)
+    response = alice_client.post(step_url(draft, "benutzeranmeldung"), login_data("joerg.mueller"))
+    assert response.status_code == 200
+    assert "Der Benutzername „joerg.mueller“ ist bereits vergeben." in html.unescape(
+        response.content.decode()
+    )
+    # The number is free again: step 4 offers it, and it can be chosen.
+    alice_client.post(step_url(draft, "benutzeranmeldung"), login_data("joerg.mueller2"))
+    page = alice_client.get(step_url(draft, "rufnummer"), {"q": "0228 181234-10"}).content.decode()
+    assert re.search(r'<input type="radio" name="number" value="\+4922818123410"', page), page[
+        -3000:
+    ]
+    response = alice_client.post(step_url(draft, "rufnummer"), {"number": "+4922818123410"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.number.e164 == "+4922818123410"
+
+
+def test_the_deleted_login_cannot_log_in_to_myportal(
+    alice_client, alice, trunk, time_machine, client, django_capture_on_commit_callbacks
+):
+    from tests.manage_helpers import sms_password
+
+    joerg = order_new_workplace(
+        alice_client,
+        alice,
+        trunk,
+        username="joerg.mueller",
+        capture=django_capture_on_commit_callbacks,
+    )
+    password = sms_password()
+    time_machine.move_to(day(30), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(delete_url(joerg))
+    user = get_user_model().objects.get(pk=joerg.user_id)
+    assert not user.check_password(password)
+    response = client.post(
+        reverse("myportal:login"), {"username": "joerg.mueller", "password": password}
+    )
+    assert response.status_code == 200  # the form again, not a redirect into MyPortal
+    assert "_auth_user_id" not in client.session
+
+
+def test_deleting_twice_while_the_order_is_under_way_orders_it_once(
+    alice_client, alice, time_machine, joerg
+):
+    time_machine.move_to(day(30), tick=False)
+    alice_client.post(delete_url(joerg))  # the order's task is not run: still "received"
+    response = alice_client.post(delete_url(joerg))
+    assert response["Location"] == detail_url(joerg)
+    assert (
+        "Die Löschung ist bereits beauftragt."
+        in alice_client.get(detail_url(joerg)).content.decode()
+    )
+    assert OrderItem.objects.filter(kind=OrderItem.Kind.DELETION).count() == 1
+
+
+def test_a_workplace_without_a_package_is_deleted_after_30_days_from_activation(
+    alice_client, alice, trunk, time_machine, django_capture_on_commit_callbacks
+):
+    anna = order_new_workplace(
+        alice_client, alice, trunk, username="anna.schmidt", package="none", mobile=""
+    )
+    assert str(anna.earliest_deletion_on()) == "2026-04-01"
+    time_machine.move_to(day(12), tick=False)
+    alice_client.post(delete_url(anna))
+    anna.refresh_from_db()
+    assert anna.status == Workplace.Status.CANCEL_SCHEDULED
+
+
+# --- Kontingente & Auftragsstatus ----------------------------------------------------------
+
+
+def test_the_quota_page_shows_bars_with_words_then_the_orders(
+    alice_client, alice, trunk, time_machine, django_capture_on_commit_callbacks
+):
+    STATUS = reverse("orders:status")
+    page = alice_client.get(STATUS).content.decode()
+    assert "<h1>Kontingente & Auftragsstatus</h1>" in page
+    assert "0 von 25 (0 %)" in page and "0 von 88 (0 %)" in page
+    assert "Noch keine Aufträge." in page
+
+    joerg = order_new_workplace(alice_client, alice, trunk, username="joerg.mueller")
+    order_new_workplace(alice_client, alice, trunk, username="anna.schmidt", package="none")
+    page = alice_client.get(STATUS).content.decode()
+    row = re.search(r"<th scope=\"row\">Zentrale Bonn</th>.*?</tr>", page, re.S).group(0)
+    # Workplaces of the quota, then numbers of the total: a bar each, readable as text.
+    assert re.findall(r'aria-label="([^"]+)"', row) == ["2 von 25 (8 %)", "2 von 88 (2 %)"]
+    assert re.findall(r'class="bar-fill"[^>]*width="(\d+)%"', row) == ["8", "2"]
+    assert '<span class="bar-text">2 von 25 (8 %)</span>' in row
+    assert page.index("Kontingente</h2>") < page.index("Ihre Aufträge")
+    orders = re.findall(r'href="/sip-trunk/auftraege/[0-9a-f-]{36}/">([^<]+)</a>', page)
+    assert len(orders) == 2
+
+    # A deletion gives back its place of the quota and its number.
+    time_machine.move_to(day(30), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(delete_url(joerg))
+    page = alice_client.get(STATUS).content.decode()
+    assert "1 von 25 (4 %)" in page and "1 von 88 (1 %)" in page
