@@ -104,23 +104,20 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
             chunk_size=2000
         ):
             number = format_national(e164, ext) if e164 else ""
-            yield writer.writerow(
-                [
-                    last,
-                    first,
-                    username,
-                    number,
-                    package or "",
-                    labels.get(status, status),
-                    email,
-                    mobile,
-                ]
-            )
+            mobile = format_national(mobile) if mobile.startswith("+49") else mobile
+            values = (last, first, username, number, package or "")
+            values += (labels.get(status, status), email, mobile)
+            yield writer.writerow([_cell(value) for value in values])
 
     name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
     return response
+
+
+def _cell(value: str) -> str:
+    """Excel must not read a cell as a formula (CSV injection): such text gets a quote."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _ascii(text: str) -> str:

@@ -365,7 +365,7 @@ def test_the_list_can_be_exported_as_csv_for_excel(alice_client, trunk, team):
             "Konferenz Plus",
             "Aktiv",
             "joerg@example.com",
-            "+491701234567",
+            "0170 1234567",
         ],
         ["Schmidt", "Anna", "anna.schmidt", "0228 181234-11", "", "Aktiv", "joerg@example.com", ""],
         [
@@ -376,7 +376,7 @@ def test_the_list_can_be_exported_as_csv_for_excel(alice_client, trunk, team):
             "Konferenz Premium",
             "Aktiv",
             "joerg@example.com",
-            "+491701234567",
+            "0170 1234567",
         ],
     ]
 
@@ -931,3 +931,16 @@ def test_state_changes_need_the_csrf_token(alice, joerg):
     assert response.status_code == 302 and response["Location"] == reverse("orders:cart")
     assert AuditEvent.objects.filter(action="password_reset").count() == 1
     assert CartChange.objects.get().package.code == "konferenz-premium"
+
+
+def test_csv_cells_that_excel_would_run_as_formulas_are_quoted():
+    from workplaces.manage_views import _cell
+
+    assert [_cell(v) for v in ("=1+1", "+49", "-2", "@SUM(A1)", "Müller", "")] == [
+        "'=1+1",
+        "'+49",
+        "'-2",
+        "'@SUM(A1)",
+        "Müller",
+        "",
+    ]
