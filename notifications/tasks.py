@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import random
 
-from celery import shared_task
 from django.conf import settings
 
 from notifications import services
+from portal.celery import app
 
 
 def backoff(retries: int) -> float:
@@ -17,7 +17,7 @@ def backoff(retries: int) -> float:
     return random.uniform(cap / 2, cap)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=8)
+@app.task(bind=True, acks_late=True, max_retries=8)
 def deliver(self, notification_id: int) -> None:
     """Send one outbox row. Idempotent on the row's status and claim: sent rows are skipped."""
     try:
@@ -29,7 +29,7 @@ def deliver(self, notification_id: int) -> None:
         raise self.retry(countdown=backoff(self.request.retries), exc=None) from None
 
 
-@shared_task
+@app.task
 def sweep() -> int:
     """Re-enqueue rows that are stuck. Idempotent: delivery claims each row once."""
     return services.sweep()

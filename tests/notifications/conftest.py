@@ -411,6 +411,9 @@ class Ran(list):
         self.append((sender.name, task_id))
 
 
+RESTORED = ("broker_url", "task_always_eager", "broker_transport_options")
+
+
 @pytest.fixture
 def live_celery(settings, redis_server, smtp_server, twilio_server):
     """The project's Celery app on the private Redis; mail and SMS to the local servers."""
@@ -418,6 +421,9 @@ def live_celery(settings, redis_server, smtp_server, twilio_server):
 
     from portal.celery import app
 
+    # Read what to restore before the settings change: the app loads its configuration from
+    # the Django settings lazily, on first use, and must not pick up this test's values.
+    restore = {key: app.conf[key] for key in RESTORED}
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = redis_server.url
     settings.MAILERS = {
@@ -441,7 +447,6 @@ def live_celery(settings, redis_server, smtp_server, twilio_server):
         "task_always_eager": False,
         "broker_transport_options": dict(django_settings.CELERY_BROKER_TRANSPORT_OPTIONS),
     }
-    saved = {key: app.conf[key] for key in overrides}
     app.conf.update(overrides)
     _reset_broker_connections(app)
     published, ran = Published(), Ran()
@@ -456,7 +461,7 @@ def live_celery(settings, redis_server, smtp_server, twilio_server):
     signals.setup_logging.disconnect(dispatch_uid="outbox-tests-logging")
     signals.before_task_publish.disconnect(dispatch_uid="outbox-tests-published")
     del app.published, app.ran
-    app.conf.update(saved)
+    app.conf.update(restore)
     _reset_broker_connections(app)
 
 
