@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from kombu import pools as kombu_pools
 
 from orders.models import Feature, Package
 from portal.models import Customer, User
@@ -41,6 +42,30 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message + " (CI=true: services must be there)")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _celery_as_configured():
+    """After each test, the Celery app is back to the project's settings (in-process tasks).
+
+    Tests that run a real worker change the app's configuration; a leak would make every
+    later test publish to a broker that is gone instead of running its tasks.
+    """
+    yield
+    from django.conf import settings
+
+    from portal.celery import app
+
+    app.conf.update(
+        task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER,
+        broker_url=settings.CELERY_BROKER_URL,
+        broker_transport_options=dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS),
+    )
+    # Even in-process tasks take a producer from a pool; kombu keeps pools per connection,
+    # and a test's broker is gone now, so every pool starts afresh.
+    kombu_pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture(autouse=True)
