@@ -19,7 +19,7 @@ from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange,
 from portal import audit
 from portal.models import User
 from trunks.models import Number
-from trunks.services import trunks_with_usage
+from workplaces import quota
 from workplaces import services as workplace_services
 from workplaces.models import SetupDraft, Workplace
 from workplaces.wizard import STEPS
@@ -137,7 +137,7 @@ def _transition(order: Order, status: str, note: str = "") -> None:
     OrderStatusChange.objects.create(order=order, status=status, note=note)
 
 
-def _check_draft(draft: SetupDraft, usage: dict[int, int], quota: dict[int, int]) -> None:
+def _check_draft(draft: SetupDraft) -> None:
     name = draft.full_name or draft.username
     for step in STEPS[:-1]:
         if not step.is_complete(draft):
@@ -155,12 +155,19 @@ def _check_draft(draft: SetupDraft, usage: dict[int, int], quota: dict[int, int]
         raise OrderError(
             _("Das Paket %(package)s ist nicht mehr bestellbar.") % {"package": draft.package}
         )
-    usage[draft.trunk_id] = usage.get(draft.trunk_id, 0) + 1
-    if usage[draft.trunk_id] > quota[draft.trunk_id]:
-        raise OrderError(
-            _("Das Kontingent des SIP-Trunks %(trunk)s reicht nicht für alle Arbeitsplätze.")
-            % {"trunk": draft.trunk.name}
-        )
+
+
+def _check_quota(drafts: list[SetupDraft]) -> None:
+    """The cart's drafts already hold their places; with the trunks locked, none may be over.
+
+    A trunk can only be over its quota when staff lowered it after the drafts were added.
+    """
+    for trunk in quota.lock_trunks(d.trunk_id for d in drafts).values():
+        if quota.places_left(trunk) < 0:
+            raise OrderError(
+                _("Das Kontingent des SIP-Trunks %(trunk)s reicht nicht für alle Arbeitsplätze.")
+                % {"trunk": trunk.name}
+            )
 
 
 def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
@@ -253,11 +260,9 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
             .filter(pk__in=[d.number_id for d in drafts if d.number_id])
             .order_by("pk")
         )
-        trunks = {t.pk: t for t in trunks_with_usage(admin.customer)}
-        usage = {pk: t.workplaces_used for pk, t in trunks.items()}
-        quota = {pk: t.workplace_quota for pk, t in trunks.items()}
+        _check_quota(drafts)
         for draft in drafts:
-            _check_draft(draft, usage, quota)
+            _check_draft(draft)
         today = timezone.localdate()
         for change in changes:
             _check_change(change, today)

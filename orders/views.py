@@ -12,7 +12,7 @@ from orders import services
 from orders.access import get_order_for
 from orders.models import Order, OrderItem
 from portal.access import customer_admin_required, customer_of, get_scoped
-from trunks.services import trunk_overview
+from workplaces import quota
 from workplaces.access import get_draft_for
 
 ORDERS_PER_PAGE = 20
@@ -69,7 +69,7 @@ def _orders_of(request: HttpRequest):
 def status(request: HttpRequest) -> HttpResponse:
     """Kontingente & Auftragsstatus: quotas per trunk, then the latest of "Ihre Aufträge"."""
     context = {
-        "trunks": trunk_overview(customer_of(request)),
+        "trunks": quota.trunk_overview(customer_of(request)),
         "latest": _orders_of(request)[:LATEST_ORDERS],
     }
     return render(request, "orders/status.html", context)

@@ -39,7 +39,7 @@ def locked_out(
 
 @customer_admin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from trunks.services import trunk_overview
+    from workplaces.quota import trunk_overview
 
     customer = customer_of(request)
     return render(request, "portal/dashboard.html", {"trunks": trunk_overview(customer)})

@@ -5,49 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
-from portal.models import Customer
 from trunks.models import Number, NumberBlock, SipTrunk
 from trunks.numbers import parse_number_query
-
-#: Workplaces in these states hold a place of the trunk's quota.
-QUOTA_STATES = ("pending", "active", "cancel_scheduled")
-
-
-def _count(queryset: QuerySet) -> Coalesce:
-    counted = queryset.order_by().values("trunk").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def trunks_with_usage(customer: Customer) -> QuerySet[SipTrunk]:
-    """The customer's trunks with ``used`` (workplaces and cart items) and number counts."""
-    from workplaces.models import SetupDraft, Workplace
-
-    workplaces = Workplace.objects.filter(trunk=OuterRef("pk"), status__in=QUOTA_STATES)
-    in_carts = SetupDraft.objects.filter(trunk=OuterRef("pk"), status=SetupDraft.Status.IN_CART)
-    numbers = Number.objects.filter(trunk=OuterRef("pk"))
-    assigned = numbers.filter(workplaces__isnull=False)
-    return SipTrunk.objects.filter(customer=customer).annotate(
-        workplaces_used=_count(workplaces),
-        in_carts=_count(in_carts),
-        numbers_total=_count(numbers),
-        numbers_assigned=_count(assigned),
-    )
-
-
-def _percent(part: int, whole: int) -> int:
-    return min(100, round(100 * part / whole)) if whole else 0
-
-
-def trunk_overview(customer: Customer) -> list[SipTrunk]:
-    trunks = list(trunks_with_usage(customer))
-    for trunk in trunks:
-        trunk.quota_left = max(trunk.workplace_quota - trunk.workplaces_used - trunk.in_carts, 0)
-        trunk.quota_percent = _percent(trunk.workplaces_used, trunk.workplace_quota)
-        trunk.numbers_percent = _percent(trunk.numbers_assigned, trunk.numbers_total)
-    return trunks
 
 
 def search_numbers(trunk: SipTrunk, query: str = "", *, only_free: bool = False) -> QuerySet:

@@ -15,8 +15,7 @@ from django.views.decorators.http import require_POST
 from portal.access import customer_admin_required, customer_of
 from trunks.access import get_trunk_for
 from trunks.numbers import format_national
-from trunks.services import trunk_overview
-from workplaces import services
+from workplaces import quota, services
 from workplaces.access import get_workplace_for
 from workplaces.forms import WorkplaceEditForm
 from workplaces.manage_forms import OverviewFilterForm
@@ -35,7 +34,7 @@ def _trunk_of(request: HttpRequest, trunks: list):
 @customer_admin_required
 def overview(request: HttpRequest) -> HttpResponse:
     """SIP-Trunk Arbeitsplätze verwalten: per trunk, searchable, filtered, paged."""
-    trunks = trunk_overview(customer_of(request))
+    trunks = quota.trunk_overview(customer_of(request))
     trunk = _trunk_of(request, trunks)
     form = OverviewFilterForm(request.GET or None, packages=conference_packages())
     filters = form.filters()
@@ -64,7 +63,7 @@ class _Echo:
 @customer_admin_required
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The overview's rows (same filters) as CSV for Excel: semicolons, UTF-8 with BOM."""
-    trunks = trunk_overview(customer_of(request))
+    trunks = quota.trunk_overview(customer_of(request))
     trunk = _trunk_of(request, trunks)
     filters = OverviewFilterForm(request.GET or None, packages=conference_packages()).filters()
     rows = (

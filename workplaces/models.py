@@ -50,6 +50,11 @@ class Workplace(PersonFields):
         CANCEL_SCHEDULED = "cancel_scheduled", _("Kündigung vorgemerkt")
         DELETED = "deleted", _("Gelöscht")
 
+    #: Statuses that hold a place of the trunk's quota (and a number).
+    HOLDS_QUOTA = (Status.PENDING, Status.ACTIVE, Status.CANCEL_SCHEDULED)
+    #: Statuses whose user may log in to MyPortal: active, or active until a cancellation.
+    LOGIN_ALLOWED = (Status.ACTIVE, Status.CANCEL_SCHEDULED)
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     trunk = models.ForeignKey(
         SipTrunk, verbose_name=_("SIP-Trunk"), on_delete=models.PROTECT, related_name="workplaces"

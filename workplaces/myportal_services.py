@@ -14,9 +14,6 @@ from portal.models import User
 from workplaces.models import Workplace
 from workplaces.services import reset_password
 
-#: Workplaces whose user may log in: active, or active until a scheduled cancellation.
-LIVE_STATUSES = (Workplace.Status.ACTIVE, Workplace.Status.CANCEL_SCHEDULED)
-
 #: "Passwort vergessen" counts requests in windows of one hour (the message says so).
 RESET_WINDOW_SECONDS = 60 * 60
 
@@ -38,7 +35,7 @@ def workplace_of(user: User) -> Workplace | None:
         return None
     return (
         Workplace.objects.select_related("trunk__customer", "number", "package")
-        .filter(user=user, status__in=LIVE_STATUSES)
+        .filter(user=user, status__in=Workplace.LOGIN_ALLOWED)
         .first()
     )
 
@@ -85,7 +82,7 @@ def request_password_reset(*, username: str, address: str | None, language: str)
         raise TooManyResets
     workplace = (
         Workplace.objects.select_related("trunk", "user")
-        .filter(username=username, status__in=LIVE_STATUSES, user__is_active=True)
+        .filter(username=username, status__in=Workplace.LOGIN_ALLOWED, user__is_active=True)
         .first()
     )
     if workplace is not None:

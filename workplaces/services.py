@@ -18,6 +18,7 @@ from portal import audit
 from portal.models import AuditEvent, User
 from trunks.models import Number, SipTrunk
 from trunks.numbers import parse_number_query
+from workplaces import quota
 from workplaces.models import SetupDraft, Workplace
 
 
@@ -125,7 +126,16 @@ def save_package(*, draft: SetupDraft, package) -> None:
     draft.save(update_fields=["package", "package_chosen", "updated_at"])
 
 
+@transaction.atomic
 def add_to_cart(*, draft: SetupDraft) -> None:
+    """The draft takes a place of its trunk's quota; refused when none is left.
+
+    The trunk row is locked while counting, so of two admins reaching for the last place
+    exactly one gets it.
+    """
+    trunk = quota.lock_trunks([draft.trunk_id])[draft.trunk_id]
+    if draft.status != SetupDraft.Status.IN_CART and quota.places_left(trunk) < 1:
+        raise WizardError(quota.quota_exhausted_message(trunk))
     draft.status = SetupDraft.Status.IN_CART
     _touch(draft)
     draft.save(update_fields=["status", "updated_at"])

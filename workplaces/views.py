@@ -7,8 +7,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
 from portal.access import customer_admin_required, customer_of
-from trunks.services import trunk_overview
-from workplaces import services, wizard
+from workplaces import quota, services, wizard
 from workplaces.access import get_draft_for
 from workplaces.forms import LoginDataForm
 from workplaces.models import SetupDraft
@@ -56,7 +55,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def new(request: HttpRequest, trunk_code: str) -> HttpResponse:
     """Step 2 of a wizard run that has no draft yet: saving it creates the draft."""
     trunk = next(
-        (t for t in trunk_overview(customer_of(request)) if str(t.code) == trunk_code), None
+        (t for t in quota.trunk_overview(customer_of(request)) if str(t.code) == trunk_code), None
     )
     if trunk is None:
         raise Http404
@@ -85,6 +84,8 @@ def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
         try:
             current.save(draft, form)
         except services.WizardError as error:
+            if form is None:  # the summary step has no fields: the error stands above it
+                return _render_step(request, draft, current, form, error=error.message)
             form.add_error(error.field, error.message)
             return _render_step(request, draft, current, form)
         following = wizard.next_step(current)

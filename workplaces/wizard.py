@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trunks.forms import NumberSearchForm
-from trunks.services import number_holders, search_numbers, trunk_overview
-from workplaces import services
+from trunks.services import number_holders, search_numbers
+from workplaces import quota, services
 from workplaces.forms import (
     LoginDataForm,
     NumberChoiceForm,
@@ -62,7 +62,7 @@ class TrunkStep(Step):
         return draft.trunk_id is not None
 
     def form(self, request, draft, data=None):
-        trunks = trunk_overview(request.user.customer)
+        trunks = quota.trunk_overview(request.user.customer)
         initial = {"trunk": draft.trunk.code} if draft and draft.trunk_id else None
         form = TrunkForm(data, trunks=trunks, initial=initial)
         if draft and draft.trunk_id:

@@ -249,7 +249,8 @@ PAGES: dict[str, tuple[Page, int]] = {
     "5 Konferenzpaket GET": (get_step("konferenzpaket"), 5),
     "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 6),
     "6 Warenkorb GET": (get_step("warenkorb"), 4),
-    "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 5),
+    # the trunk row locked and its places counted, in a savepoint
+    "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 9),
     # workplace price, the cart's drafts with trunk, number and package, the cart
     "Warenkorb GET": (get_cart, 7),
     "Warenkorb entfernen POST": (remove_from_cart, 5),
