@@ -115,9 +115,9 @@ class CartChange(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["owner", "workplace"], name="orders_one_change_per_workplace_in_cart"
-            )
+            # One package change per workplace in all carts: a second admin's change would
+            # be checked against a package that is about to change.
+            models.UniqueConstraint(fields=["workplace"], name="orders_one_change_per_workplace")
         ]
 
     def __str__(self) -> str:
@@ -187,6 +187,11 @@ class OrderItem(models.Model):
         PACKAGE_CHANGE = "package_change", _("Paketwechsel")
         DELETION = "deletion", _("Löschung")
 
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Offen")
+        DONE = "done", _("Ausgeführt")
+        REFUSED = "refused", _("Nicht ausgeführt")
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     kind = models.CharField(_("Art"), max_length=30, choices=Kind.choices)
     workplace = models.ForeignKey(
@@ -199,6 +204,10 @@ class OrderItem(models.Model):
     package_net = models.DecimalField(
         _("Paket netto"), max_digits=8, decimal_places=2, default=Decimal("0.00")
     )
+    outcome = models.CharField(
+        _("Ergebnis"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    reason = models.CharField(_("Grund"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["id"]

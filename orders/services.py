@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,31 +98,68 @@ def cart_changes(admin: User):
     )
 
 
+def pending_change_refusal(workplace: Workplace, *, admin: User, own_cart_line_ok: bool) -> str:
+    """Why no further change of the workplace may be decided now; empty when none waits.
+
+    A change waits while an order with a change or deletion of the workplace is not yet
+    processed, or while a package change of it lies in a cart (another admin's; with
+    ``own_cart_line_ok`` False, the admin's own too). Checks of the minimum term look at the
+    booked package, so they would be wrong while such a change is on its way.
+    """
+    item = (
+        OrderItem.objects.filter(
+            workplace=workplace,
+            kind__in=(OrderItem.Kind.PACKAGE_CHANGE, OrderItem.Kind.DELETION),
+            outcome=OrderItem.Outcome.PENDING,
+            order__status__in=IN_PROGRESS,
+        )
+        .select_related("order")
+        .first()
+    )
+    if item is not None:
+        return _(
+            "Für diesen Arbeitsplatz ist bereits ein Auftrag in Bearbeitung (%(number)s). Bitte "
+            "warten Sie, bis er abgeschlossen ist."
+        ) % {"number": item.order.number}
+    lines = CartChange.objects.filter(workplace=workplace).select_related("owner")
+    if own_cart_line_ok:
+        lines = lines.exclude(owner=admin)
+    line = lines.first()
+    if line is None:
+        return ""
+    if line.owner_id == admin.pk:
+        return _(
+            "Für diesen Arbeitsplatz liegt ein Paketwechsel in Ihrem Warenkorb. Bestellen oder "
+            "entfernen Sie ihn zuerst."
+        )
+    return _(
+        "Für diesen Arbeitsplatz liegt bereits ein Paketwechsel im Warenkorb von %(admin)s."
+    ) % {"admin": line.owner.get_full_name() or line.owner.username}
+
+
 def add_package_change(*, admin: User, workplace: Workplace, package) -> CartChange:
     """Put a package change into the cart; a second change of the same workplace replaces it."""
-    today = timezone.localdate()
-    if not workplace.is_manageable:
-        raise OrderError(_("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
-    if not workplace_services.package_change_allowed(workplace, package, today):
-        raise OrderError(_minimum_term_message(workplace))
-    change, _created = CartChange.objects.update_or_create(
-        owner=admin,
-        workplace=workplace,
-        defaults={"customer_id": admin.customer_id, "package": package},
-    )
+    refusal = workplace_services.package_change_refusal(workplace, package, timezone.localdate())
+    refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
+    if refusal:
+        raise OrderError(refusal)
+    try:
+        with transaction.atomic():
+            change, _created = CartChange.objects.update_or_create(
+                owner=admin,
+                workplace=workplace,
+                defaults={"customer_id": admin.customer_id, "package": package},
+            )
+    except IntegrityError:  # another admin put a change of it into a cart just now
+        raise OrderError(
+            pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
+            or _("Dieser Arbeitsplatz kann gerade nicht geändert werden.")
+        ) from None
     return change
 
 
 def remove_change(*, admin: User, change: CartChange) -> None:
     change.delete()
-
-
-def _minimum_term_message(workplace: Workplace) -> str:
-    earliest = workplace.earliest_downgrade_on()
-    return _(
-        "Ein kleineres Paket oder die Kündigung ist erst nach der Mindestvertragslaufzeit "
-        "möglich, frühestens am %(date)s."
-    ) % {"date": earliest.strftime("%d.%m.%Y") if earliest else "–"}
 
 
 def remove_from_cart(*, admin: User, draft: SetupDraft) -> None:
@@ -184,35 +221,38 @@ def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
     return order
 
 
-def _check_change(change: CartChange, today) -> None:
+def _check_change(change: CartChange, admin: User, today) -> None:
+    """Called with the workplace row locked, so no other change can be decided meanwhile."""
     workplace = change.workplace
-    if not workplace.is_manageable:
-        raise OrderError(
-            _("Der Arbeitsplatz %(username)s kann nicht mehr geändert werden.")
-            % {"username": workplace.username}
-        )
-    if not workplace_services.package_change_allowed(workplace, change.package, today):
-        raise OrderError(_minimum_term_message(workplace))
+    refusal = workplace_services.package_change_refusal(workplace, change.package, today)
+    refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
+    if refusal:
+        raise OrderError(refusal)
 
 
 def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -> Order | None:
     """Delete now, as an order; inside the minimum term the deletion is scheduled instead.
 
     Returns the order, or None when the deletion was scheduled for the end of the term.
+    The workplace row is locked first, so a package change or a second deletion decided at
+    the same time waits and then sees this one.
     """
     today = timezone.localdate()
-    earliest = workplace.earliest_deletion_on()
-    if not workplace.is_manageable:
-        raise OrderError(_("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."))
-    if earliest and today < earliest:
-        workplace_services.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
-        return None
     with transaction.atomic():
-        Workplace.objects.select_for_update().get(pk=workplace.pk)
-        if OrderItem.objects.filter(
-            workplace=workplace, kind=OrderItem.Kind.DELETION, order__status__in=IN_PROGRESS
-        ).exists():
-            raise OrderError(_("Die Löschung ist bereits beauftragt."))
+        workplace = (
+            Workplace.objects.select_for_update(of=("self",))
+            .select_related("package", "trunk")
+            .get(pk=workplace.pk)
+        )
+        if not workplace.is_manageable:
+            raise OrderError(_("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."))
+        refusal = pending_change_refusal(workplace, admin=admin, own_cart_line_ok=False)
+        if refusal:
+            raise OrderError(refusal)
+        earliest = workplace.earliest_deletion_on()
+        if earliest and today < earliest:
+            workplace_services.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
+            return None
         order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
         OrderItem.objects.create(
             order=order,
@@ -229,7 +269,7 @@ def carry_out_due_deletions(*, today=None) -> int:
     today = today or timezone.localdate()
     done = 0
     for workplace in workplace_services.due_deletions(today):
-        done += workplace_services.delete_workplace(workplace=workplace, actor=None)
+        done += workplace_services.delete_workplace(workplace=workplace, actor=None, today=today)
     return done
 
 
@@ -254,6 +294,12 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
         changes = list(cart_changes(admin).select_for_update(of=("self",)).order_by("created_at"))
         if not drafts and not changes:
             raise OrderError(_("Ihr Warenkorb ist leer."))
+        # The changed workplaces too, in a fixed order: a deletion decided meanwhile waits.
+        list(
+            Workplace.objects.select_for_update()
+            .filter(pk__in=[c.workplace_id for c in changes])
+            .order_by("pk")
+        )
         # Lock the numbers in a fixed order so concurrent orders cannot deadlock.
         list(
             Number.objects.select_for_update()
@@ -265,7 +311,7 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
             _check_draft(draft)
         today = timezone.localdate()
         for change in changes:
-            _check_change(change, today)
+            _check_change(change, admin, today)
         workplace_net = Package.workplace_product().monthly_net
         order = _new_order(admin=admin, submission=token, language=language)
         total = Decimal("0.00")
@@ -344,8 +390,8 @@ def process_order(order_id: int) -> None:
             return
     try:
         today = timezone.localdate()
-        for item in order.items.select_related("workplace__trunk", "package"):
-            _carry_out(item, order, today)
+        for item_id in order.items.values_list("pk", flat=True):
+            _carry_out(item_id, order, today)
     except Exception:
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order_id)
@@ -355,21 +401,49 @@ def process_order(order_id: int) -> None:
         raise
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status == Order.Status.PROCESSING:
+        if order.status != Order.Status.PROCESSING:
+            return
+        if order.items.exclude(outcome=OrderItem.Outcome.REFUSED).exists():
             _transition(order, Order.Status.COMPLETED)
             _queue_messages(order)
+        else:
+            _transition(
+                order,
+                Order.Status.FAILED,
+                _("Keine Position konnte ausgeführt werden; die Gründe stehen bei den Positionen."),
+            )
 
 
-def _carry_out(item: OrderItem, order: Order, today) -> None:
-    """One item of an order; each step is idempotent, so a re-run repeats nothing."""
-    if item.kind == OrderItem.Kind.NEW_WORKPLACE:
-        workplace_services.activate_workplace(workplace=item.workplace)
-    elif item.kind == OrderItem.Kind.PACKAGE_CHANGE:
-        workplace_services.change_package(
-            workplace=item.workplace, package=item.package, actor=order.placed_by, today=today
-        )
-    elif item.kind == OrderItem.Kind.DELETION:
-        workplace_services.delete_workplace(workplace=item.workplace, actor=order.placed_by)
+@transaction.atomic
+def _carry_out(item_id: int, order: Order, today) -> None:
+    """One item of an order, re-checked against the state now, and its outcome recorded.
+
+    An item whose rule no longer holds (the minimum term, the workplace gone) is refused with
+    the reason and changes nothing. Idempotent on the item's outcome.
+    """
+    item = (
+        OrderItem.objects.select_for_update(of=("self",))
+        .select_related("workplace", "package")
+        .get(pk=item_id)
+    )
+    if item.outcome != OrderItem.Outcome.PENDING:
+        return
+    try:
+        if item.kind == OrderItem.Kind.NEW_WORKPLACE:
+            workplace_services.activate_workplace(workplace=item.workplace)
+        elif item.kind == OrderItem.Kind.PACKAGE_CHANGE:
+            workplace_services.change_package(
+                workplace=item.workplace, package=item.package, actor=order.placed_by, today=today
+            )
+        elif item.kind == OrderItem.Kind.DELETION:
+            workplace_services.delete_workplace(
+                workplace=item.workplace, actor=order.placed_by, today=today
+            )
+    except workplace_services.ManagementError as refusal:
+        item.outcome, item.reason = OrderItem.Outcome.REFUSED, str(refusal)[:300]
+    else:
+        item.outcome = OrderItem.Outcome.DONE
+    item.save(update_fields=["outcome", "reason"])
 
 
 def _queue_messages(order: Order) -> None:
@@ -377,7 +451,11 @@ def _queue_messages(order: Order) -> None:
 
     Written in the transaction that completes the order, so they exist exactly when it does.
     """
-    items = list(order.items.select_related("workplace__number", "workplace__user", "package"))
+    items = list(
+        order.items.filter(outcome=OrderItem.Outcome.DONE).select_related(
+            "workplace__number", "workplace__user", "package"
+        )
+    )
     for item in items:
         if item.kind == OrderItem.Kind.NEW_WORKPLACE:
             workplace_services.queue_credentials(workplace=item.workplace, order_id=order.pk)

@@ -386,9 +386,60 @@ def package_change_allowed(workplace: Workplace, package, today: dt.date) -> boo
     return new_rank > current_rank or workplace.can_downgrade_on(today)
 
 
+def minimum_term_message(workplace: Workplace) -> str:
+    earliest = workplace.earliest_downgrade_on()
+    return _(
+        "Ein kleineres Paket oder die Kündigung ist erst nach der Mindestvertragslaufzeit "
+        "möglich, frühestens am %(date)s."
+    ) % {"date": earliest.strftime("%d.%m.%Y") if earliest else "–"}
+
+
+def _not_active_message(workplace: Workplace) -> str:
+    return _("Der Arbeitsplatz %(username)s ist nicht mehr aktiv.") % {
+        "username": workplace.username
+    }
+
+
+def package_change_refusal(workplace: Workplace, package, today: dt.date) -> str:
+    """Why ``package`` cannot be booked for the workplace today; empty when it can."""
+    if not workplace.is_manageable:
+        return _not_active_message(workplace)
+    if not package_change_allowed(workplace, package, today):
+        return minimum_term_message(workplace)
+    return ""
+
+
+def deletion_refusal(workplace: Workplace, today: dt.date) -> str:
+    """Why the workplace cannot be deleted today; empty when it can.
+
+    An active workplace after its minimum term, or one whose scheduled cancellation is due.
+    """
+    if workplace.status == Workplace.Status.CANCEL_SCHEDULED:
+        if workplace.cancel_on and workplace.cancel_on <= today:
+            return ""
+        return _("Die Kündigung von %(username)s ist zum %(date)s vorgemerkt.") % {
+            "username": workplace.username,
+            "date": workplace.cancel_on.strftime("%d.%m.%Y") if workplace.cancel_on else "–",
+        }
+    if workplace.status != Workplace.Status.ACTIVE:
+        return _not_active_message(workplace)
+    earliest = workplace.earliest_deletion_on()
+    if earliest and today < earliest:
+        return _(
+            "Die Löschung von %(username)s ist erst nach der Mindestvertragslaufzeit möglich, "
+            "frühestens am %(date)s."
+        ) % {"username": workplace.username, "date": earliest.strftime("%d.%m.%Y")}
+    return ""
+
+
 @transaction.atomic
 def change_package(*, workplace: Workplace, package, actor: User | None, today: dt.date) -> bool:
-    """Book ``package`` (or none) from today. Idempotent: an applied change is not repeated."""
+    """Book ``package`` (or none) from today, re-checking the rules against the state now.
+
+    Raises :class:`ManagementError` with the reason when the change no longer holds (the
+    workplace is gone, or the minimum term forbids it now). Idempotent: an applied change is
+    not repeated.
+    """
     workplace = (
         Workplace.objects.select_for_update(of=("self",))  # the package may be NULL
         .select_related("package", "trunk")
@@ -396,6 +447,9 @@ def change_package(*, workplace: Workplace, package, actor: User | None, today: 
     )
     if workplace.package_id == (package.pk if package else None):
         return False
+    refusal = package_change_refusal(workplace, package, today)
+    if refusal:
+        raise ManagementError(refusal)
     before = workplace.package.name if workplace.package_id else _("Kein Konferenzpaket")
     workplace.package = package
     workplace.package_booked_on = today if package else None
@@ -415,19 +469,25 @@ def change_package(*, workplace: Workplace, package, actor: User | None, today: 
 
 
 @transaction.atomic
-def delete_workplace(*, workplace: Workplace, actor: User | None) -> bool:
+def delete_workplace(
+    *, workplace: Workplace, actor: User | None, today: dt.date | None = None
+) -> bool:
     """The number returns to the trunk's free numbers, the package ends, the login stops.
 
-    The username stays with the deleted workplace, so it is never given out again.
-    Idempotent: a deleted workplace is left as it is.
+    The rules are checked again against the state now (:func:`deletion_refusal`); a deletion
+    that no longer holds raises :class:`ManagementError`. The username stays with the deleted
+    workplace, so it is never given out again. Idempotent: a deleted workplace is left as it is.
     """
     workplace = (
         Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
-        .select_related("trunk")
+        .select_related("trunk", "package")
         .get(pk=workplace.pk)
     )
     if workplace.status == Workplace.Status.DELETED:
         return False
+    refusal = deletion_refusal(workplace, today or timezone.localdate())
+    if refusal:
+        raise ManagementError(refusal)
     number = workplace.number.national if workplace.number_id else ""
     workplace.status = Workplace.Status.DELETED
     workplace.number = None

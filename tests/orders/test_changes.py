@@ -28,6 +28,7 @@ from tests.manage_helpers import (
 )
 from tests.wizard_helpers import login_data, start_draft, step_url
 from trunks.models import Number
+from workplaces import services as workplace_services
 from workplaces.models import Workplace
 
 CART = reverse("orders:cart")
@@ -259,15 +260,29 @@ def test_a_change_and_a_new_workplace_are_ordered_together(
     assert Workplace.objects.get(username="anna.schmidt").status == Workplace.Status.ACTIVE
 
 
+def test_a_deletion_waits_until_the_own_package_change_leaves_the_cart(alice_client, alice, joerg):
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    response = alice_client.post(delete_url(joerg))
+    assert response["Location"] == detail_url(joerg)
+    assert messages_of(alice_client.get(detail_url(joerg)))[-1] == (
+        "Für diesen Arbeitsplatz liegt ein Paketwechsel in Ihrem Warenkorb. Bestellen oder "
+        "entfernen Sie ihn zuerst."
+    )
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.ACTIVE
+
+
 def test_a_change_of_a_workplace_that_was_cancelled_meanwhile_stops_the_order(
     alice_client, alice, joerg
 ):
     alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
-    alice_client.post(delete_url(joerg))  # inside the term: scheduled
+    workplace_services.schedule_deletion(
+        workplace=joerg, actor=alice, on=joerg.earliest_deletion_on()
+    )
     response = alice_client.post(reverse("orders:place"), {"token": cart_of(alice).token})
     assert response["Location"] == CART
     page = alice_client.get(CART).content.decode()
-    assert "Der Arbeitsplatz joerg.mueller kann nicht mehr geändert werden." in page
+    assert "Der Arbeitsplatz joerg.mueller ist nicht mehr aktiv." in page
     assert not Order.objects.filter(items__kind=OrderItem.Kind.PACKAGE_CHANGE).exists()
 
 
@@ -279,7 +294,7 @@ def test_processing_a_package_change_twice_books_it_once(
     time_machine.move_to(day(3), tick=False)
     order_services.process_order(order.pk)
     item = order.items.get()
-    order_services._carry_out(item, order, day(3).date())  # a redelivered task
+    order_services._carry_out(item.pk, order, day(3).date())  # a redelivered task
     joerg.refresh_from_db()
     assert str(joerg.package_booked_on) == "2026-03-02"
     assert AuditEvent.objects.filter(action="package_changed").count() == 1
@@ -453,10 +468,11 @@ def test_deleting_twice_while_the_order_is_under_way_orders_it_once(
     alice_client.post(delete_url(joerg))  # the order's task is not run: still "received"
     response = alice_client.post(delete_url(joerg))
     assert response["Location"] == detail_url(joerg)
-    assert (
-        "Die Löschung ist bereits beauftragt."
-        in alice_client.get(detail_url(joerg)).content.decode()
-    )
+    order = Order.objects.get(items__kind=OrderItem.Kind.DELETION)
+    assert messages_of(alice_client.get(detail_url(joerg))) == [
+        f"Für diesen Arbeitsplatz ist bereits ein Auftrag in Bearbeitung ({order.number}). "
+        "Bitte warten Sie, bis er abgeschlossen ist."
+    ]
     assert OrderItem.objects.filter(kind=OrderItem.Kind.DELETION).count() == 1
 
 
@@ -503,3 +519,105 @@ def test_the_quota_page_shows_bars_with_words_then_the_orders(
         alice_client.post(delete_url(joerg))
     page = alice_client.get(STATUS).content.decode()
     assert "1 von 25 (4 %)" in page and "1 von 88 (1 %)" in page
+
+
+# --- Changes that wait: orders not yet processed and other admins' carts --------------------
+
+
+def place_without_worker(client, admin, capture) -> Order:
+    """ "Kostenpflichtig bestellen" while the worker is stopped: the order stays received."""
+    with capture(execute=False):
+        response = client.post(reverse("orders:place"), {"token": cart_of(admin).token})
+    assert response.status_code == 302
+    order = Order.objects.latest("pk")
+    assert order.status == Order.Status.RECEIVED
+    return order
+
+
+def test_the_minimum_term_cannot_be_dodged_through_an_order_not_yet_processed(
+    alice_client, alice, time_machine, joerg, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(day(60), tick=False)
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    upgrade = place_without_worker(alice_client, alice, django_capture_on_commit_callbacks)
+
+    response = alice_client.post(package_url(joerg), {"package": "none"})
+
+    assert response.status_code == 200
+    assert errors(response.content.decode()) == [
+        f"Für diesen Arbeitsplatz ist bereits ein Auftrag in Bearbeitung ({upgrade.number}). "
+        "Bitte warten Sie, bis er abgeschlossen ist."
+    ]
+    assert not CartChange.objects.exists()
+    order_services.process_order(upgrade.pk)
+    joerg.refresh_from_db()
+    assert (joerg.package.code, str(joerg.package_booked_on)) == ("konferenz-premium", "2026-05-01")
+
+
+def test_a_deletion_waits_for_a_package_change_not_yet_processed_and_vice_versa(
+    alice_client, alice, time_machine, joerg, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(day(60), tick=False)
+    alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
+    upgrade = place_without_worker(alice_client, alice, django_capture_on_commit_callbacks)
+    alice_client.post(delete_url(joerg))
+    assert not Order.objects.filter(items__kind=OrderItem.Kind.DELETION).exists()
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.ACTIVE
+
+    order_services.process_order(upgrade.pk)
+    time_machine.move_to(day(100), tick=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        alice_client.post(delete_url(joerg))
+    response = alice_client.post(package_url(joerg), {"package": "konferenz-basic"})
+    assert errors(response.content.decode())[0].startswith(
+        "Für diesen Arbeitsplatz ist bereits ein Auftrag in Bearbeitung"
+    )
+
+
+def test_another_admins_cart_line_stops_a_second_change(
+    alice_client, bob_client, bob, time_machine, joerg
+):
+    time_machine.move_to(day(60), tick=False)
+    assert bob_client.post(package_url(joerg), {"package": "konferenz-premium"}).status_code == 302
+
+    response = alice_client.post(package_url(joerg), {"package": "none"})
+
+    assert errors(response.content.decode()) == [
+        "Für diesen Arbeitsplatz liegt bereits ein Paketwechsel im Warenkorb von Bob."
+    ]
+    assert list(CartChange.objects.values_list("owner", flat=True)) == [bob.pk]
+    assert alice_client.post(delete_url(joerg))["Location"] == detail_url(joerg)
+    assert not Order.objects.filter(items__kind=OrderItem.Kind.DELETION).exists()
+
+
+def test_processing_refuses_an_item_that_no_longer_holds_and_says_why(
+    alice_client, alice, time_machine, joerg, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(day(60), tick=False)
+    alice_client.post(package_url(joerg), {"package": "none"})
+    downgrade = place_without_worker(alice_client, alice, django_capture_on_commit_callbacks)
+    # Meanwhile another write path books Premium today: the downgrade no longer holds.
+    premium = Package.objects.get(code="konferenz-premium")
+    workplace_services.change_package(
+        workplace=joerg, package=premium, actor=alice, today=day(60).date()
+    )
+
+    order_services.process_order(downgrade.pk)
+
+    joerg.refresh_from_db()
+    assert joerg.package == premium
+    item = downgrade.items.get()
+    assert item.outcome == OrderItem.Outcome.REFUSED
+    reason_text = (
+        "Ein kleineres Paket oder die Kündigung ist erst nach der Mindestvertragslaufzeit "
+        "möglich, frühestens am 31.05.2026."
+    )
+    assert item.reason == reason_text
+    downgrade.refresh_from_db()
+    assert downgrade.status == Order.Status.FAILED
+    page = html.unescape(
+        alice_client.get(reverse("orders:detail", args=[downgrade.code])).content.decode()
+    )
+    assert f"Nicht ausgeführt: {reason_text}" in re.sub(r"<[^>]+>", "", page)
+    assert AuditEvent.objects.filter(action="package_changed").count() == 1  # the direct one

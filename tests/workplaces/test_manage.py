@@ -7,6 +7,7 @@ tests/portal/test_protokoll.py and the query counts at size in tests/workplaces/
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -39,6 +40,10 @@ EXPORT = reverse("workplaces:export")
 USERNAME_REASON = (
     "Der Benutzername kann nach der Einrichtung des Arbeitsplatzes nicht mehr verändert werden."
 )
+
+
+#: A day after the minimum term of the workplaces activated on DAY_0: they may be deleted.
+AFTER_TERM = (DAY_0 + dt.timedelta(days=30)).date()
 
 
 @pytest.fixture(autouse=True)
@@ -207,7 +212,7 @@ def test_the_overview_searches_name_username_and_number(alice_client, team, trun
 def test_the_overview_filters_by_status_and_package(alice_client, alice, team):
     joerg, anna, ben = team["joerg"], team["anna"], team["ben"]
     services.schedule_deletion(workplace=anna, actor=alice, on=anna.earliest_deletion_on())
-    services.delete_workplace(workplace=ben, actor=alice)
+    services.delete_workplace(workplace=ben, actor=alice, today=AFTER_TERM)
 
     def shown(**params):
         response = alice_client.get(OVERVIEW, params)
@@ -384,7 +389,7 @@ def test_the_list_can_be_exported_as_csv_for_excel(alice_client, trunk, team):
 def test_the_export_honours_trunk_search_and_filters_but_not_the_page_size(
     alice_client, alice, trunk, team, demo_customer
 ):
-    services.delete_workplace(workplace=team["ben"], actor=alice)
+    services.delete_workplace(workplace=team["ben"], actor=alice, today=AFTER_TERM)
     koeln = make_trunk(demo_customer, "Zweigstelle Köln", "+4922155500", 10, 99)
     order_new_workplace(
         alice_client, alice, koeln, username="maria.koch", first_name="Maria", last_name="Koch"
@@ -600,7 +605,7 @@ def test_saving_the_form_as_shown_changes_and_records_nothing(alice_client, team
 
 
 def test_a_deleted_workplace_keeps_its_page_but_cannot_be_changed(alice_client, alice, joerg):
-    services.delete_workplace(workplace=joerg, actor=alice)
+    services.delete_workplace(workplace=joerg, actor=alice, today=AFTER_TERM)
     page = alice_client.get(detail_url(joerg)).content.decode()
     assert "✗</span> Gelöscht" in page and "joerg.mueller" in page
     assert ">Bearbeiten<" not in page and ">Löschen<" not in page
