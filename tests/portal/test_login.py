@@ -1,13 +1,15 @@
-"""The admin login: where it leads a logged-in admin."""
+"""The admin login: where it leads a logged-in admin, and what an error report may show."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
 
 LOGIN = reverse("portal:login")
 DASHBOARD = reverse("portal:dashboard")
+HIDDEN = SafeExceptionReporterFilter.cleansed_substitute
 
 
 @pytest.mark.parametrize(
@@ -33,3 +35,10 @@ def test_logging_in_with_the_login_as_next_ends_on_the_dashboard(alice):
     )
     assert response.redirect_chain[-1] == (DASHBOARD, 302)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", [LOGIN, reverse("admin:login")])
+def test_an_error_report_of_a_login_hides_the_password(alice, url):
+    response = Client().post(url, {"username": "alice", "password": "Falsch-Geraten-1"})
+    shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert shown["password"] == HIDDEN
