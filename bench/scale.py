@@ -199,6 +199,9 @@ def settings_env(database_url: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "testserver",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
+        # No mail or SMS server: the development outbox, which production settings want named.
+        "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "SMS_BACKEND": "notifications.sms.FileSmsBackend",
     }
 
 

@@ -364,6 +364,9 @@ def settings_env(database_url: str, port: int) -> dict[str, str]:
         "PORTAL_BASE_URL": f"https://{HOST}:{port}",
         "SECURE_SSL_REDIRECT": "false",
         "BEHIND_TLS_PROXY": "true",
+        # No mail or SMS server: the development outbox, which production settings want named.
+        "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "SMS_BACKEND": "notifications.sms.FileSmsBackend",
     }
 
 

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.NoStoreWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -204,10 +205,20 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
         TRUST_X_FORWARDED_FOR = True
 
-# Mail: SMTP when SMTP_HOST is set, otherwise kept in the dev outbox.
+# Mail: SMTP when SMTP_HOST is set, MAIL_BACKEND names another Django backend; otherwise files
+# for the dev outbox. Those hold temporary passwords in clear, so only DEBUG falls back to them.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 SMTP_HOST = env_str("SMTP_HOST")
-if SMTP_HOST:
+_mail_backend = env_str("MAIL_BACKEND")
+_FILE_MAIL = "django.core.mail.backends.filebased.EmailBackend"
+if not (_mail_backend or SMTP_HOST or DEBUG):
+    raise ImproperlyConfigured(
+        "SMTP_HOST (or MAIL_BACKEND) must be set when DJANGO_DEBUG is not true; "
+        "e-mails with temporary passwords would be kept in files."
+    )
+if _mail_backend and _mail_backend != _FILE_MAIL:
+    MAILERS = {"default": {"BACKEND": _mail_backend}}
+elif SMTP_HOST and not _mail_backend:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
@@ -224,12 +235,13 @@ if SMTP_HOST:
 else:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": _FILE_MAIL,
             "OPTIONS": {"file_path": str(VAR_DIR / "outbox" / "mail")},
         }
     }
 
-# SMS: Twilio when TWILIO_ACCOUNT_SID is set, otherwise the dev outbox in var/outbox/.
+# SMS: Twilio when TWILIO_ACCOUNT_SID is set, SMS_BACKEND names another; otherwise the dev
+# outbox in var/outbox/, which only DEBUG falls back to (like mail above).
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_FROM = env_str("TWILIO_FROM")
@@ -239,7 +251,13 @@ if TWILIO_ACCOUNT_SID and not (TWILIO_AUTH_TOKEN and TWILIO_FROM):
     raise ImproperlyConfigured(
         "TWILIO_AUTH_TOKEN and TWILIO_FROM must be set with TWILIO_ACCOUNT_SID."
     )
-SMS_BACKEND = env_str("SMS_BACKEND") or (
+_sms_backend = env_str("SMS_BACKEND")
+if not (_sms_backend or TWILIO_ACCOUNT_SID or DEBUG):
+    raise ImproperlyConfigured(
+        "TWILIO_ACCOUNT_SID (or SMS_BACKEND) must be set when DJANGO_DEBUG is not true; "
+        "SMS with temporary passwords would be kept in a file."
+    )
+SMS_BACKEND = _sms_backend or (
     "notifications.sms.TwilioSmsBackend"
     if TWILIO_ACCOUNT_SID
     else "notifications.sms.FileSmsBackend"

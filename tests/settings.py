@@ -4,6 +4,10 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Without DEBUG the settings want real mail and SMS backends. The test runner puts every mailer
+# on locmem, so the host is never asked; SMS are kept in memory (below).
+os.environ.setdefault("SMTP_HOST", "smtp.invalid")
+os.environ.setdefault("SMS_BACKEND", "notifications.sms.LocmemSmsBackend")
 
 from portal.settings import *  # noqa: F403
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.access import client_ip
 from workplaces import myportal_services as services
@@ -70,6 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "workplaces/myportal/home.html", {"workplace": request.workplace})
 
 
+@sensitive_post_parameters()
 @end_user_required(temporary_password_ok=True)
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)

@@ -185,3 +185,22 @@ def test_a_workplace_with_scheduled_cancellation_still_logs_in(client, by_sms):
     )
     response = log_in(client, "joerg.mueller", by_sms.password)
     assert response["Location"] == PASSWORD_CHANGE
+
+
+def test_a_logged_in_user_whose_next_is_the_login_goes_to_the_workplace(end_user_client):
+    response = end_user_client.get(MYPORTAL_LOGIN, {"next": MYPORTAL_LOGIN})
+    assert response.status_code == 302
+    assert response["Location"] == HOME
+
+
+def test_logging_in_with_the_login_as_next_ends_on_the_workplace_page(client, by_sms):
+    log_in(client, "joerg.mueller", by_sms.password)
+    client.post(PASSWORD_CHANGE, change_form(by_sms.password, NEW_PASSWORD))
+    client.logout()
+    response = client.post(
+        f"{MYPORTAL_LOGIN}?next={MYPORTAL_LOGIN}",
+        {"username": "joerg.mueller", "password": NEW_PASSWORD},
+        follow=True,
+    )
+    assert response.redirect_chain[-1] == (HOME, 302)
+    assert "Mein Arbeitsplatz" in response.content.decode()

@@ -25,7 +25,13 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "portal.example.com",
     "PORTAL_BASE_URL": "https://portal.example.com",
     "SMTP_HOST": "smtp.example.com",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+    "TWILIO_FROM": "+4922899999",
 }
+#: Production without the servers that carry passwords: files would keep them.
+WITHOUT_SMTP = {k: v for k, v in PRODUCTION.items() if k != "SMTP_HOST"}
+WITHOUT_TWILIO = {k: v for k, v in PRODUCTION.items() if not k.startswith("TWILIO_")}
 
 
 #: Each scenario: the variables set on top of an environment without any of the portal's.
@@ -52,6 +58,19 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "base url without scheme": {"DJANGO_DEBUG": "true", "PORTAL_BASE_URL": "portal.example.com"},
     "base url without host": {"DJANGO_DEBUG": "true", "PORTAL_BASE_URL": "https://"},
     "broker amqp": {"DJANGO_DEBUG": "true", "REDIS_URL": "amqp://guest@localhost//"},
+    "production without smtp": WITHOUT_SMTP,
+    "production without twilio": WITHOUT_TWILIO,
+    "production, files named": {
+        **WITHOUT_SMTP,
+        **WITHOUT_TWILIO,
+        "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "SMS_BACKEND": "notifications.sms.FileSmsBackend",
+    },
+    "production, locmem named": {
+        **WITHOUT_TWILIO,
+        "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "SMS_BACKEND": "notifications.sms.LocmemSmsBackend",
+    },
 }
 
 #: Imports the settings once per scenario in one process (importing Celery once is slow).
@@ -67,7 +86,12 @@ for name, variables in job["scenarios"].items():
     sys.modules.pop("portal.settings", None)
     try:
         settings = importlib.import_module("portal.settings")
-        outcomes[name] = {"ok": True, "engine": settings.DATABASES["default"]["ENGINE"]}
+        outcomes[name] = {
+            "ok": True,
+            "engine": settings.DATABASES["default"]["ENGINE"],
+            "mail": settings.MAILERS["default"]["BACKEND"],
+            "sms": settings.SMS_BACKEND,
+        }
     except ImproperlyConfigured as error:
         outcomes[name] = {"ok": False, "error": str(error)}
 print(json.dumps(outcomes))
@@ -111,14 +135,14 @@ def finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
 def runs() -> dict[str, subprocess.CompletedProcess]:
     """All child processes of this module, started together to keep the suite quick."""
     job = json.dumps({"read": sorted(READ_BY_SETTINGS), "scenarios": SCENARIOS})
-    without_smtp = {k: v for k, v in PRODUCTION.items() if k != "SMTP_HOST"}
+    file_mail = {**WITHOUT_SMTP, "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}
     started = {
         "scenarios": spawn(["-c", DRIVER], environment(), stdin=job),
         "startup refused": spawn(
             ["-c", "import django; django.setup()"], environment(DJANGO_DEBUG="maybe")
         ),
         "check production": spawn(CHECK_DEPLOY, environment(**PRODUCTION)),
-        "check without smtp": spawn(CHECK_DEPLOY, environment(**without_smtp)),
+        "check with file mail": spawn(CHECK_DEPLOY, environment(**file_mail)),
     }
     return {name: finish(process) for name, process in started.items()}
 
@@ -143,7 +167,8 @@ def test_the_settings_module_reads_the_documented_variables():
 
 
 def test_it_starts_in_debug_without_any_other_variable(outcomes):
-    assert outcomes["debug only"] == {"ok": True, "engine": "django.db.backends.sqlite3"}
+    assert outcomes["debug only"]["ok"]
+    assert outcomes["debug only"]["engine"] == "django.db.backends.sqlite3"
 
 
 def test_it_starts_with_production_variables(outcomes):
@@ -151,7 +176,7 @@ def test_it_starts_with_production_variables(outcomes):
 
 
 def test_it_uses_postgresql_from_database_url(outcomes):
-    assert outcomes["postgres"] == {"ok": True, "engine": "django.db.backends.postgresql"}
+    assert outcomes["postgres"]["engine"] == "django.db.backends.postgresql"
 
 
 def test_it_refuses_a_debug_value_that_is_not_true_or_false(outcomes):
@@ -221,10 +246,49 @@ def test_production_settings_pass_the_deployment_checks_without_warnings(runs):
     assert "WARNING" not in result.stdout + result.stderr
 
 
-def test_the_deployment_checks_fail_when_production_has_no_smtp_server(runs):
-    result = runs["check without smtp"]
+def test_the_deployment_checks_fail_when_production_names_the_file_mail_backend(runs):
+    result = runs["check with file mail"]
     assert result.returncode != 0
     assert "mail.E001" in result.stderr
+
+
+def test_production_uses_smtp_and_twilio(outcomes):
+    assert outcomes["production"]["mail"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert outcomes["production"]["sms"] == "notifications.sms.TwilioSmsBackend"
+
+
+def test_it_refuses_to_keep_mail_in_files_outside_debug(outcomes):
+    assert error_of(outcomes, "production without smtp") == (
+        "SMTP_HOST (or MAIL_BACKEND) must be set when DJANGO_DEBUG is not true; "
+        "e-mails with temporary passwords would be kept in files."
+    )
+
+
+def test_it_refuses_to_keep_sms_in_a_file_outside_debug(outcomes):
+    assert error_of(outcomes, "production without twilio") == (
+        "TWILIO_ACCOUNT_SID (or SMS_BACKEND) must be set when DJANGO_DEBUG is not true; "
+        "SMS with temporary passwords would be kept in a file."
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "mail", "sms"),
+    [
+        ("production, files named", "filebased", "FileSmsBackend"),
+        ("production, locmem named", "locmem", "LocmemSmsBackend"),
+    ],
+)
+def test_outside_debug_a_development_backend_may_be_named_explicitly(outcomes, scenario, mail, sms):
+    outcome = outcomes[scenario]
+    assert outcome["ok"], outcome
+    assert outcome["mail"] == f"django.core.mail.backends.{mail}.EmailBackend"
+    assert outcome["sms"] == f"notifications.sms.{sms}"
+
+
+def test_debug_keeps_messages_for_the_dev_outbox(outcomes):
+    outcome = outcomes["debug only"]
+    assert outcome["mail"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert outcome["sms"] == "notifications.sms.FileSmsBackend"
 
 
 # The helpers in portal/env.py
