@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_int, env_list, env_networks, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -142,8 +142,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"
 AXES_VERBOSE = False  # no start-up banner on every manage.py command
-# Behind the TLS proxy every request comes from the proxy; the client is the address it adds.
-TRUST_X_FORWARDED_FOR = False
+# X-Forwarded-For is believed only from these proxies (addresses or CIDR networks); from
+# anyone else a client could choose its own address and never be locked out.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # MyPortal "Passwort vergessen": new passwords per username and per address within an hour;
 # every accepted request takes at least this long, so the answer does not tell whether the
@@ -200,9 +201,10 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The header only consents to preloading; the domain joins the list when submitted there.
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # The TLS proxy's X-Forwarded-Proto says a request came over HTTPS. (Which client sent
+    # it is read from X-Forwarded-For only for requests from TRUSTED_PROXIES.)
     if env_bool("BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-        TRUST_X_FORWARDED_FOR = True
 
 # Mail: SMTP when SMTP_HOST is set, otherwise kept in the dev outbox.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")

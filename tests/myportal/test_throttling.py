@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from ipaddress import ip_network
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.checks import run_checks
 from django.test import Client, RequestFactory
@@ -18,11 +20,12 @@ LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche"
 WRONG = "Benutzername oder Passwort sind nicht korrekt."
 ADMIN_LOGIN = reverse("portal:login")
 MYPORTAL_LOGIN = reverse("myportal:login")
+PROXY = "10.0.0.2"
 
 
-def attempt(url: str, username: str, password: str, address: str = "198.51.100.7"):
+def attempt(url: str, username: str, password: str, address: str = "198.51.100.7", **headers):
     client = Client(REMOTE_ADDR=address)
-    response = client.post(url, {"username": username, "password": password})
+    response = client.post(url, {"username": username, "password": password}, **headers)
     return response, client
 
 
@@ -127,16 +130,61 @@ def test_axes_is_configured_without_warnings(db):
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
 
 
+def test_a_client_that_forges_x_forwarded_for_is_locked_all_the_same(login):
+    url, username, password = login
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        response, _ = attempt(
+            url, username, f"Falsch-geraten-{n}", HTTP_X_FORWARDED_FOR=f"192.0.2.{n + 1}"
+        )
+    assert response.status_code == 429
+    response, _ = attempt(url, username, password, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_counts_by_the_address_the_proxy_saw(login, settings):
+    settings.TRUSTED_PROXIES = (ip_network("10.0.0.0/8"),)
+    url, username, password = login
+    # The attacker at 198.51.100.7 puts what it likes in front; the proxy appends its address.
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forwarded = f"192.0.2.{n + 1}, 198.51.100.7"
+        response, _ = attempt(url, username, f"Falsch-{n}", PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7"}
+    # The real user, behind the same proxy, is not locked out.
+    response, _ = attempt(url, username, password, PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert response.status_code == 302
+
+
 @pytest.mark.parametrize(
-    ("trusted", "forwarded", "expected"),
+    ("remote", "forwarded", "expected"),
     [
-        (True, "203.0.113.9, 198.51.100.20", "198.51.100.20"),
-        (True, "", "10.0.0.2"),
-        (True, "not-an-address", "10.0.0.2"),
-        (False, "198.51.100.20", "10.0.0.2"),
+        # From a trusted proxy: the right-most entry that is not itself a trusted proxy.
+        (PROXY, "203.0.113.9, 198.51.100.20", "198.51.100.20"),
+        (PROXY, "203.0.113.9, 198.51.100.20, 10.9.8.7", "198.51.100.20"),
+        (PROXY, "198.51.100.20,10.9.8.7 ,  10.1.1.1", "198.51.100.20"),
+        (PROXY, "", PROXY),
+        (PROXY, "not-an-address", PROXY),
+        (PROXY, "203.0.113.9, not-an-address, 10.9.8.7", "10.9.8.7"),
+        (PROXY, "10.9.8.7, 10.1.1.1", "10.9.8.7"),
+        ("2001:db8:aa::1", "203.0.113.9, 2001:db8:bb::1", "2001:db8:bb::1"),
+        ("2001:db8:aa::1", "2001:db8:bb::1, 2001:db8:aa::2", "2001:db8:bb::1"),
+        ("::ffff:10.0.0.2", "198.51.100.20", "198.51.100.20"),
+        (PROXY, "::ffff:198.51.100.20", "198.51.100.20"),
+        # From anyone else the header is the client's own word.
+        ("198.51.100.7", "203.0.113.9", "198.51.100.7"),
+        ("198.51.100.7", "10.9.8.7", "198.51.100.7"),
+        ("2001:db8:bb::1", "2001:db8:aa::2", "2001:db8:bb::1"),
     ],
 )
-def test_the_client_address_is_the_one_the_proxy_saw(settings, trusted, forwarded, expected):
-    settings.TRUST_X_FORWARDED_FOR = trusted
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+def test_the_client_address_is_the_one_the_nearest_untrusted_hop_has(
+    settings, remote, forwarded, expected
+):
+    settings.TRUSTED_PROXIES = (ip_network("10.0.0.0/8"), ip_network("2001:db8:aa::/48"))
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_without_trusted_proxies_x_forwarded_for_counts_for_nothing(settings):
+    assert settings.TRUSTED_PROXIES == ()
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert client_ip(request) == "127.0.0.1"
