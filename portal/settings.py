@@ -131,12 +131,20 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login throttling (django-axes), for the admin login and MyPortal alike: 5 failures of one
-# username from one address lock that pair for 15 minutes, so an attacker elsewhere cannot
-# lock the real user out. Tries during the lockout do not extend it; a success clears the count.
+# Login throttling (django-axes), for the admin login and MyPortal alike:
+# 5 failures of one username from one address lock that pair for 15 minutes, so an attacker
+# elsewhere cannot lock the real user out; 25 failures of one username from any addresses
+# together lock that username, so many addresses (a botnet) cannot go on guessing its
+# password. Tries during a lockout do not extend it; a success clears that address's count.
+# The counts are rows in the database (axes' database handler, extended for the second
+# limit), not in a cache: every web process shares them with or without Redis, a failure is
+# counted under a row lock, and neither a Redis restart nor eviction forgets a lockout.
+AXES_HANDLER = "portal.throttling.LoginThrottlingHandler"
 AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURES_PER_USERNAME = 25  # read by the handler, not by axes
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# What the handler counts; axes itself uses this for its log lines and checks.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"

@@ -34,7 +34,9 @@ def locked_out(
     if form is not None and form.has_error(NON_FIELD_ERRORS, "locked_out"):
         response.status_code = 429
         return response
-    return HttpResponse(lockout_message(), status=429, content_type="text/plain; charset=utf-8")
+    return HttpResponse(
+        lockout_message(request), status=429, content_type="text/plain; charset=utf-8"
+    )
 
 
 @customer_admin_required

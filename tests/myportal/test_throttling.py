@@ -1,4 +1,8 @@
-"""Login throttling (django-axes) on the admin login and MyPortal: 5 failures per username+address."""
+"""Login throttling (django-axes) on the admin login and MyPortal.
+
+5 failures of one username from one address lock that pair; 25 failures of one username from
+any addresses lock the username everywhere.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche"
 WRONG = "Benutzername oder Passwort sind nicht korrekt."
 ADMIN_LOGIN = reverse("portal:login")
 MYPORTAL_LOGIN = reverse("myportal:login")
+EVERYWHERE = "von jedem Netzwerk aus"
 PROXY = "10.0.0.2"
 
 
@@ -153,6 +158,60 @@ def test_behind_a_trusted_proxy_each_client_counts_by_the_address_the_proxy_saw(
     # The real user, behind the same proxy, is not locked out.
     response, _ = attempt(url, username, password, PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
     assert response.status_code == 302
+
+
+def fail_from_many_addresses(url: str, username: str, count: int, first: int = 1):
+    """One failure each from ``count`` addresses, none of them near the per-address limit."""
+    for n in range(first, first + count):
+        response, _ = attempt(url, username, f"Falsch-geraten-{n}", address=f"192.0.2.{n}")
+    return response
+
+
+def test_failures_from_many_addresses_lock_the_username_everywhere(login):
+    url, username, password = login
+    limit = settings.LOGIN_FAILURES_PER_USERNAME
+    assert limit >= 3 * settings.AXES_FAILURE_LIMIT
+    response = fail_from_many_addresses(url, username, limit - 1)
+    assert response.status_code == 200
+    assert LOCKED not in response.content.decode()
+    response = fail_from_many_addresses(url, username, 1, first=limit)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert LOCKED in page and EVERYWHERE in page
+    assert "für bis zu 15 Minuten gesperrt" in page
+    assert '<label for="id_username">' in page
+    # Even the right password from an address that never failed is refused ...
+    response, client = attempt(url, username, password, address="203.0.113.5")
+    assert response.status_code == 429
+    assert EVERYWHERE in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # ... while other usernames from the same addresses are not affected.
+    response, _ = attempt(url, "someone.else", "Falsch-geraten-1", address="192.0.2.1")
+    assert response.status_code == 200
+    assert LOCKED not in response.content.decode()
+
+
+def test_a_success_clears_only_that_addresses_failures_from_the_usernames_count(login):
+    url, username, password = login
+    limit = settings.LOGIN_FAILURES_PER_USERNAME
+    fail_from_many_addresses(url, username, limit - 2)
+    attempt(url, username, "Falsch-geraten-zu-Hause", address="203.0.113.5")
+    assert attempt(url, username, password, address="203.0.113.5")[0].status_code == 302
+    # The botnet's failures still count: one more makes the limit (the user's own do not).
+    assert fail_from_many_addresses(url, username, 1, first=limit - 1).status_code == 200
+    assert fail_from_many_addresses(url, username, 1, first=limit).status_code == 429
+
+
+def test_the_username_lock_ends_after_15_minutes(login):
+    url, username, password = login
+    with time_machine.travel(dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC), tick=False) as t:
+        fail_from_many_addresses(url, username, settings.LOGIN_FAILURES_PER_USERNAME)
+        t.shift(dt.timedelta(minutes=10))
+        assert attempt(url, username, "Falsch-geraten-99", "203.0.113.5")[0].status_code == 429
+        t.shift(dt.timedelta(minutes=4))
+        assert attempt(url, username, password, "203.0.113.5")[0].status_code == 429
+        t.shift(dt.timedelta(minutes=2))
+        assert attempt(url, username, password, "203.0.113.5")[0].status_code == 302
 
 
 @pytest.mark.parametrize(
