@@ -36,6 +36,13 @@ def lockout_message(request: HttpRequest) -> str:
     return message % {"minutes": minutes}
 
 
+def has_lockout_error(form: forms.BaseForm) -> bool:
+    """Whether ``form`` refused because django-axes locked the login (code ``locked_out``)."""
+    return any(
+        error.code == "locked_out" for errors in form.errors.as_data().values() for error in errors
+    )
+
+
 class ThrottledLoginForm(AuthenticationForm):
     """Django's login form in German, saying so when django-axes has locked the login."""
 

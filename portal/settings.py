@@ -131,7 +131,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login throttling (django-axes), for the admin login and MyPortal alike:
+# Login throttling (django-axes), for the admin login, MyPortal and "Passwort ändern" alike:
 # 5 failures of one username from one address lock that pair for 15 minutes, so an attacker
 # elsewhere cannot lock the real user out; 25 failures of one username from any addresses
 # together lock that username, so many addresses (a botnet) cannot go on guessing its
@@ -150,6 +150,14 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"
 AXES_VERBOSE = False  # no start-up banner on every manage.py command
+# Masked in axes' records of a failed try ("password" always is): "Passwort ändern" counts too.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "current_password",
+    "new_password",
+    "new_password_repeat",
+]
 # X-Forwarded-For is believed only from these proxies (addresses or CIDR networks); from
 # anyone else a client could choose its own address and never be locked out.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")

@@ -1,4 +1,4 @@
-"""Login throttling (django-axes) on the admin login and MyPortal.
+"""Login throttling (django-axes) on the admin login, MyPortal and "Passwort ändern".
 
 5 failures of one username from one address lock that pair; 25 failures of one username from
 any addresses lock the username everywhere.
@@ -24,6 +24,7 @@ LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche"
 WRONG = "Benutzername oder Passwort sind nicht korrekt."
 ADMIN_LOGIN = reverse("portal:login")
 MYPORTAL_LOGIN = reverse("myportal:login")
+PASSWORD_CHANGE = reverse("myportal:password_change")
 EVERYWHERE = "von jedem Netzwerk aus"
 PROXY = "10.0.0.2"
 
@@ -212,6 +213,49 @@ def test_the_username_lock_ends_after_15_minutes(login):
         assert attempt(url, username, password, "203.0.113.5")[0].status_code == 429
         t.shift(dt.timedelta(minutes=2))
         assert attempt(url, username, password, "203.0.113.5")[0].status_code == 302
+
+
+def change_password(client: Client, current: str):
+    new = "Neues-Passwort-am-Main-7"
+    return client.post(
+        PASSWORD_CHANGE,
+        {"current_password": current, "new_password": new, "new_password_repeat": new},
+    )
+
+
+def test_wrong_current_passwords_in_passwort_aendern_count_like_failed_logins(
+    end_user, end_user_client
+):
+    # Two failed logins from the user's own address, then wrong current passwords there.
+    address = "127.0.0.1"  # the test client's
+    for n in range(2):
+        attempt(MYPORTAL_LOGIN, end_user.username, f"Falsch-geraten-{n}", address)
+    for n in range(2, settings.AXES_FAILURE_LIMIT - 1):
+        response = change_password(end_user_client, f"Falsch-geraten-{n}")
+        assert response.status_code == 200
+        assert "Das bisherige Passwort ist nicht korrekt." in response.content.decode()
+    response = change_password(end_user_client, "Falsch-geraten-letzter")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert LOCKED in page and "für 15 Minuten gesperrt" in page
+    assert 'id="id_current_password_error"' in page  # the form, tied to its field
+    # Locked: the right current password is refused too, and the login from here as well.
+    response = change_password(end_user_client, NEW_PASSWORD)
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+    end_user.refresh_from_db()
+    assert end_user.check_password(NEW_PASSWORD)
+    assert attempt(MYPORTAL_LOGIN, end_user.username, NEW_PASSWORD, address)[0].status_code == 429
+    # axes keeps what was posted, but not the passwords.
+    posted = "".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "current_password" in posted
+    assert "Falsch-geraten" not in posted and "Neues-Passwort" not in posted
+
+
+def test_a_right_current_password_is_not_a_failure(end_user, end_user_client):
+    response = change_password(end_user_client, NEW_PASSWORD)
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
 
 
 @pytest.mark.parametrize(
