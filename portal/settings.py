@@ -164,7 +164,7 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # MyPortal "Passwort vergessen": new passwords per username and per address within an hour;
 # every accepted request takes at least this long, so the answer does not tell whether the
-# username exists. Counted in the default cache (per process unless CACHES says otherwise).
+# username exists. Counted in the default cache: Redis with REDIS_URL, else per process.
 MYPORTAL_RESETS_PER_USERNAME = 3
 MYPORTAL_RESETS_PER_ADDRESS = 10
 MYPORTAL_RESET_MIN_SECONDS = 0.5
@@ -269,6 +269,18 @@ NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 300, 
 
 # Jobs: Celery on Redis when REDIS_URL is set, else in-process right after commit.
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
+# The default cache holds counters that must be shared by all web processes ("Passwort
+# vergessen" limits): on Redis when there is one, else in each process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": [REDIS_URL],  # a list: Django would split a string at commas
+            "KEY_PREFIX": "portal",  # apart from Celery's keys in the same database
+            # An unreachable Redis fails the request in seconds instead of holding it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 # In-process (no Redis): a failing task is logged and marks its order, the request succeeds.
