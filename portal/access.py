@@ -56,13 +56,35 @@ def get_scoped[M: Model](queryset: QuerySet[M], request: HttpRequest, code: obje
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address, for throttling logins and password resets.
 
-    Behind the TLS proxy (``TRUST_X_FORWARDED_FOR``) it is the last X-Forwarded-For entry,
-    the one the proxy added; entries before it come from the client and prove nothing.
+    ``X-Forwarded-For`` counts only when the request comes from one of ``TRUSTED_PROXIES``:
+    then each trusted proxy on the way appended the address it saw, so walking from the right
+    the first entry that is not itself a trusted proxy is the client. Everything left of it
+    came from the client and proves nothing; so does the whole header from anyone else.
     """
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR") or None
+    client = _address(request.META.get("REMOTE_ADDR") or "")
+    if client is None:
+        return None
+    if _trusted(client):
+        for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+            hop = _address(entry)
+            if hop is None:  # a trusted proxy would not write this: stop at the last sure hop
+                break
+            client = hop
+            if not _trusted(hop):
+                break
+    return str(client)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    # An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d; it is the IPv4 address.
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return any(address in network for network in settings.TRUSTED_PROXIES)

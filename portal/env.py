@@ -6,6 +6,7 @@ with an ``ImproperlyConfigured`` error that names the variable, instead of a sil
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from urllib.parse import urlsplit
 
@@ -65,3 +66,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+type Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str) -> tuple[Network, ...]:
+    """Comma-separated IP addresses or networks (CIDR), IPv4 or IPv6; none when unset.
+
+    An address stands for itself (a /32 or /128). A network with host bits set
+    (``10.0.0.1/8``) is refused rather than guessed at.
+    """
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks (CIDR) separated by commas: {exc}."
+            ) from None
+    return tuple(networks)

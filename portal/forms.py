@@ -5,20 +5,42 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit import ACTIONS
+from portal.throttling import LOCKED_EVERYWHERE
 
 
-def lockout_message() -> str:
+def lockout_message(request: HttpRequest) -> str:
+    """The German message for django-axes' lockout of this request, saying what it covers.
+
+    A lock of the username from every address (``LOGIN_FAILURES_PER_USERNAME``) ends at most
+    the cool-off time after the failure that set it off, sooner as older failures age out.
+    """
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return gettext(
-        "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung mit diesem Benutzernamen ist "
-        "von Ihrem Netzwerk aus für %(minutes)s Minuten gesperrt. Bitte versuchen Sie es "
-        "danach erneut."
-    ) % {"minutes": minutes}
+    if getattr(request, "login_lock", None) == LOCKED_EVERYWHERE:
+        message = gettext(
+            "Zu viele fehlgeschlagene Anmeldeversuche: Zum Schutz des Kontos ist die Anmeldung "
+            "mit diesem Benutzernamen für bis zu %(minutes)s Minuten gesperrt, von jedem "
+            "Netzwerk aus. Bitte versuchen Sie es danach erneut."
+        )
+    else:
+        message = gettext(
+            "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung mit diesem Benutzernamen "
+            "ist von Ihrem Netzwerk aus für %(minutes)s Minuten gesperrt. Bitte versuchen Sie "
+            "es danach erneut."
+        )
+    return message % {"minutes": minutes}
+
+
+def has_lockout_error(form: forms.BaseForm) -> bool:
+    """Whether ``form`` refused because django-axes locked the login (code ``locked_out``)."""
+    return any(
+        error.code == "locked_out" for errors in form.errors.as_data().values() for error in errors
+    )
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -40,7 +62,7 @@ class ThrottledLoginForm(AuthenticationForm):
     def get_invalid_login_error(self) -> ValidationError:
         # The axes backend (or its failure handler) flags the request when the limit is hit.
         if getattr(self.request, "axes_locked_out", False):
-            return ValidationError(lockout_message(), code="locked_out")
+            return ValidationError(lockout_message(self.request), code="locked_out")
         return super().get_invalid_login_error()
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_int, env_list, env_networks, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -132,23 +132,40 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login throttling (django-axes), for the admin login and MyPortal alike: 5 failures of one
-# username from one address lock that pair for 15 minutes, so an attacker elsewhere cannot
-# lock the real user out. Tries during the lockout do not extend it; a success clears the count.
+# Login throttling (django-axes), for the admin login, MyPortal and "Passwort ändern" alike:
+# 5 failures of one username from one address lock that pair for 15 minutes, so an attacker
+# elsewhere cannot lock the real user out; 25 failures of one username from any addresses
+# together lock that username, so many addresses (a botnet) cannot go on guessing its
+# password. Tries during a lockout do not extend it; a success clears that address's count.
+# The counts are rows in the database (axes' database handler, extended for the second
+# limit), not in a cache: every web process shares them with or without Redis, a failure is
+# counted under a row lock, and neither a Redis restart nor eviction forgets a lockout.
+AXES_HANDLER = "portal.throttling.LoginThrottlingHandler"
 AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURES_PER_USERNAME = 25  # read by the handler, not by axes
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# What the handler counts; axes itself uses this for its log lines and checks.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
 AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"
 AXES_VERBOSE = False  # no start-up banner on every manage.py command
-# Behind the TLS proxy every request comes from the proxy; the client is the address it adds.
-TRUST_X_FORWARDED_FOR = False
+# Masked in axes' records of a failed try ("password" always is): "Passwort ändern" counts too.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "current_password",
+    "new_password",
+    "new_password_repeat",
+]
+# X-Forwarded-For is believed only from these proxies (addresses or CIDR networks); from
+# anyone else a client could choose its own address and never be locked out.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # MyPortal "Passwort vergessen": new passwords per username and per address within an hour;
 # every accepted request takes at least this long, so the answer does not tell whether the
-# username exists. Counted in the default cache (per process unless CACHES says otherwise).
+# username exists. Counted in the default cache: Redis with REDIS_URL, else per process.
 MYPORTAL_RESETS_PER_USERNAME = 3
 MYPORTAL_RESETS_PER_ADDRESS = 10
 MYPORTAL_RESET_MIN_SECONDS = 0.5
@@ -201,9 +218,10 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The header only consents to preloading; the domain joins the list when submitted there.
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # The TLS proxy's X-Forwarded-Proto says a request came over HTTPS. (Which client sent
+    # it is read from X-Forwarded-For only for requests from TRUSTED_PROXIES.)
     if env_bool("BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-        TRUST_X_FORWARDED_FOR = True
 
 # Mail: SMTP when SMTP_HOST is set, MAIL_BACKEND names another Django backend; otherwise files
 # for the dev outbox. Those hold temporary passwords in clear, so only DEBUG falls back to them.
@@ -269,6 +287,18 @@ NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 300, 
 
 # Jobs: Celery on Redis when REDIS_URL is set, else in-process right after commit.
 REDIS_URL = env_url("REDIS_URL", None, schemes=("redis", "rediss", "unix"))
+# The default cache holds counters that must be shared by all web processes ("Passwort
+# vergessen" limits): on Redis when there is one, else in each process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": [REDIS_URL],  # a list: Django would split a string at commas
+            "KEY_PREFIX": "portal",  # apart from Celery's keys in the same database
+            # An unreachable Redis fails the request in seconds instead of holding it.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 # In-process (no Redis): a failing task is logged and marks its order, the request succeeds.

@@ -3,13 +3,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from portal.access import customer_admin_required, customer_of
-from portal.forms import LoginForm, ProtokollFilterForm, lockout_message
+from portal.forms import LoginForm, ProtokollFilterForm, has_lockout_error, lockout_message
 from portal.models import AuditEvent
 
 
@@ -37,14 +36,17 @@ def locked_out(
 ) -> HttpResponse:
     """django-axes' lockout response (``AXES_LOCKOUT_CALLABLE``).
 
-    Our login pages already show the German lockout message in the form; they keep it, with
-    status 429. Other login forms (the operators' admin site) get the message as plain text.
+    Our pages (the logins, "Passwort ändern") already show the German lockout message in the
+    form; they keep it, with status 429. Other login forms (the operators' admin site) get the
+    message as plain text.
     """
     form = (getattr(response, "context_data", None) or {}).get("form")
-    if form is not None and form.has_error(NON_FIELD_ERRORS, "locked_out"):
+    if form is not None and has_lockout_error(form):
         response.status_code = 429
         return response
-    return HttpResponse(lockout_message(), status=429, content_type="text/plain; charset=utf-8")
+    return HttpResponse(
+        lockout_message(request), status=429, content_type="text/plain; charset=utf-8"
+    )
 
 
 @customer_admin_required

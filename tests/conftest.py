@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.test import Client
 from kombu import pools as kombu_pools
 
@@ -42,6 +44,17 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message + " (CI=true: services must be there)")
     pytest.skip(message)
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for another process (a worker, a web process)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture(autouse=True)

@@ -12,11 +12,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.access import client_ip
+from portal.forms import has_lockout_error
 from workplaces import myportal_services as services
 from workplaces.myportal_forms import (
     MyPortalLoginForm,
@@ -74,16 +76,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @end_user_required(temporary_password_ok=True)
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordChangeForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.change_password(user=request.user, password=form.cleaned_data["new_password"])
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Ihr neues Passwort ist gespeichert."))
         return redirect("myportal:home")
-    return render(
+    # A TemplateResponse: django-axes' lockout response (portal.views.locked_out) finds the
+    # form in it and keeps this page with its message.
+    return TemplateResponse(
         request,
         "workplaces/myportal/password_change.html",
         {"form": form, "first_time": request.user.must_change_password},
+        status=429 if has_lockout_error(form) else 200,
     )
 
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import ThrottledLoginForm
+from portal.forms import ThrottledLoginForm, lockout_message
 from workplaces import myportal_services as services
 from workplaces.validators import validate_username
 
@@ -64,13 +65,19 @@ class PasswordChangeForm(forms.Form):
     )
     new_password_repeat = _password_field(_("Neues Passwort wiederholen"), "new-password")
 
-    def __init__(self, user, *args, **kwargs) -> None:
-        self.user = user
+    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+        self.request = request
+        self.user = request.user
         super().__init__(*args, **kwargs)
 
     def clean_current_password(self) -> str:
         password = self.cleaned_data["current_password"]
-        if not self.user.check_password(password):
+        # Through authenticate(), so that django-axes counts a wrong password as a failed login
+        # of this username from this address, and refuses even the right one while locked.
+        user = authenticate(self.request, username=self.user.get_username(), password=password)
+        if getattr(self.request, "axes_locked_out", False):
+            raise ValidationError(lockout_message(self.request), code="locked_out")
+        if user is None or user.pk != self.user.pk:
             raise ValidationError(
                 _("Das bisherige Passwort ist nicht korrekt."), code="password_incorrect"
             )

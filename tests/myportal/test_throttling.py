@@ -1,11 +1,17 @@
-"""Login throttling (django-axes) on the admin login and MyPortal: 5 failures per username+address."""
+"""Login throttling (django-axes) on the admin login, MyPortal and "Passwort ändern".
+
+5 failures of one username from one address lock that pair; 25 failures of one username from
+any addresses lock the username everywhere.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from ipaddress import ip_network
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.checks import run_checks
 from django.test import Client, RequestFactory
@@ -18,11 +24,14 @@ LOCKED = "Zu viele fehlgeschlagene Anmeldeversuche"
 WRONG = "Benutzername oder Passwort sind nicht korrekt."
 ADMIN_LOGIN = reverse("portal:login")
 MYPORTAL_LOGIN = reverse("myportal:login")
+PASSWORD_CHANGE = reverse("myportal:password_change")
+EVERYWHERE = "von jedem Netzwerk aus"
+PROXY = "10.0.0.2"
 
 
-def attempt(url: str, username: str, password: str, address: str = "198.51.100.7"):
+def attempt(url: str, username: str, password: str, address: str = "198.51.100.7", **headers):
     client = Client(REMOTE_ADDR=address)
-    response = client.post(url, {"username": username, "password": password})
+    response = client.post(url, {"username": username, "password": password}, **headers)
     return response, client
 
 
@@ -127,16 +136,158 @@ def test_axes_is_configured_without_warnings(db):
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
 
 
+def test_a_client_that_forges_x_forwarded_for_is_locked_all_the_same(login):
+    url, username, password = login
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        response, _ = attempt(
+            url, username, f"Falsch-geraten-{n}", HTTP_X_FORWARDED_FOR=f"192.0.2.{n + 1}"
+        )
+    assert response.status_code == 429
+    response, _ = attempt(url, username, password, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_counts_by_the_address_the_proxy_saw(login, settings):
+    settings.TRUSTED_PROXIES = (ip_network("10.0.0.0/8"),)
+    url, username, password = login
+    # The attacker at 198.51.100.7 puts what it likes in front; the proxy appends its address.
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        forwarded = f"192.0.2.{n + 1}, 198.51.100.7"
+        response, _ = attempt(url, username, f"Falsch-{n}", PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"198.51.100.7"}
+    # The real user, behind the same proxy, is not locked out.
+    response, _ = attempt(url, username, password, PROXY, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert response.status_code == 302
+
+
+def fail_from_many_addresses(url: str, username: str, count: int, first: int = 1):
+    """One failure each from ``count`` addresses, none of them near the per-address limit."""
+    for n in range(first, first + count):
+        response, _ = attempt(url, username, f"Falsch-geraten-{n}", address=f"192.0.2.{n}")
+    return response
+
+
+def test_failures_from_many_addresses_lock_the_username_everywhere(login):
+    url, username, password = login
+    limit = settings.LOGIN_FAILURES_PER_USERNAME
+    assert limit >= 3 * settings.AXES_FAILURE_LIMIT
+    response = fail_from_many_addresses(url, username, limit - 1)
+    assert response.status_code == 200
+    assert LOCKED not in response.content.decode()
+    response = fail_from_many_addresses(url, username, 1, first=limit)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert LOCKED in page and EVERYWHERE in page
+    assert "für bis zu 15 Minuten gesperrt" in page
+    assert '<label for="id_username">' in page
+    # Even the right password from an address that never failed is refused ...
+    response, client = attempt(url, username, password, address="203.0.113.5")
+    assert response.status_code == 429
+    assert EVERYWHERE in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # ... while other usernames from the same addresses are not affected.
+    response, _ = attempt(url, "someone.else", "Falsch-geraten-1", address="192.0.2.1")
+    assert response.status_code == 200
+    assert LOCKED not in response.content.decode()
+
+
+def test_a_success_clears_only_that_addresses_failures_from_the_usernames_count(login):
+    url, username, password = login
+    limit = settings.LOGIN_FAILURES_PER_USERNAME
+    fail_from_many_addresses(url, username, limit - 2)
+    attempt(url, username, "Falsch-geraten-zu-Hause", address="203.0.113.5")
+    assert attempt(url, username, password, address="203.0.113.5")[0].status_code == 302
+    # The botnet's failures still count: one more makes the limit (the user's own do not).
+    assert fail_from_many_addresses(url, username, 1, first=limit - 1).status_code == 200
+    assert fail_from_many_addresses(url, username, 1, first=limit).status_code == 429
+
+
+def test_the_username_lock_ends_after_15_minutes(login):
+    url, username, password = login
+    with time_machine.travel(dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC), tick=False) as t:
+        fail_from_many_addresses(url, username, settings.LOGIN_FAILURES_PER_USERNAME)
+        t.shift(dt.timedelta(minutes=10))
+        assert attempt(url, username, "Falsch-geraten-99", "203.0.113.5")[0].status_code == 429
+        t.shift(dt.timedelta(minutes=4))
+        assert attempt(url, username, password, "203.0.113.5")[0].status_code == 429
+        t.shift(dt.timedelta(minutes=2))
+        assert attempt(url, username, password, "203.0.113.5")[0].status_code == 302
+
+
+def change_password(client: Client, current: str):
+    new = "Neues-Passwort-am-Main-7"
+    return client.post(
+        PASSWORD_CHANGE,
+        {"current_password": current, "new_password": new, "new_password_repeat": new},
+    )
+
+
+def test_wrong_current_passwords_in_passwort_aendern_count_like_failed_logins(
+    end_user, end_user_client
+):
+    # Two failed logins from the user's own address, then wrong current passwords there.
+    address = "127.0.0.1"  # the test client's
+    for n in range(2):
+        attempt(MYPORTAL_LOGIN, end_user.username, f"Falsch-geraten-{n}", address)
+    for n in range(2, settings.AXES_FAILURE_LIMIT - 1):
+        response = change_password(end_user_client, f"Falsch-geraten-{n}")
+        assert response.status_code == 200
+        assert "Das bisherige Passwort ist nicht korrekt." in response.content.decode()
+    response = change_password(end_user_client, "Falsch-geraten-letzter")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert LOCKED in page and "für 15 Minuten gesperrt" in page
+    assert 'id="id_current_password_error"' in page  # the form, tied to its field
+    # Locked: the right current password is refused too, and the login from here as well.
+    response = change_password(end_user_client, NEW_PASSWORD)
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+    end_user.refresh_from_db()
+    assert end_user.check_password(NEW_PASSWORD)
+    assert attempt(MYPORTAL_LOGIN, end_user.username, NEW_PASSWORD, address)[0].status_code == 429
+    # axes keeps what was posted, but not the passwords.
+    posted = "".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "current_password" in posted
+    assert "Falsch-geraten" not in posted and "Neues-Passwort" not in posted
+
+
+def test_a_right_current_password_is_not_a_failure(end_user, end_user_client):
+    response = change_password(end_user_client, NEW_PASSWORD)
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+
+
 @pytest.mark.parametrize(
-    ("trusted", "forwarded", "expected"),
+    ("remote", "forwarded", "expected"),
     [
-        (True, "203.0.113.9, 198.51.100.20", "198.51.100.20"),
-        (True, "", "10.0.0.2"),
-        (True, "not-an-address", "10.0.0.2"),
-        (False, "198.51.100.20", "10.0.0.2"),
+        # From a trusted proxy: the right-most entry that is not itself a trusted proxy.
+        (PROXY, "203.0.113.9, 198.51.100.20", "198.51.100.20"),
+        (PROXY, "203.0.113.9, 198.51.100.20, 10.9.8.7", "198.51.100.20"),
+        (PROXY, "198.51.100.20,10.9.8.7 ,  10.1.1.1", "198.51.100.20"),
+        (PROXY, "", PROXY),
+        (PROXY, "not-an-address", PROXY),
+        (PROXY, "203.0.113.9, not-an-address, 10.9.8.7", "10.9.8.7"),
+        (PROXY, "10.9.8.7, 10.1.1.1", "10.9.8.7"),
+        ("2001:db8:aa::1", "203.0.113.9, 2001:db8:bb::1", "2001:db8:bb::1"),
+        ("2001:db8:aa::1", "2001:db8:bb::1, 2001:db8:aa::2", "2001:db8:bb::1"),
+        ("::ffff:10.0.0.2", "198.51.100.20", "198.51.100.20"),
+        (PROXY, "::ffff:198.51.100.20", "198.51.100.20"),
+        # From anyone else the header is the client's own word.
+        ("198.51.100.7", "203.0.113.9", "198.51.100.7"),
+        ("198.51.100.7", "10.9.8.7", "198.51.100.7"),
+        ("2001:db8:bb::1", "2001:db8:aa::2", "2001:db8:bb::1"),
     ],
 )
-def test_the_client_address_is_the_one_the_proxy_saw(settings, trusted, forwarded, expected):
-    settings.TRUST_X_FORWARDED_FOR = trusted
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+def test_the_client_address_is_the_one_the_nearest_untrusted_hop_has(
+    settings, remote, forwarded, expected
+):
+    settings.TRUSTED_PROXIES = (ip_network("10.0.0.0/8"), ip_network("2001:db8:aa::/48"))
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_without_trusted_proxies_x_forwarded_for_counts_for_nothing(settings):
+    assert settings.TRUSTED_PROXIES == ()
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert client_ip(request) == "127.0.0.1"

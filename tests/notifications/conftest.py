@@ -37,14 +37,14 @@ from contextlib import contextmanager
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
-from tests.conftest import require_service
+from tests.conftest import database_url, require_service
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -511,17 +511,6 @@ def wait_idle(redis_server: RedisServer, *, timeout: float = 20) -> None:
         return idle_now()
 
     wait_for(idle, timeout=timeout, what="the worker to finish everything queued")
-
-
-def database_url() -> str:
-    """The test database as a DATABASE_URL, for a worker process."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class WorkerProcess:

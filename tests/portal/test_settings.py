@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_str, env_url
+from portal.env import env_bool, env_int, env_list, env_networks, env_str, env_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "portal" / "settings.py"
@@ -71,6 +72,9 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "MAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "SMS_BACKEND": "notifications.sms.LocmemSmsBackend",
     },
+    "trusted proxies": {**PRODUCTION, "TRUSTED_PROXIES": "127.0.0.1, ::1, 10.0.0.0/8"},
+    "trusted proxy host bits": {**PRODUCTION, "TRUSTED_PROXIES": "127.0.0.1,10.0.0.1/8"},
+    "trusted proxy name": {**PRODUCTION, "TRUSTED_PROXIES": "proxy.example.com"},
 }
 
 #: Imports the settings once per scenario in one process (importing Celery once is slow).
@@ -237,6 +241,23 @@ def test_it_refuses_a_base_url_that_is_not_a_web_address(outcomes, scenario, mes
 
 def test_it_refuses_a_broker_url_that_is_not_redis(outcomes):
     assert error_of(outcomes, "broker amqp").startswith("REDIS_URL ")
+
+
+def test_it_starts_with_trusted_proxies(outcomes):
+    assert outcomes["trusted proxies"]["ok"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "entry"),
+    [
+        ("trusted proxy host bits", "10.0.0.1/8 has host bits set"),
+        ("trusted proxy name", "'proxy.example.com' does not appear to be an IPv4 or IPv6 network"),
+    ],
+)
+def test_it_refuses_a_trusted_proxy_that_is_not_an_address_or_network(outcomes, scenario, entry):
+    assert error_of(outcomes, scenario) == (
+        f"TRUSTED_PROXIES must list IP addresses or networks (CIDR) separated by commas: {entry}."
+    )
 
 
 def test_production_settings_pass_the_deployment_checks_without_warnings(runs):
@@ -406,3 +427,26 @@ def test_env_list_gives_the_default_only_when_unset(setenv):
     assert env_list(VAR, ["localhost"]) == ["localhost"]
     setenv("")
     assert env_list(VAR, ["localhost"]) == []
+
+
+def test_env_networks_reads_addresses_and_networks_of_both_kinds(setenv):
+    setenv(" 127.0.0.1, ::1 ,10.0.0.0/8, 2001:db8::/32,")
+    assert env_networks(VAR) == (
+        ipaddress.ip_network("127.0.0.1/32"),
+        ipaddress.ip_network("::1/128"),
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("2001:db8::/32"),
+    )
+
+
+def test_env_networks_is_empty_when_unset_or_empty(setenv):
+    assert env_networks(VAR) == ()
+    setenv("")
+    assert env_networks(VAR) == ()
+
+
+@pytest.mark.parametrize("value", ["localhost", "10.0.0.1/8", "10.0.0.0/33", "10.0.0.0 8", "*"])
+def test_env_networks_refuses_anything_else_and_names_the_variable(setenv, value):
+    setenv(f"127.0.0.1,{value}")
+    with pytest.raises(ImproperlyConfigured, match=f"^{VAR} must list IP addresses or networks"):
+        env_networks(VAR)

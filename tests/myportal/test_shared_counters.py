@@ -1,0 +1,146 @@
+"""With Redis, every web process counts the same failed logins and "Passwort vergessen" requests.
+
+Two separate Python processes run the portal (the test settings, the test database, REDIS_URL
+on a database of its own, flushed here) and take requests in turn, as two web workers would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.conftest import database_url, require_service
+
+pytestmark = pytest.mark.redis
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = "redis://127.0.0.1:6379/14"  # a database for this test alone; flushed
+ADMIN_LOGIN = reverse("portal:login")
+FORGOTTEN = reverse("myportal:password_forgotten")
+
+#: A web process: one JSON line per request on stdin, its status code on stdout.
+WEB_PROCESS = """
+import json, os, sys
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+settings.MYPORTAL_RESET_MIN_SECONDS = 0  # the answer's minimum time is not tested here
+print(json.dumps({"pid": os.getpid(), "cache": settings.CACHES["default"]["BACKEND"]}), flush=True)
+for line in sys.stdin:
+    job = json.loads(line)
+    response = Client().post(job["url"], job["data"], REMOTE_ADDR=job["address"])
+    print(json.dumps({"status": response.status_code}), flush=True)
+"""
+
+
+class WebProcess:
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": REDIS_URL,
+        }
+        with log.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", WEB_PROCESS],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            )
+        self.started = self._answer()
+
+    def post(self, url: str, data: dict, address: str) -> int:
+        job = {"url": url, "data": data, "address": address}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        return self._answer()["status"]
+
+    def _answer(self) -> dict:
+        ready, _, _ = select.select([self.process.stdout], [], [], 60)
+        line = self.process.stdout.readline() if ready else ""
+        if not line:
+            raise AssertionError(f"the web process did not answer:\n{self.log.read_text()}")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process.stdout.close()
+
+
+@pytest.fixture
+def redis():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        require_service("redis", False, f"{REDIS_URL}: {exc}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def web_processes(redis, transactional_db, tmp_path):
+    """Two web processes on the test database; stopped before the database is emptied."""
+    processes = [WebProcess(tmp_path / f"web-{n}.log") for n in range(2)]
+    yield processes
+    for process in processes:
+        process.stop()
+
+
+def test_two_web_processes_share_the_password_reset_limit(redis, web_processes):
+    first, second = web_processes
+    assert first.started["pid"] != second.started["pid"]
+    assert {first.started["cache"], second.started["cache"]} == {
+        "django.core.cache.backends.redis.RedisCache"
+    }
+    limit = settings.MYPORTAL_RESETS_PER_USERNAME
+    # Each from another address; the processes take turns.
+    served = [
+        web_processes[n % 2].post(FORGOTTEN, {"username": "niemand.hier"}, f"198.51.100.{n + 1}")
+        for n in range(limit)
+    ]
+    assert served == [302] * limit
+    assert first.post(FORGOTTEN, {"username": "niemand.hier"}, "203.0.113.1") == 429
+    assert second.post(FORGOTTEN, {"username": "niemand.hier"}, "203.0.113.2") == 429
+    # The counters are in Redis, under the portal's prefix.
+    assert redis.keys("portal:*")
+
+
+def test_two_web_processes_share_the_login_lockout(alice, web_processes):
+    first, second = web_processes
+    address = "203.0.113.7"
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = {"username": "alice", "password": f"Falsch-geraten-{n}"}
+        assert web_processes[n % 2].post(ADMIN_LOGIN, wrong, address) == 200
+    last = {"username": "alice", "password": "Falsch-geraten-letzter"}
+    assert second.post(ADMIN_LOGIN, last, address) == 429
+    right = {"username": "alice", "password": "Secret-Pass-1"}
+    assert first.post(ADMIN_LOGIN, right, address) == 429
+    assert second.post(ADMIN_LOGIN, right, address) == 429
+    # Only that address is locked.
+    assert first.post(ADMIN_LOGIN, right, "203.0.113.8") == 302
