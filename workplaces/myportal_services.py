@@ -89,7 +89,9 @@ def request_password_reset(*, username: str, address: str | None, language: str)
         .first()
     )
     if workplace is not None:
-        reset_password(workplace=workplace, actor=workplace.user, language=language)
+        reset_password(
+            workplace=workplace, actor=workplace.user, remote_addr=address, language=language
+        )
     # Without Redis the message is even sent in here (on commit); the floor covers that too.
     remaining = started + settings.MYPORTAL_RESET_MIN_SECONDS - time.monotonic()
     if remaining > 0:

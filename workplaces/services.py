@@ -281,7 +281,11 @@ def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> N
 
 @transaction.atomic
 def reset_password(
-    *, workplace: Workplace, actor: User | None = None, language: str = "de"
+    *,
+    workplace: Workplace,
+    actor: User | None = None,
+    remote_addr: str | None = None,
+    language: str = "de",
 ) -> None:
     """Stop the current password now and send a new temporary one on the user's channel.
 
@@ -313,6 +317,7 @@ def reset_password(
     audit.record(
         customer_id=workplace.trunk.customer_id,
         actor=actor,
+        remote_addr=remote_addr,
         action="password_reset",
         object_type="workplace",
         object_code=workplace.code,

@@ -77,10 +77,11 @@ def test_without_a_mobile_number_it_comes_by_email(ask, by_email):
     assert not LocmemSmsBackend.outbox[1:]
 
 
-def test_the_reset_is_in_the_audit_log(ask, by_sms):
-    ask("joerg.mueller")
+def test_the_reset_is_in_the_audit_log_with_the_address(ask, by_sms):
+    ask("joerg.mueller", address="198.51.100.7")
     event = AuditEvent.objects.get(action="password_reset")
     assert event.actor == by_sms.workplace.user
+    assert event.remote_addr == "198.51.100.7"
     assert event.object_code == str(by_sms.workplace.code)
 
 
