@@ -23,8 +23,18 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["customer"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Kunde"), {"fields": ("customer", "must_change_password")}),
+        (
+            _("Kunde"),
+            {
+                "fields": (
+                    "customer",
+                    "must_change_password",
+                    "pending_password_set_at",
+                )
+            },
+        ),
     )
+    readonly_fields = ["pending_password_set_at"]
 
 
 @admin.register(AuditEvent)

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,6 +42,23 @@ class User(AbstractUser):
         help_text=_("Gesetzt für Administratoren eines Kunden."),
     )
     must_change_password = models.BooleanField(_("Muss Passwort ändern"), default=False)
+    # "Passwort vergessen": the new temporary password waits here (as a hash) and becomes the
+    # password at its first use, so a stranger who knows the username cannot lock anyone out.
+    pending_password = models.CharField(
+        _("Angefordertes temporäres Passwort"), max_length=128, blank=True, editable=False
+    )
+    pending_password_set_at = models.DateTimeField(
+        _("Angefordert am"), null=True, blank=True, editable=False
+    )
+
+    #: What the delivery task writes when it sets a temporary password.
+    TEMPORARY_PASSWORD_FIELDS = (
+        "password",
+        "must_change_password",
+        "pending_password",
+        "pending_password_set_at",
+    )
+    PENDING_PASSWORD_FIELDS = ("pending_password", "pending_password_set_at")
 
     class Meta:
         verbose_name = _("Benutzer")
@@ -48,6 +67,35 @@ class User(AbstractUser):
     @property
     def is_customer_admin(self) -> bool:
         return self.customer_id is not None and self.is_active
+
+    def set_temporary_password(self, raw_password: str) -> None:
+        """A temporary password replaces the current one (and a pending one) right away."""
+        self.set_password(raw_password)
+        self.must_change_password = True
+        self.clear_pending_password()
+
+    def set_pending_password(self, raw_password: str) -> None:
+        """A temporary password that waits for its first use; the current one keeps working."""
+        self.pending_password = make_password(raw_password)
+        self.pending_password_set_at = timezone.now()
+
+    def clear_pending_password(self) -> None:
+        self.pending_password = ""
+        self.pending_password_set_at = None
+
+    def use_pending_password(self) -> None:
+        """The pending password becomes the password; the old one stops working now.
+
+        It stays temporary and must be replaced.
+        """
+        self.password = self.pending_password
+        self.must_change_password = True
+        self.clear_pending_password()
+
+    def own_password_set(self) -> None:
+        """The user chose the password; a pending one is void."""
+        self.must_change_password = False
+        self.clear_pending_password()
 
 
 class AuditEvent(models.Model):

@@ -125,10 +125,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
-# The axes backend only refuses locked-out logins; the model backend checks the password.
+# The axes backend only refuses locked-out logins; ours checks the password (Django's model
+# backend plus the pending password of "Passwort vergessen").
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.backends.PasswordBackend",
 ]
 
 # Login throttling (django-axes), for the admin login and MyPortal alike: 5 failures of one
