@@ -95,7 +95,7 @@ def _set_temporary_password(notification: Notification) -> str:
     """A new temporary password, stored only as a hash.
 
     It replaces the current password now, or (``keeps_current_password``) waits as the
-    pending password until its first use.
+    pending password until its first use; either way its clock for expiry starts now.
     """
     password = messages.temporary_password()
     with transaction.atomic():

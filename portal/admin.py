@@ -29,12 +29,13 @@ class UserAdmin(BaseUserAdmin):
                 "fields": (
                     "customer",
                     "must_change_password",
+                    "temporary_password_set_at",
                     "pending_password_set_at",
                 )
             },
         ),
     )
-    readonly_fields = ["pending_password_set_at"]
+    readonly_fields = ["temporary_password_set_at", "pending_password_set_at"]
 
 
 @admin.register(AuditEvent)

@@ -1,8 +1,10 @@
-"""Password login: Django's model backend, plus the pending password.
+"""Password login: Django's model backend, plus the temporary passwords' rules.
 
-"Passwort vergessen" leaves the current password working and stores the new temporary one as
-``pending_password``; its first successful use makes it the password (the old one stops) and
-forces "Passwort ändern".
+- "Passwort vergessen" leaves the current password working and stores the new temporary one
+  as ``pending_password``; its first successful use makes it the password (the old one stops)
+  and forces "Passwort ändern".
+- A temporary password older than ``TEMP_PASSWORD_DAYS`` no longer logs in; the request is
+  flagged (``request.temporary_password_expired``) so the login page can say so.
 
 A refused login returns None, so django-axes counts it as a failure like any other.
 """
@@ -38,14 +40,26 @@ class PasswordBackend(ModelBackend):
             make_password(password)
             return None
         if user.check_password(password):
-            return user if self.user_can_authenticate(user) else None
+            if not self.user_can_authenticate(user):
+                return None
+            if user.temporary_password_expired:
+                return _expired(request)
+            return user
         # Without a pending password this still hashes once (Django's own fake run), so the
         # time taken does not tell whether a reset is pending.
         if not check_password(password, user.pending_password):
             return None
         if not self.user_can_authenticate(user):
             return None
+        if user.pending_password_expired:
+            return _expired(request)
         return _use_pending(user)
+
+
+def _expired(request: HttpRequest | None) -> None:
+    if request is not None:
+        request.temporary_password_expired = True
+    return None
 
 
 def _use_pending(user: User) -> User | None:

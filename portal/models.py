@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -42,6 +44,12 @@ class User(AbstractUser):
         help_text=_("Gesetzt für Administratoren eines Kunden."),
     )
     must_change_password = models.BooleanField(_("Muss Passwort ändern"), default=False)
+    temporary_password_set_at = models.DateTimeField(
+        _("Temporäres Passwort gesetzt"),
+        null=True,
+        blank=True,
+        help_text=_("Leer, sobald der Benutzer ein eigenes Passwort vergeben hat."),
+    )
     # "Passwort vergessen": the new temporary password waits here (as a hash) and becomes the
     # password at its first use, so a stranger who knows the username cannot lock anyone out.
     pending_password = models.CharField(
@@ -55,6 +63,7 @@ class User(AbstractUser):
     TEMPORARY_PASSWORD_FIELDS = (
         "password",
         "must_change_password",
+        "temporary_password_set_at",
         "pending_password",
         "pending_password_set_at",
     )
@@ -72,6 +81,7 @@ class User(AbstractUser):
         """A temporary password replaces the current one (and a pending one) right away."""
         self.set_password(raw_password)
         self.must_change_password = True
+        self.temporary_password_set_at = timezone.now()
         self.clear_pending_password()
 
     def set_pending_password(self, raw_password: str) -> None:
@@ -86,16 +96,33 @@ class User(AbstractUser):
     def use_pending_password(self) -> None:
         """The pending password becomes the password; the old one stops working now.
 
-        It stays temporary and must be replaced.
+        It stays temporary (its age counts from when it was sent) and must be replaced.
         """
         self.password = self.pending_password
         self.must_change_password = True
+        self.temporary_password_set_at = self.pending_password_set_at
         self.clear_pending_password()
 
     def own_password_set(self) -> None:
-        """The user chose the password; a pending one is void."""
+        """The user chose the password: it never expires, and a pending one is void."""
         self.must_change_password = False
+        self.temporary_password_set_at = None
         self.clear_pending_password()
+
+    @property
+    def temporary_password_expired(self) -> bool:
+        return _expired(self.temporary_password_set_at)
+
+    @property
+    def pending_password_expired(self) -> bool:
+        return _expired(self.pending_password_set_at)
+
+
+def _expired(set_at: dt.datetime | None) -> bool:
+    """A temporary password set at ``set_at`` logs in for ``TEMP_PASSWORD_DAYS`` days."""
+    if set_at is None:
+        return False
+    return timezone.now() - set_at > dt.timedelta(days=settings.TEMP_PASSWORD_DAYS)
 
 
 class AuditEvent(models.Model):

@@ -126,7 +126,7 @@ LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
 # The axes backend only refuses locked-out logins; ours checks the password (Django's model
-# backend plus the pending password of "Passwort vergessen").
+# backend plus the pending password of "Passwort vergessen" and the temporary passwords' expiry).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "portal.backends.PasswordBackend",
@@ -152,6 +152,8 @@ TRUST_X_FORWARDED_FOR = False
 MYPORTAL_RESETS_PER_USERNAME = 3
 MYPORTAL_RESETS_PER_ADDRESS = 10
 MYPORTAL_RESET_MIN_SECONDS = 0.5
+# A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
+TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
 
 # Language: German first, English second.
 LANGUAGE_CODE = "de"

@@ -72,6 +72,7 @@ def test_the_first_login_with_the_new_password_stops_the_old_one(ask, end_user_c
     user.refresh_from_db()
     assert user.check_password(password) and user.must_change_password
     assert user.pending_password == "" and user.pending_password_set_at is None
+    assert user.temporary_password_set_at is not None
     assert log_in(Client(), "joerg.mueller", password)["Location"] == PASSWORD_CHANGE
 
 

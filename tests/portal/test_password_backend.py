@@ -67,7 +67,7 @@ def test_the_pending_password_becomes_the_password_at_its_first_use(db):
     assert log_in("joerg.mueller", PENDING) == user
     user.refresh_from_db()
     assert user.check_password(PENDING) and not user.check_password(CURRENT)
-    assert user.must_change_password
+    assert user.must_change_password and user.temporary_password_set_at is not None
     assert user.pending_password == "" and user.pending_password_set_at is None
 
 
@@ -95,3 +95,26 @@ def test_every_refusal_does_the_same_hashing_work(counting, db, username, pendin
     counting.runs = 0
     assert log_in(username, "Falsch-geraten-123") is None
     assert counting.runs == 2
+
+
+def test_temporary_passwords_sent_before_the_upgrade_expire_counting_from_it(db, time_machine):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("portal.migrations.0003_user_temporary_password_set_at")
+    sent = User.objects.create(username="sent", must_change_password=True)
+    sent.set_password(PENDING)
+    sent.save()
+    own = User.objects.create(username="own")
+    own.set_password(CURRENT)
+    own.save()
+    on_its_way = User.objects.create(username="on.its.way", must_change_password=True)
+    on_its_way.set_unusable_password()
+    on_its_way.save()
+    User.objects.update(temporary_password_set_at=None)
+    time_machine.move_to("2026-11-25 10:00 +0100", tick=False)
+    migration.start_the_clock(apps, None)
+    set_at = dict(User.objects.values_list("username", "temporary_password_set_at"))
+    assert set_at["sent"].isoformat() == "2026-11-25T09:00:00+00:00"
+    assert set_at["own"] is None and set_at["on.its.way"] is None

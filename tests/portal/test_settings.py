@@ -52,6 +52,11 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "base url without scheme": {"DJANGO_DEBUG": "true", "PORTAL_BASE_URL": "portal.example.com"},
     "base url without host": {"DJANGO_DEBUG": "true", "PORTAL_BASE_URL": "https://"},
     "broker amqp": {"DJANGO_DEBUG": "true", "REDIS_URL": "amqp://guest@localhost//"},
+    "temp password days 0": {"DJANGO_DEBUG": "true", "TEMP_PASSWORD_DAYS": "0"},
+    "temp password days eine woche": {
+        "DJANGO_DEBUG": "true",
+        "TEMP_PASSWORD_DAYS": "eine Woche",
+    },
 }
 
 #: Imports the settings once per scenario in one process (importing Celery once is slow).
@@ -212,6 +217,22 @@ def test_it_refuses_a_base_url_that_is_not_a_web_address(outcomes, scenario, mes
 
 def test_it_refuses_a_broker_url_that_is_not_redis(outcomes):
     assert error_of(outcomes, "broker amqp").startswith("REDIS_URL ")
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("temp password days 0", "TEMP_PASSWORD_DAYS must be between 1 and 365."),
+        (
+            "temp password days eine woche",
+            "TEMP_PASSWORD_DAYS must be a whole number, not 'eine Woche'.",
+        ),
+    ],
+)
+def test_it_refuses_a_temporary_password_lifetime_that_is_not_a_number_of_days(
+    outcomes, scenario, message
+):
+    assert error_of(outcomes, scenario) == message
 
 
 def test_production_settings_pass_the_deployment_checks_without_warnings(runs):
