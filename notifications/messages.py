@@ -45,6 +45,7 @@ def render(notification: Notification, *, password: str = "") -> Rendered:
     context = {
         **notification.context,
         "password": Secret(password),
+        "keeps_current_password": notification.keeps_current_password,
         "portal_url": settings.PORTAL_BASE_URL,
         "myportal_url": settings.PORTAL_BASE_URL + "/myportal/",
     }

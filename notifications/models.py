@@ -70,6 +70,14 @@ class Notification(models.Model):
         on_delete=models.SET_NULL,
         related_name="notifications",
     )
+    keeps_current_password = models.BooleanField(
+        _("Bisheriges Passwort gilt weiter"),
+        default=False,
+        help_text=_(
+            "„Passwort vergessen“: das neue temporäre Passwort ersetzt das bisherige erst, "
+            "wenn es zum ersten Mal verwendet wird."
+        ),
+    )
     status = models.CharField(
         _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

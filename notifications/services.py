@@ -44,10 +44,16 @@ def queue(
     user_id: int | None = None,
     workplace_id: int | None = None,
     order_id: int | None = None,
+    keeps_current_password: bool = False,
 ) -> Notification:
-    """Write an outbox row in the caller's transaction; it is handed to a worker on commit."""
+    """Write an outbox row in the caller's transaction; it is handed to a worker on commit.
+
+    ``keeps_current_password``: for a password message, the new password waits for its first
+    use instead of replacing the current one now ("Passwort vergessen").
+    """
     notification = Notification.objects.create(
         kind=kind,
+        keeps_current_password=keeps_current_password,
         channel=channel,
         recipient=recipient,
         context=context,
@@ -86,13 +92,21 @@ def _claim(notification_id: int, claim: str) -> Notification | None:
 
 
 def _set_temporary_password(notification: Notification) -> str:
-    """A new temporary password, stored only as a hash; the old one stops working now."""
+    """A new temporary password, stored only as a hash.
+
+    It replaces the current password now, or (``keeps_current_password``) waits as the
+    pending password until its first use; either way its clock for expiry starts now.
+    """
     password = messages.temporary_password()
     with transaction.atomic():
         user = get_user_model().objects.select_for_update().get(pk=notification.user_id)
-        user.set_password(password)
-        user.must_change_password = True
-        user.save(update_fields=["password", "must_change_password"])
+        if notification.keeps_current_password:
+            user.set_pending_password(password)
+            fields = user.PENDING_PASSWORD_FIELDS
+        else:
+            user.set_temporary_password(password)
+            fields = user.TEMPORARY_PASSWORD_FIELDS
+        user.save(update_fields=fields)
     return password
 
 

@@ -23,8 +23,19 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["customer"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Kunde"), {"fields": ("customer", "must_change_password")}),
+        (
+            _("Kunde"),
+            {
+                "fields": (
+                    "customer",
+                    "must_change_password",
+                    "temporary_password_set_at",
+                    "pending_password_set_at",
+                )
+            },
+        ),
     )
+    readonly_fields = ["temporary_password_set_at", "pending_password_set_at"]
 
 
 @admin.register(AuditEvent)

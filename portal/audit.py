@@ -26,7 +26,9 @@ def record(
     object_code: object,
     summary: str,
     details: dict | None = None,
+    remote_addr: str | None = None,
 ) -> AuditEvent:
+    """One event; ``remote_addr`` is the client's address when a request caused it."""
     return AuditEvent.objects.create(
         customer_id=customer_id,
         actor=actor,
@@ -35,4 +37,5 @@ def record(
         object_code=str(object_code),
         summary=summary[:300],
         details=details or {},
+        remote_addr=remote_addr,
     )

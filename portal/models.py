@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -40,6 +44,30 @@ class User(AbstractUser):
         help_text=_("Gesetzt für Administratoren eines Kunden."),
     )
     must_change_password = models.BooleanField(_("Muss Passwort ändern"), default=False)
+    temporary_password_set_at = models.DateTimeField(
+        _("Temporäres Passwort gesetzt"),
+        null=True,
+        blank=True,
+        help_text=_("Leer, sobald der Benutzer ein eigenes Passwort vergeben hat."),
+    )
+    # "Passwort vergessen": the new temporary password waits here (as a hash) and becomes the
+    # password at its first use, so a stranger who knows the username cannot lock anyone out.
+    pending_password = models.CharField(
+        _("Angefordertes temporäres Passwort"), max_length=128, blank=True, editable=False
+    )
+    pending_password_set_at = models.DateTimeField(
+        _("Angefordert am"), null=True, blank=True, editable=False
+    )
+
+    #: What the delivery task writes when it sets a temporary password.
+    TEMPORARY_PASSWORD_FIELDS = (
+        "password",
+        "must_change_password",
+        "temporary_password_set_at",
+        "pending_password",
+        "pending_password_set_at",
+    )
+    PENDING_PASSWORD_FIELDS = ("pending_password", "pending_password_set_at")
 
     class Meta:
         verbose_name = _("Benutzer")
@@ -48,6 +76,53 @@ class User(AbstractUser):
     @property
     def is_customer_admin(self) -> bool:
         return self.customer_id is not None and self.is_active
+
+    def set_temporary_password(self, raw_password: str) -> None:
+        """A temporary password replaces the current one (and a pending one) right away."""
+        self.set_password(raw_password)
+        self.must_change_password = True
+        self.temporary_password_set_at = timezone.now()
+        self.clear_pending_password()
+
+    def set_pending_password(self, raw_password: str) -> None:
+        """A temporary password that waits for its first use; the current one keeps working."""
+        self.pending_password = make_password(raw_password)
+        self.pending_password_set_at = timezone.now()
+
+    def clear_pending_password(self) -> None:
+        self.pending_password = ""
+        self.pending_password_set_at = None
+
+    def use_pending_password(self) -> None:
+        """The pending password becomes the password; the old one stops working now.
+
+        It stays temporary (its age counts from when it was sent) and must be replaced.
+        """
+        self.password = self.pending_password
+        self.must_change_password = True
+        self.temporary_password_set_at = self.pending_password_set_at
+        self.clear_pending_password()
+
+    def own_password_set(self) -> None:
+        """The user chose the password: it never expires, and a pending one is void."""
+        self.must_change_password = False
+        self.temporary_password_set_at = None
+        self.clear_pending_password()
+
+    @property
+    def temporary_password_expired(self) -> bool:
+        return _expired(self.temporary_password_set_at)
+
+    @property
+    def pending_password_expired(self) -> bool:
+        return _expired(self.pending_password_set_at)
+
+
+def _expired(set_at: dt.datetime | None) -> bool:
+    """A temporary password set at ``set_at`` logs in for ``TEMP_PASSWORD_DAYS`` days."""
+    if set_at is None:
+        return False
+    return timezone.now() - set_at > dt.timedelta(days=settings.TEMP_PASSWORD_DAYS)
 
 
 class AuditEvent(models.Model):

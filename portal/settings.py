@@ -126,10 +126,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
-# The axes backend only refuses locked-out logins; the model backend checks the password.
+# The axes backend only refuses locked-out logins; ours checks the password (Django's model
+# backend plus the pending password of "Passwort vergessen" and the temporary passwords' expiry).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "portal.backends.PasswordBackend",
 ]
 
 # Login throttling (django-axes), for the admin login, MyPortal and "Passwort ändern" alike:
@@ -169,6 +170,8 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 MYPORTAL_RESETS_PER_USERNAME = 3
 MYPORTAL_RESETS_PER_ADDRESS = 10
 MYPORTAL_RESET_MIN_SECONDS = 0.5
+# A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
+TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
 
 # Language: German first, English second.
 LANGUAGE_CODE = "de"

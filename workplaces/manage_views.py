@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.access import customer_admin_required, customer_of
+from portal.access import client_ip, customer_admin_required, customer_of
 from trunks.access import get_trunk_for
 from trunks.numbers import format_national
 from workplaces import quota, services
@@ -164,7 +164,12 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
 def reset_password(request: HttpRequest, code: str) -> HttpResponse:
     workplace = manageable(request, code)
     if workplace.is_manageable and workplace.user_id:
-        services.reset_password(workplace=workplace, actor=request.user, language="de")
+        services.reset_password(
+            workplace=workplace,
+            actor=request.user,
+            remote_addr=client_ip(request),
+            language="de",
+        )
         messages.success(
             request,
             _(

@@ -112,7 +112,7 @@ def password_forgotten(request: HttpRequest) -> HttpResponse:
                 "Wenn zu diesem Benutzernamen ein aktiver Zugang besteht, erhalten Sie in wenigen "
                 "Minuten ein neues temporäres Passwort – per SMS an die hinterlegte "
                 "Mobilfunknummer oder, ohne Mobilfunknummer, per E-Mail. Ihr bisheriges Passwort "
-                "gilt ab sofort nicht mehr."
+                "gilt weiter, bis Sie sich zum ersten Mal mit dem neuen anmelden."
             ),
         )
         return redirect("myportal:login")

@@ -5,6 +5,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,25 @@ from workplaces.validators import validate_username
 
 class MyPortalLoginForm(ThrottledLoginForm):
     """Only the login of a live workplace gets in; admins are sent to the admin portal."""
+
+    def get_invalid_login_error(self) -> ValidationError:
+        # The password backend flags a right temporary password that is too old.
+        if getattr(self.request, "temporary_password_expired", False):
+            return ValidationError(
+                format_html(
+                    gettext(
+                        "Ihr temporäres Passwort ist abgelaufen. Fordern Sie über "
+                        "„{link}“ ein neues an."
+                    ),
+                    link=format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("myportal:password_forgotten"),
+                        gettext("Passwort vergessen"),
+                    ),
+                ),
+                code="temporary_password_expired",
+            )
+        return super().get_invalid_login_error()
 
     def confirm_login_allowed(self, user) -> None:
         super().confirm_login_allowed(user)

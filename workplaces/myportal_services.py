@@ -47,10 +47,14 @@ def has_workplace(user: User) -> bool:
 
 @transaction.atomic
 def change_password(*, user: User, password: str) -> None:
-    """The user's own password replaces the temporary one, which stops working now."""
+    """The user's own password replaces the temporary one, which stops working now.
+
+    A new password still pending from "Passwort vergessen" stops too: the user has just shown
+    that they know their password, and the message may have reached someone else.
+    """
     user.set_password(password)
-    user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
+    user.own_password_set()
+    user.save(update_fields=User.TEMPORARY_PASSWORD_FIELDS)
 
 
 def _count(key: str, limit: int) -> bool:
@@ -66,6 +70,9 @@ def _count(key: str, limit: int) -> bool:
 
 def request_password_reset(*, username: str, address: str | None, language: str) -> None:
     """ "Passwort vergessen": a new temporary password on the user's channel, if there is one.
+
+    The current password keeps working until the new one is used to log in (see
+    ``portal.backends``), so knowing a username is not enough to lock its user out.
 
     Whether the username belongs to a live workplace makes no difference to the caller: no
     error, and no sooner an answer (``MYPORTAL_RESET_MIN_SECONDS``). Requests are counted per
@@ -86,7 +93,14 @@ def request_password_reset(*, username: str, address: str | None, language: str)
         .first()
     )
     if workplace is not None:
-        reset_password(workplace=workplace, actor=workplace.user, language=language)
+        # Anonymous: whoever asked has not logged in; the current password keeps working.
+        reset_password(
+            workplace=workplace,
+            actor=None,
+            remote_addr=address,
+            language=language,
+            keeps_current_password=True,
+        )
     # Without Redis the message is even sent in here (on commit); the floor covers that too.
     remaining = started + settings.MYPORTAL_RESET_MIN_SECONDS - time.monotonic()
     if remaining > 0:

@@ -291,17 +291,26 @@ def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> N
 
 @transaction.atomic
 def reset_password(
-    *, workplace: Workplace, actor: User | None = None, language: str = "de"
+    *,
+    workplace: Workplace,
+    actor: User | None,
+    remote_addr: str | None = None,
+    language: str = "de",
+    keeps_current_password: bool = False,
 ) -> None:
-    """Stop the current password now and send a new temporary one on the user's channel.
+    """Send a new temporary password on the user's channel (SMS with a mobile number, else
+    e-mail); the delivery task makes it.
 
-    The new password is made by the delivery task (SMS when a mobile number is stored, else
-    e-mail); until it arrives the login does not work.
+    By an admin, the current password (and a pending one) stops now; until the message
+    arrives the login does not work. From "Passwort vergessen" (``keeps_current_password``)
+    nothing changes here: the current password works until the new one is first used.
     """
     user = get_user_model().objects.select_for_update().get(pk=workplace.user_id)
-    user.set_unusable_password()
-    user.must_change_password = True
-    user.save(update_fields=["password", "must_change_password"])
+    if not keeps_current_password:
+        user.set_unusable_password()
+        user.must_change_password = True
+        user.clear_pending_password()
+        user.save(update_fields=["password", "must_change_password", *User.PENDING_PASSWORD_FIELDS])
     by_sms = workplace.password_by_sms
     notifications.queue(
         kind=(
@@ -314,19 +323,26 @@ def reset_password(
         workplace_id=workplace.pk,
         user_id=user.pk,
         language=language,
+        keeps_current_password=keeps_current_password,
         context={
             "first_name": workplace.first_name,
             "last_name": workplace.last_name,
             "username": workplace.username,
         },
     )
+    names = {"username": workplace.username}
     audit.record(
         customer_id=workplace.trunk.customer_id,
         actor=actor,
+        remote_addr=remote_addr,
         action="password_reset",
         object_type="workplace",
         object_code=workplace.code,
-        summary=_("Passwort von %(username)s zurückgesetzt") % {"username": workplace.username},
+        summary=(
+            _("Neues Passwort für %(username)s über „Passwort vergessen“ angefordert") % names
+            if keeps_current_password
+            else _("Passwort von %(username)s zurückgesetzt") % names
+        ),
     )
 
 

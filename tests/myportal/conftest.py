@@ -17,6 +17,7 @@ from tests.wizard_helpers import complete_draft
 from workplaces.models import Workplace
 
 MYPORTAL_LOGIN = reverse("myportal:login")
+MYPORTAL_FORGOTTEN = reverse("myportal:password_forgotten")
 NEW_PASSWORD = "Sonnenblume-am-Rhein-42"
 
 
@@ -31,6 +32,18 @@ def _fresh_throttling(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def ask(django_capture_on_commit_callbacks):
+    """POST "Passwort vergessen" for ``username`` from ``address``; the outbox delivers."""
+
+    def ask(username: str, address: str = "198.51.100.7", client: Client | None = None):
+        client = client or Client()
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(MYPORTAL_FORGOTTEN, {"username": username}, REMOTE_ADDR=address)
+
+    return ask
 
 
 def last_sms_password() -> str:

@@ -1,4 +1,7 @@
-""" "Passwort vergessen": a new temporary password on the user's channel, nothing else given away."""
+""" "Passwort vergessen": a new temporary password on the user's channel, nothing else given away.
+
+The current password keeps working until the new one is used, so nobody is locked out.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from notifications.models import Notification
 from notifications.sms import LocmemSmsBackend
 from portal.models import AuditEvent
 from tests.myportal.conftest import (
+    MYPORTAL_FORGOTTEN,
     MYPORTAL_LOGIN,
     NEW_PASSWORD,
     last_mail_password,
@@ -22,21 +26,11 @@ from tests.myportal.conftest import (
 )
 from workplaces.models import Workplace
 
-FORGOTTEN = reverse("myportal:password_forgotten")
+FORGOTTEN = MYPORTAL_FORGOTTEN
+HOME = reverse("myportal:home")
+PASSWORD_CHANGE = reverse("myportal:password_change")
 SENT = "Wenn zu diesem Benutzernamen ein aktiver Zugang besteht"
 LIMITED = "zu viele neue Passwörter angefordert"
-
-
-@pytest.fixture
-def ask(django_capture_on_commit_callbacks):
-    """POST "Passwort vergessen" for ``username`` from ``address``; the outbox delivers."""
-
-    def ask(username: str, address: str = "198.51.100.7", client: Client | None = None):
-        client = client or Client()
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(FORGOTTEN, {"username": username}, REMOTE_ADDR=address)
-
-    return ask
 
 
 def test_the_page_asks_for_the_username(client, db):
@@ -45,7 +39,7 @@ def test_the_page_asks_for_the_username(client, db):
     assert '<label for="id_username">Benutzername' in page
 
 
-def test_a_new_password_comes_by_sms_and_the_old_one_stops(ask, end_user_client, by_sms):
+def test_a_new_password_comes_by_sms_and_the_old_one_keeps_working(ask, end_user_client, by_sms):
     sent_before = len(LocmemSmsBackend.outbox)
     response = ask("joerg.mueller")
     assert response.status_code == 302
@@ -54,34 +48,115 @@ def test_a_new_password_comes_by_sms_and_the_old_one_stops(ask, end_user_client,
     sms = LocmemSmsBackend.outbox[-1]
     assert sms["to"] == "+491701234567"
     assert "neues temporäres Passwort" in sms["body"]
+    assert "das bisherige gilt, bis Sie das neue verwenden" in sms["body"]
+    # Whoever asked cannot lock Jörg out: his session and his password still work.
+    assert end_user_client.get(reverse("myportal:home")).status_code == 200
+    assert log_in(Client(), "joerg.mueller", NEW_PASSWORD)["Location"] == HOME
+    user = by_sms.workplace.user
+    user.refresh_from_db()
+    assert not user.must_change_password
+    assert user.pending_password and user.pending_password_set_at
+    assert last_sms_password() not in user.pending_password  # a hash, never the password
+
+
+def test_the_first_login_with_the_new_password_stops_the_old_one(ask, end_user_client, by_sms):
+    ask("joerg.mueller")
     password = last_sms_password()
-    client = Client()
-    refused = log_in(client, "joerg.mueller", NEW_PASSWORD)
+    assert log_in(Client(), "joerg.mueller", NEW_PASSWORD)["Location"] == HOME  # still pending
+    assert log_in(Client(), "joerg.mueller", password)["Location"] == PASSWORD_CHANGE
+    refused = log_in(Client(), "joerg.mueller", NEW_PASSWORD)
     assert "Benutzername oder Passwort sind nicht korrekt." in refused.content.decode()
-    # The reset ended the user's session too, and the new password must be replaced again.
+    # The old password's sessions end with it; the new one is the password now, to be replaced.
     assert end_user_client.get(reverse("myportal:home")).status_code == 302
-    assert log_in(client, "joerg.mueller", password)["Location"] == reverse(
-        "myportal:password_change"
+    user = by_sms.workplace.user
+    user.refresh_from_db()
+    assert user.check_password(password) and user.must_change_password
+    assert user.pending_password == "" and user.pending_password_set_at is None
+    assert user.temporary_password_set_at is not None
+    assert log_in(Client(), "joerg.mueller", password)["Location"] == PASSWORD_CHANGE
+
+
+def test_a_newer_request_replaces_the_pending_password(ask, end_user_client, by_sms):
+    ask("joerg.mueller", address="198.51.100.1")
+    first = last_sms_password()
+    ask("joerg.mueller", address="198.51.100.2")
+    second = last_sms_password()
+    refused = log_in(Client(), "joerg.mueller", first)
+    assert "Benutzername oder Passwort sind nicht korrekt." in refused.content.decode()
+    assert log_in(Client(), "joerg.mueller", second)["Location"] == PASSWORD_CHANGE
+
+
+def test_changing_the_password_voids_a_pending_one(ask, end_user_client, by_sms):
+    ask("joerg.mueller")
+    pending = last_sms_password()
+    response = end_user_client.post(
+        PASSWORD_CHANGE,
+        {
+            "current_password": NEW_PASSWORD,
+            "new_password": "Mondschein-an-der-Ahr-7",
+            "new_password_repeat": "Mondschein-an-der-Ahr-7",
+        },
     )
+    assert response["Location"] == HOME
+    refused = log_in(Client(), "joerg.mueller", pending)
+    assert "Benutzername oder Passwort sind nicht korrekt." in refused.content.decode()
+
+
+def test_an_admins_reset_stops_the_current_and_the_pending_password(
+    ask, end_user_client, by_sms, alice_client, django_capture_on_commit_callbacks
+):
+    ask("joerg.mueller")
+    pending = last_sms_password()
+    reset = reverse("workplaces:reset_password", args=[by_sms.workplace.code])
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reset)
+    by_admin = last_sms_password()
+    assert "bitte ändern Sie es bei der nächsten Anmeldung" in LocmemSmsBackend.outbox[-1]["body"]
+    for old in (NEW_PASSWORD, pending):
+        refused = log_in(Client(), "joerg.mueller", old)
+        assert "Benutzername oder Passwort sind nicht korrekt." in refused.content.decode()
+    assert log_in(Client(), "joerg.mueller", by_admin)["Location"] == PASSWORD_CHANGE
+    rows = Notification.objects.filter(kind=Notification.Kind.PASSWORD_RESET_SMS)
+    assert [r.keeps_current_password for r in rows.order_by("pk")] == [True, False]
+
+
+def test_the_page_says_that_the_old_password_keeps_working(ask, by_sms):
+    page = follow(ask("joerg.mueller")).content.decode()
+    assert (
+        "Ihr bisheriges Passwort gilt weiter, bis Sie sich zum ersten Mal mit dem neuen anmelden."
+        in page
+    )
+    assert "gilt ab sofort nicht mehr" not in page
 
 
 def test_without_a_mobile_number_it_comes_by_email(ask, by_email):
     mail.outbox.clear()
     ask("ohne.handy")
     assert [m.to for m in mail.outbox] == [["joerg@example.com"]]
-    assert mail.outbox[0].subject == "Ihr neues temporäres Passwort für MyPortal"
+    message = mail.outbox[0]
+    assert message.subject == "Ihr neues temporäres Passwort für MyPortal"
+    said = "Ihr bisheriges Passwort gilt weiter, bis Sie sich zum ersten Mal mit diesem neuen"
+    assert said in " ".join(message.body.split())
+    assert said in " ".join(message.alternatives[0].content.split())
     password = last_mail_password()
     assert password != by_email.password
+    assert log_in(Client(), "ohne.handy", by_email.password)["Location"] == PASSWORD_CHANGE
+    assert log_in(Client(), "ohne.handy", password)["Location"] == PASSWORD_CHANGE
     by_email.workplace.user.refresh_from_db()
     assert by_email.workplace.user.check_password(password)
+    assert not by_email.workplace.user.check_password(by_email.password)
     assert not LocmemSmsBackend.outbox[1:]
 
 
-def test_the_reset_is_in_the_audit_log(ask, by_sms):
-    ask("joerg.mueller")
+def test_the_request_is_in_the_audit_log_as_anonymous_with_the_address(ask, by_sms, alice_client):
+    ask("joerg.mueller", address="198.51.100.7")
     event = AuditEvent.objects.get(action="password_reset")
-    assert event.actor == by_sms.workplace.user
+    assert event.actor is None
+    assert event.remote_addr == "198.51.100.7"
     assert event.object_code == str(by_sms.workplace.code)
+    assert event.summary == "Neues Passwort für joerg.mueller über „Passwort vergessen“ angefordert"
+    page = alice_client.get(reverse("portal:protokoll")).content.decode()
+    assert "<td>Anonym</td><td>Passwort zurückgesetzt</td>" in page
 
 
 @pytest.mark.parametrize("username", ["niemand.hier", "alice", "geloescht.1"])

@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.gsm7 import fits_one_segment, is_gsm7
+from notifications.messages import render, temporary_password
 from notifications.models import Notification, mask
 from notifications.sms import LocmemSmsBackend
 from orders.models import Order
@@ -60,6 +61,30 @@ def test_the_password_sms_fits_one_gsm7_segment_and_is_the_real_password(
     user = o.items.get().workplace.user
     assert user.check_password(password) and user.must_change_password
     assert not by_subject("Passwort")  # no password by e-mail on the SMS path
+
+
+@pytest.mark.parametrize(
+    ("keeps_current_password", "says"),
+    [
+        (True, "das bisherige gilt, bis Sie das neue verwenden."),
+        (False, "bitte ändern Sie es bei der nächsten Anmeldung."),
+    ],
+    ids=["passwort vergessen", "reset by the admin"],
+)
+def test_the_reset_sms_says_whether_the_old_password_still_works_in_one_segment(
+    keeps_current_password, says
+):
+    username = "maximilian.mustermann-schmidt"  # a long one: 29 of at most 64 characters
+    notification = Notification(
+        kind=Notification.Kind.PASSWORD_RESET_SMS,
+        channel=Notification.Channel.SMS,
+        keeps_current_password=keeps_current_password,
+        context={"username": username},
+    )
+    body = render(notification, password=temporary_password()).text
+    assert body.startswith(f"MyPortal: Ihr neues temporäres Passwort für {username} lautet ")
+    assert body.endswith(says)
+    assert is_gsm7(body) and fits_one_segment(body)
 
 
 def test_without_mobile_the_password_comes_in_a_separate_email(

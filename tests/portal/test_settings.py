@@ -75,6 +75,11 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "trusted proxies": {**PRODUCTION, "TRUSTED_PROXIES": "127.0.0.1, ::1, 10.0.0.0/8"},
     "trusted proxy host bits": {**PRODUCTION, "TRUSTED_PROXIES": "127.0.0.1,10.0.0.1/8"},
     "trusted proxy name": {**PRODUCTION, "TRUSTED_PROXIES": "proxy.example.com"},
+    "temp password days 0": {"DJANGO_DEBUG": "true", "TEMP_PASSWORD_DAYS": "0"},
+    "temp password days eine woche": {
+        "DJANGO_DEBUG": "true",
+        "TEMP_PASSWORD_DAYS": "eine Woche",
+    },
 }
 
 #: Imports the settings once per scenario in one process (importing Celery once is slow).
@@ -258,6 +263,22 @@ def test_it_refuses_a_trusted_proxy_that_is_not_an_address_or_network(outcomes, 
     assert error_of(outcomes, scenario) == (
         f"TRUSTED_PROXIES must list IP addresses or networks (CIDR) separated by commas: {entry}."
     )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("temp password days 0", "TEMP_PASSWORD_DAYS must be between 1 and 365."),
+        (
+            "temp password days eine woche",
+            "TEMP_PASSWORD_DAYS must be a whole number, not 'eine Woche'.",
+        ),
+    ],
+)
+def test_it_refuses_a_temporary_password_lifetime_that_is_not_a_number_of_days(
+    outcomes, scenario, message
+):
+    assert error_of(outcomes, scenario) == message
 
 
 def test_production_settings_pass_the_deployment_checks_without_warnings(runs):

@@ -666,6 +666,9 @@ def test_a_reset_sends_a_new_password_by_sms_and_the_old_one_stops_at_once(
     assert joerg.user.must_change_password
     reset = Notification.objects.get(kind=Notification.Kind.PASSWORD_RESET_SMS)
     assert reset.status == Notification.Status.SENT and new not in str(reset.context)
+    assert not reset.keeps_current_password
+    event = AuditEvent.objects.get(action="password_reset")
+    assert (event.actor, event.remote_addr) == (alice, "127.0.0.1")
     assert not [m for m in mail.outbox if "Passwort" in m.subject and m.to == [joerg.auth_email]][
         1:
     ]  # no password by e-mail on the SMS path
