@@ -311,7 +311,8 @@ def load_data(total: int) -> list[int]:
     from django.db import transaction
     from django.utils import timezone
 
-    from orders.models import Order, OrderItem, Package
+    from catalog.models import Package
+    from orders.models import Order, OrderItem
     from portal.models import Customer, User
     from trunks.models import NumberBlock, SipTrunk
     from trunks.services import save_number_block

@@ -1,36 +1,8 @@
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 
-from orders.models import Feature, Order, OrderItem, OrderStatusChange, Package
-
-
-class PackageForm(forms.ModelForm):
-    features = forms.MultipleChoiceField(
-        choices=Feature.choices, widget=forms.CheckboxSelectMultiple, required=False
-    )
-
-    class Meta:
-        model = Package
-        fields = [
-            "code",
-            "kind",
-            "name",
-            "rank",
-            "features",
-            "monthly_net",
-            "minimum_term_days",
-            "active",
-        ]
-
-
-@admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
-    form = PackageForm
-    list_display = ["name", "kind", "rank", "monthly_net", "minimum_term_days", "active"]
-    list_filter = ["kind", "active"]
-    search_fields = ["name", "code"]
+from orders.models import Order, OrderItem, OrderStatusChange
 
 
 class OrderItemInline(admin.TabularInline):

@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.models import Package, gross, money
 from notifications import services as notification_services
 from notifications.models import Notification
-from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange, Package, gross
+from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
 from portal import audit
 from portal.models import User
 from trunks.models import Number
@@ -488,8 +489,3 @@ def _queue_messages(order: Order) -> None:
             "monthly_gross": money(order.monthly_gross),
         },
     )
-
-
-def money(amount: Decimal) -> str:
-    """``1.234,56``: German grouping and decimal comma, whatever the active language."""
-    return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "portal",
     "trunks",
+    "catalog",
     "workplaces",
     "orders",
     "notifications",

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from kombu import pools as kombu_pools
 
-from orders.models import Feature, Package
+from catalog.models import Feature, Package
 from portal.models import Customer, User
 from trunks.models import NumberBlock, SipTrunk
 from trunks.services import save_number_block

@@ -23,7 +23,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 
-from orders.models import CartChange, Order, OrderItem, Package
+from catalog.models import Package
+from orders.models import CartChange, Order, OrderItem
 from portal.models import AuditEvent, Customer, User
 from trunks.models import Number, NumberBlock, SipTrunk
 from workplaces.models import Workplace

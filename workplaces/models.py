@@ -8,12 +8,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import MINIMUM_TERM_DAYS, Package
 from portal.models import Customer
 from trunks.models import Number, SipTrunk
-
-#: "Eine Änderung in ein kleineres Paket und die Kündigung ist nur nach Ende der
-#: Mindestvertragslaufzeit (30 Tage) möglich."
-MINIMUM_TERM_DAYS = 30
 
 
 class PersonFields(models.Model):
@@ -77,7 +74,7 @@ class Workplace(PersonFields):
         related_name="workplaces",
     )
     package = models.ForeignKey(
-        "orders.Package",
+        Package,
         verbose_name=_("Konferenzpaket"),
         null=True,
         blank=True,
@@ -162,7 +159,7 @@ class SetupDraft(PersonFields):
         Number, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
     )
     package = models.ForeignKey(
-        "orders.Package", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     package_chosen = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

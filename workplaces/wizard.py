@@ -6,12 +6,12 @@ redirects to the first incomplete one; "Zurück" keeps what was entered (the dra
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import MINIMUM_TERM_DAYS, Package
 from trunks.forms import NumberSearchForm
 from trunks.services import number_holders, search_numbers
 from workplaces import quota, services
@@ -22,14 +22,14 @@ from workplaces.forms import (
     TrunkForm,
     UserDataForm,
 )
-from workplaces.models import MINIMUM_TERM_DAYS, SetupDraft
+from workplaces.models import SetupDraft
 from workplaces.validators import username_suggestion
 
 NUMBERS_PER_PAGE = 25
 
 
 def conference_packages() -> list:
-    return list(apps.get_model("orders", "Package").objects.conference())
+    return list(Package.objects.conference())
 
 
 class Step:

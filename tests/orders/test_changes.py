@@ -13,8 +13,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from catalog.models import Package
 from orders import services as order_services
-from orders.models import CartChange, Order, OrderItem, Package
+from orders.models import CartChange, Order, OrderItem
 from orders.services import cart_of
 from orders.tasks import carry_out_due_deletions
 from portal.celery import app as celery_app

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 from django.urls import reverse
 
-from orders.models import Package
+from catalog.models import Package
 from portal.models import Customer, User
 from trunks.models import Number, NumberBlock, SipTrunk
 from workplaces.models import Workplace

@@ -17,10 +17,11 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from catalog.models import Package
 from notifications.models import Notification
 from notifications.sms import LocmemSmsBackend
 from orders import services as order_services
-from orders.models import CartChange, Order, Package
+from orders.models import CartChange, Order
 from portal.models import AuditEvent
 from tests.conftest import make_trunk
 from tests.manage_helpers import (

@@ -21,7 +21,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from orders.models import Package
+from catalog.models import Package
 from orders.services import cart_of
 from portal.models import User
 from tests.wizard_helpers import USER_DATA, complete_draft, login_data, start_draft, step_url

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from orders.models import Feature, Package
+from catalog.models import Feature, Package
 from portal.models import Customer
 from trunks.models import Number, NumberBlock, SipTrunk
 from trunks.services import save_number_block
