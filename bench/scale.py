@@ -47,24 +47,24 @@ def pages() -> list[Page]:
     from django.urls import reverse
 
     def overview(**params):
-        return lambda w: (reverse("workplaces:overview"), params)
+        return lambda w: (reverse("manage:overview"), params)
 
     def on_focus(name):
         return lambda w: (reverse(name, args=[w.focus.code]), {})
 
     def numbers(**params):
-        return lambda w: (reverse("trunks:numbers", args=[w.scale.trunk.code]), params)
+        return lambda w: (reverse("manage:numbers", args=[w.scale.trunk.code]), params)
 
-    step4 = lambda w: reverse("workplaces:step", args=[w.draft.code, "rufnummer"])  # noqa: E731
+    step4 = lambda w: reverse("wizard:step", args=[w.draft.code, "rufnummer"])  # noqa: E731
     return [
         Page("Arbeitsplätze verwalten", overview()),
         Page("… page 40, 60 rows", overview(per_page="60", page="40")),
         Page("… search name", overview(q="Schmidt")),
         Page("… search number", overview(q="030 2200007")),
         Page("… filter status+package", overview(status="active", package="konferenz-plus")),
-        Page("CSV export (all rows)", lambda w: (reverse("workplaces:export"), {})),
-        Page("Arbeitsplatz (detail)", on_focus("workplaces:detail")),
-        Page("Arbeitsplatz bearbeiten", on_focus("workplaces:edit")),
+        Page("CSV export (all rows)", lambda w: (reverse("manage:export"), {})),
+        Page("Arbeitsplatz (detail)", on_focus("manage:detail")),
+        Page("Arbeitsplatz bearbeiten", on_focus("manage:edit")),
         Page("Paket ändern", on_focus("orders:change_package")),
         Page("Löschen (confirmation)", on_focus("orders:delete")),
         Page("Kontingente & Auftragsstatus", lambda w: (reverse("orders:status"), {})),

@@ -20,10 +20,8 @@ from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
 from portal import audit
 from portal.models import User
 from trunks.models import Number
-from workplaces import quota
-from workplaces import services as workplace_services
 from workplaces.models import SetupDraft, Workplace
-from workplaces.wizard import STEPS
+from workplaces.services import WorkplaceError, credentials, lifecycle, quota, setup
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +138,7 @@ def pending_change_refusal(workplace: Workplace, *, admin: User, own_cart_line_o
 
 def add_package_change(*, admin: User, workplace: Workplace, package) -> CartChange:
     """Put a package change into the cart; a second change of the same workplace replaces it."""
-    refusal = workplace_services.package_change_refusal(workplace, package, timezone.localdate())
+    refusal = lifecycle.package_change_refusal(workplace, package, timezone.localdate())
     refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
     if refusal:
         raise OrderError(refusal)
@@ -164,7 +162,7 @@ def remove_change(*, admin: User, change: CartChange) -> None:
 
 
 def remove_from_cart(*, admin: User, draft: SetupDraft) -> None:
-    workplace_services.release_draft(draft=draft)
+    setup.release_draft(draft=draft)
 
 
 def _transition(order: Order, status: str, note: str = "") -> None:
@@ -177,13 +175,13 @@ def _transition(order: Order, status: str, note: str = "") -> None:
 
 def _check_draft(draft: SetupDraft) -> None:
     name = draft.full_name or draft.username
-    for step in STEPS[:-1]:
-        if not step.is_complete(draft):
-            raise OrderError(
-                _("Die Einrichtung für %(name)s ist unvollständig (%(step)s).")
-                % {"name": name, "step": step.label}
-            )
-    if workplace_services.username_taken(draft.username, draft=draft):
+    missing = draft.first_missing()
+    if missing is not None:
+        raise OrderError(
+            _("Die Einrichtung für %(name)s ist unvollständig (%(step)s).")
+            % {"name": name, "step": draft.part_label(missing)}
+        )
+    if setup.username_taken(draft.username, draft=draft):
         raise OrderError(_("Der Benutzername „%(name)s“ ist vergeben.") % {"name": draft.username})
     if Workplace.objects.filter(number_id=draft.number_id).exists():
         raise OrderError(
@@ -225,7 +223,7 @@ def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
 def _check_change(change: CartChange, admin: User, today) -> None:
     """Called with the workplace row locked, so no other change can be decided meanwhile."""
     workplace = change.workplace
-    refusal = workplace_services.package_change_refusal(workplace, change.package, today)
+    refusal = lifecycle.package_change_refusal(workplace, change.package, today)
     refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
     if refusal:
         raise OrderError(refusal)
@@ -252,7 +250,7 @@ def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -
             raise OrderError(refusal)
         earliest = workplace.earliest_deletion_on()
         if earliest and today < earliest:
-            workplace_services.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
+            lifecycle.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
             return None
         order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
         OrderItem.objects.create(
@@ -269,8 +267,8 @@ def carry_out_due_deletions(*, today=None) -> int:
     """Periodic: delete the workplaces whose scheduled cancellation date has come."""
     today = today or timezone.localdate()
     done = 0
-    for workplace in workplace_services.due_deletions(today):
-        done += workplace_services.delete_workplace(workplace=workplace, actor=None, today=today)
+    for workplace in lifecycle.due_deletions(today):
+        done += lifecycle.delete_workplace(workplace=workplace, actor=None, today=today)
     return done
 
 
@@ -329,7 +327,7 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
             change.delete()
         for draft in drafts:
             package = draft.package
-            workplace = workplace_services.create_workplace_from(draft=draft, admin=admin)
+            workplace = setup.create_workplace_from(draft=draft, admin=admin)
             item = OrderItem.objects.create(
                 order=order,
                 kind=OrderItem.Kind.NEW_WORKPLACE,
@@ -431,16 +429,14 @@ def _carry_out(item_id: int, order: Order, today) -> None:
         return
     try:
         if item.kind == OrderItem.Kind.NEW_WORKPLACE:
-            workplace_services.activate_workplace(workplace=item.workplace)
+            lifecycle.activate_workplace(workplace=item.workplace)
         elif item.kind == OrderItem.Kind.PACKAGE_CHANGE:
-            workplace_services.change_package(
+            lifecycle.change_package(
                 workplace=item.workplace, package=item.package, actor=order.placed_by, today=today
             )
         elif item.kind == OrderItem.Kind.DELETION:
-            workplace_services.delete_workplace(
-                workplace=item.workplace, actor=order.placed_by, today=today
-            )
-    except workplace_services.ManagementError as refusal:
+            lifecycle.delete_workplace(workplace=item.workplace, actor=order.placed_by, today=today)
+    except WorkplaceError as refusal:
         item.outcome, item.reason = OrderItem.Outcome.REFUSED, str(refusal)[:300]
     else:
         item.outcome = OrderItem.Outcome.DONE
@@ -459,7 +455,7 @@ def _queue_messages(order: Order) -> None:
     )
     for item in items:
         if item.kind == OrderItem.Kind.NEW_WORKPLACE:
-            workplace_services.queue_credentials(workplace=item.workplace, order_id=order.pk)
+            credentials.queue_credentials(workplace=item.workplace, order_id=order.pk)
     admin = order.placed_by
     if not admin.email:
         log.warning("orders: admin %s has no e-mail; no Auftragsinformation", admin.pk)

@@ -12,8 +12,8 @@ from orders import services
 from orders.access import get_order_for
 from orders.models import Order, OrderItem
 from portal.access import customer_admin_required, customer_of, get_scoped
-from workplaces import quota
 from workplaces.access import get_draft_for
+from workplaces.services import quota
 
 ORDERS_PER_PAGE = 20
 LATEST_ORDERS = 5

@@ -5,7 +5,6 @@ from django.urls import include, path
 from portal import views
 
 portal_patterns = [
-    path("", views.dashboard, name="dashboard"),
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("healthz", views.healthz, name="healthz"),
     path("sip-trunk/protokoll/", views.protokoll, name="protokoll"),
@@ -15,10 +14,10 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("sip-trunk/", include("trunks.urls")),
-    path("sip-trunk/", include("workplaces.urls")),
+    path("", include("workplaces.manage.urls")),
+    path("sip-trunk/", include("workplaces.wizard.urls")),
     path("sip-trunk/", include("orders.urls")),
-    path("myportal/", include("workplaces.myportal_urls")),
+    path("myportal/", include("workplaces.myportal.urls")),
     path("entwicklung/", include("notifications.urls")),
     path("betrieb/", admin.site.urls),
 ]

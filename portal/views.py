@@ -49,14 +49,6 @@ def locked_out(
     )
 
 
-@customer_admin_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    from workplaces.quota import trunk_overview
-
-    customer = customer_of(request)
-    return render(request, "portal/dashboard.html", {"trunks": trunk_overview(customer)})
-
-
 PROTOKOLL_PER_PAGE = 50
 
 

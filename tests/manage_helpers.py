@@ -94,7 +94,7 @@ def mail_password() -> str:
 
 
 def detail_url(workplace: Workplace) -> str:
-    return reverse("workplaces:detail", args=[workplace.code])
+    return reverse("manage:detail", args=[workplace.code])
 
 
 def messages_of(response) -> list[str]:

@@ -32,11 +32,11 @@ def login_data(username: str = "joerg.mueller", *, mobile: str = "0170 1234567")
 
 
 def step_url(draft: SetupDraft, slug: str) -> str:
-    return reverse("workplaces:step", args=[draft.code, slug])
+    return reverse("wizard:step", args=[draft.code, slug])
 
 
 def start_draft(client: Client, trunk, user_data: dict | None = None) -> SetupDraft:
-    response = client.post(reverse("workplaces:new", args=[trunk.code]), user_data or USER_DATA)
+    response = client.post(reverse("wizard:new", args=[trunk.code]), user_data or USER_DATA)
     assert response.status_code == 302, response.content.decode()[:2000]
     code = response["Location"].split("/")[-3]
     return SetupDraft.objects.get(code=code)

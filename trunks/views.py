@@ -23,7 +23,7 @@ def trunk_numbers(request: HttpRequest, code: str) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     holders = number_holders(page.object_list)
     rows = [(number, holders.get(number.pk)) for number in page.object_list]
-    template = "trunks/numbers.html"
+    template = "workplaces/manage/numbers.html"
     if request.htmx:
         template += "#results"
     context = {"trunk": trunk, "form": form, "page": page, "rows": rows}

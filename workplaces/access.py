@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from portal.access import customer_of, get_scoped
 from workplaces.models import SetupDraft, Workplace
@@ -17,3 +19,11 @@ def get_draft_for(request: HttpRequest, code: object, *, live: bool = True) -> S
 def get_workplace_for(request: HttpRequest, code: object) -> Workplace:
     workplaces = Workplace.objects.select_related("trunk", "number", "package", "user")
     return get_scoped(workplaces, request, code, trunk__customer=customer_of(request))
+
+
+def manageable(request: HttpRequest, code: object) -> Workplace:
+    """A workplace of the customer for a change; says so when it cannot be changed any more."""
+    workplace = get_workplace_for(request, code)
+    if not workplace.is_manageable:
+        messages.error(request, _("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
+    return workplace

@@ -1,81 +1,51 @@
-"""Form fields that clean input into domain values (E.164 numbers, normalised e-mail)."""
+"""Form fields for forms that only display what the setup service decides.
+
+The rules (what a name, a postcode, a mobile number may be) live in the setup service and its
+validators; a form translates the posted strings into a service call and shows the service's
+messages next to the fields they concern.
+"""
 
 from __future__ import annotations
 
-import unicodedata
-
-import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
-from email_validator import EmailNotValidError, validate_email
 
-_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+from workplaces import validators
+from workplaces.services import GENERAL, Checked
 
 
-def has_control_characters(value: str) -> bool:
-    return any(unicodedata.category(ch) in _INVISIBLE for ch in value)
+class InputField(forms.CharField):
+    """Text the service checks: marked required for people (asterisk, ``required``), the
+    length shown to the browser, but no rule of its own."""
+
+    def __init__(self, *, max_length: int | None = None, required: bool = True, **kwargs) -> None:
+        super().__init__(required=required, strip=True, **kwargs)
+        self.validators = []
+        if max_length:
+            self.widget.attrs["maxlength"] = str(max_length)
+
+    def validate(self, value) -> None:
+        """Nothing: the service says what is missing or wrong."""
 
 
 class TextField(forms.CharField):
-    """Single-line text: stripped, no control or invisible characters."""
+    """Single-line search text: stripped, no control or invisible characters."""
 
     def to_python(self, value):
         value = super().to_python(value)
-        if value and has_control_characters(value):
-            raise ValidationError(
-                _("Bitte verwenden Sie nur sichtbare Zeichen (keine Steuerzeichen)."),
-                code="control_characters",
-            )
-        return " ".join(value.split()) if value else value
-
-
-class NormalizedEmailField(forms.EmailField):
-    """An e-mail address checked by email-validator and returned in its normalised form."""
-
-    default_validators: list = []
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
+        if not value:
             return value
         try:
-            return validate_email(
-                value, check_deliverability=False, allow_smtputf8=False
-            ).normalized
-        except EmailNotValidError:
-            raise ValidationError(
-                _("Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@firma.de."),
-                code="invalid",
-            ) from None
+            return validators.clean_text(value, max_length=self.max_length or 10_000)
+        except ValidationError as error:
+            raise ValidationError(error.messages[0], code="control_characters") from None
 
 
-class MobileNumberField(forms.CharField):
-    """A mobile number in national or international form, returned as E.164."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return ""
-        cleaned = "".join(ch for ch in value if not ch.isspace() and ch not in "-/()")
-        if not cleaned.isascii() or not cleaned.lstrip("+").isdigit() or cleaned.count("+") > 1:
-            raise ValidationError(
-                _("Eine Mobilfunknummer besteht aus Ziffern, z. B. 0170 1234567."),
-                code="invalid",
-            )
-        try:
-            number = phonenumbers.parse(cleaned, "DE")
-        except phonenumbers.NumberParseException:
-            raise ValidationError(
-                _("Das ist keine gültige Rufnummer, z. B. 0170 1234567."), code="invalid"
-            ) from None
-        if not phonenumbers.is_valid_number(number):
-            raise ValidationError(
-                _("Das ist keine gültige Rufnummer, z. B. 0170 1234567."), code="invalid"
-            )
-        if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
-            raise ValidationError(
-                _("Das ist keine Mobilfunknummer; die SMS kann nur an ein Handy gehen."),
-                code="not_mobile",
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def show(form: forms.Form, checked: Checked) -> None:
+    """Put the service's messages onto the form's fields (GENERAL above the form)."""
+    for name, messages in checked.errors.items():
+        target = name if name in form.fields else None
+        if name == GENERAL:
+            target = None
+        for message in messages:
+            form.add_error(target, message)

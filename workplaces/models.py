@@ -12,6 +12,19 @@ from catalog.models import MINIMUM_TERM_DAYS, Package
 from portal.models import Customer
 from trunks.models import Number, SipTrunk
 
+#: The person's data a draft hands to its workplace.
+PERSON_FIELDS = (
+    "first_name",
+    "last_name",
+    "street",
+    "house_number",
+    "postcode",
+    "city",
+    "email",
+    "auth_email",
+    "mobile",
+)
+
 
 class PersonFields(models.Model):
     """Benutzerdaten (step 2) and Benutzeranmeldung contacts (step 3), shared by drafts."""
@@ -183,3 +196,33 @@ class SetupDraft(PersonFields):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE
+
+    #: What a complete draft has, in the order of the wizard's steps.
+    PARTS = {
+        "trunk": _("SIP-Trunk"),
+        "user_data": _("Benutzerdaten"),
+        "login": _("Benutzeranmeldung"),
+        "number": _("Rufnummer zuweisen"),
+        "package": _("Konferenzpaket buchen"),
+    }
+
+    def has(self, part: str) -> bool:
+        """Whether the part of the setup (a key of PARTS) is done."""
+        if part == "trunk":
+            return self.trunk_id is not None
+        if part == "user_data":
+            return bool(self.pk and self.first_name and self.last_name and self.postcode)
+        if part == "login":
+            return bool(self.username and self.auth_email and self.without_mobile is not None)
+        if part == "number":
+            return self.number_id is not None
+        if part == "package":
+            return self.package_chosen
+        raise ValueError(part)
+
+    def first_missing(self) -> str | None:
+        """The first part still missing, or None when the draft can go into the cart."""
+        return next((part for part in self.PARTS if not self.has(part)), None)
+
+    def part_label(self, part: str) -> str:
+        return str(self.PARTS[part])

@@ -6,8 +6,10 @@ import itertools
 import re
 import unicodedata
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from email_validator import EmailNotValidError, validate_email
 
 MIN_USERNAME_LENGTH = 5
 MAX_USERNAME_LENGTH = 64
@@ -96,3 +98,84 @@ def validate_postcode(value: str) -> None:
             _("Bitte geben Sie eine deutsche Postleitzahl mit fünf Ziffern ein (z. B. 53113)."),
             code="postcode",
         )
+
+
+# --- Benutzerdaten and contacts: each cleans one value or says in German what is wrong -------
+
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
+_NAME = re.compile(r"[^\W\d_]+(?:[ '’.\-][^\W\d_]*)*", re.UNICODE)
+_HOUSE_NUMBER = re.compile(r"[0-9]{1,4} ?[a-zA-Z]?(?: ?[-/] ?[0-9]{1,4} ?[a-zA-Z]?)?")
+
+
+def has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) in _INVISIBLE for ch in value)
+
+
+def clean_text(value: str, *, max_length: int) -> str:
+    """Single-line text: no control or invisible characters, inner spaces collapsed, NFC."""
+    if has_control_characters(value):
+        raise ValidationError(
+            _("Bitte verwenden Sie nur sichtbare Zeichen (keine Steuerzeichen)."),
+            code="control_characters",
+        )
+    value = " ".join(unicodedata.normalize("NFC", value).split())
+    if len(value) > max_length:
+        raise ValidationError(
+            _("Bitte höchstens %(max)d Zeichen.") % {"max": max_length}, code="max_length"
+        )
+    return value
+
+
+def validate_name(value: str) -> None:
+    """First name, last name, city: letters with spaces, hyphens, dots or apostrophes."""
+    if not _NAME.fullmatch(value):
+        raise ValidationError(
+            _("Bitte nur Buchstaben, Leerzeichen, Bindestrich, Punkt oder Apostroph."),
+            code="name",
+        )
+
+
+def validate_street(value: str) -> None:
+    if not any(ch.isalpha() for ch in value) or any(ch in "<>{}[]|\\^~`@#$%*=+;" for ch in value):
+        raise ValidationError(_("Bitte geben Sie einen Straßennamen ein."), code="street")
+
+
+def validate_house_number(value: str) -> None:
+    if not _HOUSE_NUMBER.fullmatch(value):
+        raise ValidationError(
+            _("Bitte geben Sie eine Hausnummer wie 12, 12a oder 12-14 ein."), code="house_number"
+        )
+
+
+def normalize_email(value: str) -> str:
+    """An e-mail address checked by email-validator, in its normalised form."""
+    try:
+        return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized
+    except EmailNotValidError:
+        raise ValidationError(
+            _("Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@firma.de."),
+            code="invalid",
+        ) from None
+
+
+def normalize_mobile(value: str) -> str:
+    """A German or international mobile number, as E.164; the SMS can only go to a mobile."""
+    cleaned = "".join(ch for ch in value if not ch.isspace() and ch not in "-/()")
+    if not cleaned.isascii() or not cleaned.lstrip("+").isdigit() or cleaned.count("+") > 1:
+        raise ValidationError(
+            _("Eine Mobilfunknummer besteht aus Ziffern, z. B. 0170 1234567."), code="invalid"
+        )
+    try:
+        number = phonenumbers.parse(cleaned, "DE")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("Das ist keine gültige Rufnummer, z. B. 0170 1234567."), code="invalid"
+        )
+    if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
+        raise ValidationError(
+            _("Das ist keine Mobilfunknummer; die SMS kann nur an ein Handy gehen."),
+            code="not_mobile",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -107,7 +107,7 @@ def test_an_admins_reset_stops_the_current_and_the_pending_password(
 ):
     ask("joerg.mueller")
     pending = last_sms_password()
-    reset = reverse("workplaces:reset_password", args=[by_sms.workplace.code])
+    reset = reverse("manage:reset_password", args=[by_sms.workplace.code])
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.post(reset)
     by_admin = last_sms_password()

@@ -10,10 +10,10 @@ from tests.myportal.conftest import MYPORTAL_LOGIN, NEW_PASSWORD, log_in, order_
 
 ADMIN_LOGIN = reverse("portal:login")
 ADMIN_PAGES = [
-    "portal:dashboard",
+    "manage:dashboard",
     "portal:protokoll",
-    "workplaces:overview",
-    "workplaces:start",
+    "manage:overview",
+    "wizard:start",
     "orders:status",
     "orders:cart",
 ]
@@ -26,7 +26,7 @@ def test_an_end_user_gets_403_on_every_admin_page(end_user_client, name):
 
 
 def test_an_end_user_gets_403_on_a_trunk_of_the_own_company(end_user_client, trunk):
-    response = end_user_client.get(reverse("trunks:numbers", args=[trunk.code]))
+    response = end_user_client.get(reverse("manage:numbers", args=[trunk.code]))
     assert response.status_code == 403
 
 
@@ -41,7 +41,7 @@ def test_the_admin_login_refuses_an_end_user_and_says_where_to_go(client, end_us
 
 def test_the_admin_login_still_lets_an_admin_in(client, alice):
     response = log_in(client, "alice", "Secret-Pass-1", url=ADMIN_LOGIN)
-    assert response["Location"] == reverse("portal:dashboard")
+    assert response["Location"] == reverse("manage:dashboard")
 
 
 @pytest.mark.parametrize("name", MYPORTAL_PAGES)

@@ -72,7 +72,7 @@ def test_a_password_from_an_admins_reset_expires_too(
     by_email, alice_client, django_capture_on_commit_callbacks, time_machine
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        alice_client.post(reverse("workplaces:reset_password", args=[by_email.workplace.code]))
+        alice_client.post(reverse("manage:reset_password", args=[by_email.workplace.code]))
     password = last_mail_password()
     later(time_machine, days=8)
     response = log_in(Client(), "ohne.handy", password)

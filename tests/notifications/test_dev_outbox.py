@@ -14,7 +14,7 @@ from portal.models import User
 from tests.conftest import client_for
 from tests.wizard_helpers import complete_draft
 from workplaces.models import Workplace
-from workplaces.services import reset_password
+from workplaces.services.credentials import reset_password
 
 OUTBOX = reverse("notifications:dev_outbox")
 

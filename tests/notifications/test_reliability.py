@@ -36,8 +36,8 @@ from tests.notifications.conftest import (
     wait_idle,
 )
 from tests.wizard_helpers import complete_draft
-from workplaces import services as workplace_services
 from workplaces.models import Workplace
+from workplaces.services import credentials
 
 pytestmark = pytest.mark.redis
 
@@ -362,7 +362,7 @@ def test_redis_down_while_the_admin_orders_then_the_sweeps_deliver_everything_on
 
     # Down again while the admin resets the password: the outbox's own sweep sends it.
     redis_server.stop()
-    workplace_services.reset_password(workplace=Workplace.objects.get(), actor=admin_with_email)
+    credentials.reset_password(workplace=Workplace.objects.get(), actor=admin_with_email)
     reset = Notification.objects.get(kind=Notification.Kind.PASSWORD_RESET_SMS)
     assert reset.status == PENDING and reset.attempts == 0
     redis_server.start()

@@ -29,8 +29,8 @@ from tests.manage_helpers import (
 )
 from tests.wizard_helpers import login_data, start_draft, step_url
 from trunks.models import Number
-from workplaces import services as workplace_services
 from workplaces.models import Workplace
+from workplaces.services import lifecycle
 
 CART = reverse("orders:cart")
 END_OF_TERM = "01.04.2026"
@@ -277,9 +277,7 @@ def test_a_change_of_a_workplace_that_was_cancelled_meanwhile_stops_the_order(
     alice_client, alice, joerg
 ):
     alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
-    workplace_services.schedule_deletion(
-        workplace=joerg, actor=alice, on=joerg.earliest_deletion_on()
-    )
+    lifecycle.schedule_deletion(workplace=joerg, actor=alice, on=joerg.earliest_deletion_on())
     response = alice_client.post(reverse("orders:place"), {"token": cart_of(alice).token})
     assert response["Location"] == CART
     page = alice_client.get(CART).content.decode()
@@ -348,7 +346,7 @@ def test_inside_the_term_the_deletion_is_scheduled_and_the_periodic_task_carries
     # Until then everything keeps working.
     assert joerg.number_id == number.pk and joerg.package.code == "konferenz-plus"
     assert joerg.user.is_active
-    overview = alice_client.get(reverse("workplaces:overview")).content.decode()
+    overview = alice_client.get(reverse("manage:overview")).content.decode()
     assert f"Kündigung vorgemerkt {END_OF_TERM}" in overview
 
     # The beat runs the task every hour; before the date it finds nothing to do.
@@ -415,7 +413,7 @@ def test_after_the_term_deleting_is_an_order_that_frees_the_number_and_ends_the_
     # The username is not reusable: step 3 of the wizard says it is taken, live and on submit.
     draft = start_draft(alice_client, trunk)
     check = alice_client.get(
-        reverse("workplaces:check_username", args=[draft.code]),
+        reverse("wizard:check_username", args=[draft.code]),
         {"username": "joerg.mueller"},
         headers={"HX-Request": "true"},
     ).content.decode()
@@ -600,9 +598,7 @@ def test_processing_refuses_an_item_that_no_longer_holds_and_says_why(
     downgrade = place_without_worker(alice_client, alice, django_capture_on_commit_callbacks)
     # Meanwhile another write path books Premium today: the downgrade no longer holds.
     premium = Package.objects.get(code="konferenz-premium")
-    workplace_services.change_package(
-        workplace=joerg, package=premium, actor=alice, today=day(60).date()
-    )
+    lifecycle.change_package(workplace=joerg, package=premium, actor=alice, today=day(60).date())
 
     order_services.process_order(downgrade.pk)
 

@@ -58,7 +58,9 @@ def test_a_failed_activation_marks_the_order_failed(alice_client, alice, trunk):
     complete_draft(alice_client, trunk)
     order = place_order(admin=alice, token=cart_of(alice).token)
     with (
-        mock.patch("workplaces.services.activate_workplace", side_effect=RuntimeError("boom")),
+        mock.patch(
+            "workplaces.services.lifecycle.activate_workplace", side_effect=RuntimeError("boom")
+        ),
         pytest.raises(RuntimeError),
     ):
         process_order(order.pk)

@@ -16,7 +16,7 @@ from orders.services import OrderError, cart_of, place_order
 from tests.orders.test_exactly_once import logged_in, make_admins, run_at_once
 from tests.wizard_helpers import complete_draft, login_data, start_draft, step_url
 from workplaces.models import SetupDraft
-from workplaces.quota import trunk_overview
+from workplaces.services.quota import trunk_overview
 
 FULL = (
     "Das Kontingent des SIP-Trunks Zentrale Bonn ist ausgeschöpft. Wenden Sie sich an den "

@@ -132,7 +132,7 @@ def test_the_demo_logins_use_the_documented_password(seeded, client, username):
 
 def test_the_demo_admin_sees_both_trunks_after_logging_in(seeded, client):
     client.login(request=HttpRequest(), username="demo-admin", password=DEMO_PASSWORD)
-    page = client.get(reverse("portal:dashboard")).content.decode()
+    page = client.get(reverse("manage:dashboard")).content.decode()
     assert "Zentrale Bonn" in page
     assert "Niederlassung Berlin" in page
     assert "Hauptsitz Köln" not in page

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
 LOGIN = reverse("portal:login")
-DASHBOARD = reverse("portal:dashboard")
+DASHBOARD = reverse("manage:dashboard")
 HIDDEN = SafeExceptionReporterFilter.cleansed_substitute
 
 

@@ -11,14 +11,14 @@ def no_store(response) -> bool:
 
 
 def test_pages_of_a_logged_in_admin_are_not_stored(alice_client, trunk):
-    for url in (reverse("portal:dashboard"), reverse("portal:protokoll")):
+    for url in (reverse("manage:dashboard"), reverse("portal:protokoll")):
         response = alice_client.get(url)
         assert response.status_code == 200
         assert no_store(response), url
 
 
 def test_the_csv_export_is_not_stored_and_still_streams(alice_client, trunk):
-    response = alice_client.get(reverse("workplaces:export"))
+    response = alice_client.get(reverse("manage:export"))
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
     assert no_store(response)

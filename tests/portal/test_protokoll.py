@@ -49,7 +49,7 @@ def history(alice_client, bob_client, alice, bob, trunk, time_machine):
     )
     time_machine.move_to(day(2, hour=0).replace(minute=30), tick=False)  # 22:30 UTC on day 1
     bob_client.post(
-        reverse("workplaces:edit", args=[joerg.code]),
+        reverse("manage:edit", args=[joerg.code]),
         {
             "first_name": "Jörg",
             "last_name": "Müller",
@@ -64,7 +64,7 @@ def history(alice_client, bob_client, alice, bob, trunk, time_machine):
         },
     )
     time_machine.move_to(day(3, hour=14), tick=False)
-    alice_client.post(reverse("workplaces:reset_password", args=[anna.code]))
+    alice_client.post(reverse("manage:reset_password", args=[anna.code]))
     time_machine.move_to(day(4, hour=9), tick=False)
     alice_client.post(reverse("orders:delete", args=[joerg.code]))  # scheduled for 01.04.
     time_machine.move_to(day(30, hour=3), tick=False)

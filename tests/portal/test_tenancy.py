@@ -19,8 +19,8 @@ from orders.models import Order
 from portal.models import User
 from tests.conftest import client_for
 from tests.wizard_helpers import USER_DATA, login_data, step_url
-from workplaces import services
 from workplaces.models import SetupDraft
+from workplaces.services import setup
 
 STEP_SLUGS = ["sip-trunk", "benutzerdaten", "benutzeranmeldung", "rufnummer", "konferenzpaket"]
 
@@ -28,18 +28,15 @@ STEP_SLUGS = ["sip-trunk", "benutzerdaten", "benutzeranmeldung", "rufnummer", "k
 @pytest.fixture
 def alice_draft(alice, trunk, packages):
     """Alice's finished setup of Jörg Müller, waiting in her cart."""
-    draft = services.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
-    services.save_login_data(
+    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    setup.reserve_username(
         draft=draft,
-        data={
-            "username": "joerg.mueller",
-            "auth_email": "joerg@example.com",
-            "without_mobile": True,
-        },
+        username="joerg.mueller",
+        contacts={"auth_email": "joerg@example.com", "without_mobile": True},
     )
-    services.reserve_number(draft=draft, number=trunk.numbers.get(extension="10"))
-    services.save_package(draft=draft, package=packages["konferenz-plus"])
-    services.add_to_cart(draft=draft)
+    setup.reserve_number(draft=draft, number=trunk.numbers.get(extension="10"))
+    setup.choose_package(draft=draft, package=packages["konferenz-plus"])
+    setup.add_to_cart(draft=draft)
     return draft
 
 
@@ -66,11 +63,11 @@ def draft_requests(draft: SetupDraft, trunk) -> dict[str, tuple[str, str, dict]]
         "save step 4": ("post", step_url(draft, "rufnummer"), {"number": other_number.e164}),
         "username check": (
             "get",
-            reverse("workplaces:check_username", args=[draft.code]) + "?username=abcde",
+            reverse("wizard:check_username", args=[draft.code]) + "?username=abcde",
             {},
         ),
-        "discard page": ("get", reverse("workplaces:discard", args=[draft.code]), {}),
-        "discard": ("post", reverse("workplaces:discard", args=[draft.code]), {}),
+        "discard page": ("get", reverse("wizard:discard", args=[draft.code]), {}),
+        "discard": ("post", reverse("wizard:discard", args=[draft.code]), {}),
         "remove from cart": ("post", reverse("orders:remove", args=[draft.code]), {}),
     }
     return requests
@@ -138,9 +135,9 @@ def test_the_owner_removes_her_draft_from_the_cart(alice_client, alice_draft, tr
 
 def trunk_urls(trunk) -> dict[str, str]:
     return {
-        "numbers": reverse("trunks:numbers", args=[trunk.code]),
-        "new workplace": reverse("workplaces:new", args=[trunk.code]),
-        "overview": reverse("workplaces:overview") + f"?trunk={trunk.code}",
+        "numbers": reverse("manage:numbers", args=[trunk.code]),
+        "new workplace": reverse("wizard:new", args=[trunk.code]),
+        "overview": reverse("manage:overview") + f"?trunk={trunk.code}",
     }
 
 
@@ -185,13 +182,13 @@ BAD_CODES = ["not-a-uuid", "0", "' OR 1=1 --", "%00", str(uuid.UUID(int=0)), "uu
 
 def code_requests(code: str) -> list[tuple[str, str]]:
     return [
-        ("get", reverse("trunks:numbers", args=[code])),
-        ("get", reverse("workplaces:new", args=[code])),
-        ("get", reverse("workplaces:overview") + f"?trunk={code}"),
-        ("get", reverse("workplaces:step", args=[code, "benutzerdaten"])),
-        ("get", reverse("workplaces:check_username", args=[code]) + "?username=abcde"),
-        ("get", reverse("workplaces:discard", args=[code])),
-        ("post", reverse("workplaces:discard", args=[code])),
+        ("get", reverse("manage:numbers", args=[code])),
+        ("get", reverse("wizard:new", args=[code])),
+        ("get", reverse("manage:overview") + f"?trunk={code}"),
+        ("get", reverse("wizard:step", args=[code, "benutzerdaten"])),
+        ("get", reverse("wizard:check_username", args=[code]) + "?username=abcde"),
+        ("get", reverse("wizard:discard", args=[code])),
+        ("post", reverse("wizard:discard", args=[code])),
         ("post", reverse("orders:remove", args=[code])),
         ("get", reverse("orders:detail", args=[code])),
     ]
@@ -207,14 +204,14 @@ def test_codes_that_name_nothing_give_404(alice_client, trunk, alice_order, code
 
 
 ADMIN_PAGES = [
-    ("get", "portal:dashboard", False),
-    ("get", "workplaces:overview", False),
-    ("get", "workplaces:start", False),
-    ("get", "workplaces:new", "trunk"),
-    ("get", "workplaces:step", "draft-step"),
-    ("get", "workplaces:check_username", "draft"),
-    ("get", "workplaces:discard", "draft"),
-    ("get", "trunks:numbers", "trunk"),
+    ("get", "manage:dashboard", False),
+    ("get", "manage:overview", False),
+    ("get", "wizard:start", False),
+    ("get", "wizard:new", "trunk"),
+    ("get", "wizard:step", "draft-step"),
+    ("get", "wizard:check_username", "draft"),
+    ("get", "wizard:discard", "draft"),
+    ("get", "manage:numbers", "trunk"),
     ("get", "orders:cart", False),
     ("post", "orders:place", False),
     ("post", "orders:remove", "draft"),
@@ -307,8 +304,8 @@ def test_an_admin_logs_in_with_the_real_form(alice):
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("portal:dashboard")
-    dashboard = browser.get(reverse("portal:dashboard"))
+    assert response["Location"] == reverse("manage:dashboard")
+    dashboard = browser.get(reverse("manage:dashboard"))
     assert dashboard.status_code == 200
     assert "Demo GmbH" in dashboard.content.decode()
 
@@ -329,7 +326,7 @@ def test_the_test_client_logs_in_through_the_authentication_backend(client, alic
 
 
 def test_after_login_the_admin_lands_on_the_page_asked_for(client, alice, trunk):
-    wanted = reverse("trunks:numbers", args=[trunk.code])
+    wanted = reverse("manage:numbers", args=[trunk.code])
     redirect = client.get(wanted)
     assert redirect["Location"] == f"/anmelden/?next={wanted}"
     response = client.post(
@@ -344,7 +341,7 @@ def test_the_login_never_redirects_to_another_site(client, alice):
         {"username": "alice", "password": "Secret-Pass-1", "next": "https://evil.example.com/"},
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("portal:dashboard")
+    assert response["Location"] == reverse("manage:dashboard")
 
 
 @pytest.mark.parametrize(
@@ -361,19 +358,19 @@ def test_a_failed_login_says_so_in_german(client, alice, username, password):
 def test_a_logged_in_admin_visiting_the_login_page_goes_to_the_dashboard(alice_client):
     response = alice_client.get(reverse("portal:login"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("portal:dashboard")
+    assert response["Location"] == reverse("manage:dashboard")
 
 
 def test_logout_is_refused_as_a_get(alice_client):
     response = alice_client.get(reverse("portal:logout"))
     assert response.status_code == 405
-    assert alice_client.get(reverse("portal:dashboard")).status_code == 200
+    assert alice_client.get(reverse("manage:dashboard")).status_code == 200
 
 
 def test_logout_by_post_ends_the_session(alice_client):
     response = alice_client.post(reverse("portal:logout"))
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:login")
-    after = alice_client.get(reverse("portal:dashboard"))
+    after = alice_client.get(reverse("manage:dashboard"))
     assert after.status_code == 302
     assert after["Location"].startswith("/anmelden/")

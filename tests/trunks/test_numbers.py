@@ -13,7 +13,7 @@ from workplaces.models import SetupDraft, Workplace
 
 
 def numbers_url(trunk) -> str:
-    return reverse("trunks:numbers", args=[trunk.code])
+    return reverse("manage:numbers", args=[trunk.code])
 
 
 def listed(response) -> list[str]:

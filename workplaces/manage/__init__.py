@@ -1,0 +1,1 @@
+"""Managing workplaces after setup: dashboard, overview and export, detail, edit, reset."""

@@ -1,0 +1,211 @@
+"""Managing workplaces after setup: dashboard, overview and export, numbers, detail, edit,
+reset. Package changes and deletions are orders: their pages live in ``orders.changes``."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.access import client_ip, customer_admin_required, customer_of
+from trunks.access import get_trunk_for
+from trunks.forms import NumberSearchForm
+from trunks.numbers import format_national
+from trunks.services import search_numbers
+from workplaces.access import get_workplace_for, manageable
+from workplaces.manage.forms import OverviewFilterForm, WorkplaceEditForm
+from workplaces.models import Workplace
+from workplaces.services import WorkplaceError, credentials, lifecycle, quota, setup
+from workplaces.services.holders import number_holders
+
+NUMBERS_PER_PAGE = 50
+
+
+@customer_admin_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    trunks = quota.trunk_overview(customer_of(request))
+    return render(request, "workplaces/manage/dashboard.html", {"trunks": trunks})
+
+
+@customer_admin_required
+def trunk_numbers(request: HttpRequest, code: str) -> HttpResponse:
+    """A trunk's numbers, searchable, with who holds each."""
+    trunk = get_trunk_for(request, code)
+    form = NumberSearchForm(request.GET or None)
+    query, only_free = "", False
+    if form.is_valid():
+        query, only_free = form.cleaned_data["q"], form.cleaned_data["free"]
+    paginator = Paginator(search_numbers(trunk, query, only_free=only_free), NUMBERS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    holders = number_holders(page.object_list)
+    rows = [(number, holders.get(number.pk)) for number in page.object_list]
+    template = "workplaces/manage/numbers.html"
+    if request.htmx:
+        template += "#results"
+    context = {"trunk": trunk, "form": form, "page": page, "rows": rows}
+    return render(request, template, context)
+
+
+def _trunk_of(request: HttpRequest, trunks: list):
+    code = request.GET.get("trunk")
+    if not trunks:
+        return None
+    chosen = get_trunk_for(request, code) if code else trunks[0]
+    return next(t for t in trunks if t.pk == chosen.pk)
+
+
+@customer_admin_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """SIP-Trunk Arbeitsplätze verwalten: per trunk, searchable, filtered, paged."""
+    trunks = quota.trunk_overview(customer_of(request))
+    trunk = _trunk_of(request, trunks)
+    form = OverviewFilterForm(request.GET or None, packages=setup.conference_packages())
+    filters = form.filters()
+    page = None
+    if trunk is not None:
+        rows = lifecycle.workplaces_of_trunk(
+            trunk, filters["query"], status=filters["status"], package=filters["package"]
+        )
+        page = Paginator(rows, filters["per_page"]).get_page(request.GET.get("page"))
+    context = {
+        "trunks": trunks,
+        "trunk": trunk,
+        "page": page,
+        "form": form,
+        "filtered": any(filters[k] for k in ("query", "status", "package")),
+        "drafts": setup.live_drafts_of(request.user),
+    }
+    return render(request, "workplaces/manage/overview.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@customer_admin_required
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The overview's rows (same filters) as CSV for Excel: semicolons, UTF-8 with BOM."""
+    trunks = quota.trunk_overview(customer_of(request))
+    trunk = _trunk_of(request, trunks)
+    filters = OverviewFilterForm(
+        request.GET or None, packages=setup.conference_packages()
+    ).filters()
+    rows = (
+        lifecycle.workplaces_of_trunk(
+            trunk, filters["query"], status=filters["status"], package=filters["package"]
+        )
+        if trunk
+        else Workplace.objects.none()
+    )
+    columns = rows.values_list(
+        "last_name",
+        "first_name",
+        "username",
+        "number__e164",
+        "number__extension",
+        "package__name",
+        "status",
+        "auth_email",
+        "mobile",
+    )
+    labels = dict(Workplace.Status.choices)
+    writer = csv.writer(_Echo(), delimiter=";")
+    header = [
+        _("Nachname"),
+        _("Vorname"),
+        _("Benutzername"),
+        _("Rufnummer"),
+        _("Konferenzpaket"),
+        _("Status"),
+        _("E-Mail-Adresse zur Authentifizierung"),
+        _("Mobilfunknummer"),
+    ]
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for last, first, username, e164, ext, package, status, email, mobile in columns.iterator(
+            chunk_size=2000
+        ):
+            number = format_national(e164, ext) if e164 else ""
+            mobile = format_national(mobile) if mobile.startswith("+49") else mobile
+            values = (last, first, username, number, package or "")
+            values += (labels.get(status, status), email, mobile)
+            yield writer.writerow([_cell(value) for value in values])
+
+    name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.csv"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    return response
+
+
+def _cell(value: str) -> str:
+    """Excel must not read a cell as a formula (CSV injection): such text gets a quote."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _ascii(text: str) -> str:
+    return "".join(ch if ch.isascii() and ch not in '"\\' else "_" for ch in text).replace(" ", "-")
+
+
+@customer_admin_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    workplace = get_workplace_for(request, code)
+    context = {
+        "workplace": workplace,
+        "events": lifecycle.events_of(workplace)[:50],
+        "earliest_downgrade": workplace.earliest_downgrade_on(),
+        "earliest_deletion": workplace.earliest_deletion_on(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "workplaces/manage/detail.html", context)
+
+
+@customer_admin_required
+def edit(request: HttpRequest, code: str) -> HttpResponse:
+    workplace = manageable(request, code)
+    if not workplace.is_manageable:
+        return redirect("manage:detail", workplace.code)
+    form = WorkplaceEditForm(request.POST or None, person=workplace)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = lifecycle.update_workplace(
+                workplace=workplace, data=form.cleaned_data, actor=request.user
+            )
+        except WorkplaceError as error:
+            for field, errors in error.errors.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+            context = {"workplace": workplace, "form": form}
+            return render(request, "workplaces/manage/edit.html", context)
+        if changed:
+            messages.success(request, _("Die Änderungen sind gespeichert."))
+        return redirect("manage:detail", workplace.code)
+    return render(request, "workplaces/manage/edit.html", {"workplace": workplace, "form": form})
+
+
+@require_POST
+@customer_admin_required
+def reset_password(request: HttpRequest, code: str) -> HttpResponse:
+    workplace = manageable(request, code)
+    if workplace.is_manageable and workplace.user_id:
+        credentials.reset_password(
+            workplace=workplace,
+            actor=request.user,
+            remote_addr=client_ip(request),
+            language="de",
+        )
+        messages.success(
+            request,
+            _(
+                "Ein neues temporäres Passwort ist unterwegs (%(channel)s). Das alte gilt nicht mehr."
+            )
+            % {"channel": _("per SMS") if workplace.password_by_sms else _("per E-Mail")},
+        )
+    return redirect("manage:detail", workplace.code)

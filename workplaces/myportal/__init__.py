@@ -1,0 +1,1 @@
+"""MyPortal: the end user's login, forced password change, own workplace page and reset."""

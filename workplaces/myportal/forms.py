@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from portal.forms import ThrottledLoginForm, lockout_message
+from workplaces.myportal import services
+from workplaces.validators import validate_username
+
+
+class MyPortalLoginForm(ThrottledLoginForm):
+    """Only the login of a live workplace gets in; admins are sent to the admin portal."""
+
+    def get_invalid_login_error(self) -> ValidationError:
+        # The password backend flags a right temporary password that is too old.
+        if getattr(self.request, "temporary_password_expired", False):
+            return ValidationError(
+                format_html(
+                    gettext(
+                        "Ihr temporäres Passwort ist abgelaufen. Fordern Sie über "
+                        "„{link}“ ein neues an."
+                    ),
+                    link=format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("myportal:password_forgotten"),
+                        gettext("Passwort vergessen"),
+                    ),
+                ),
+                code="temporary_password_expired",
+            )
+        return super().get_invalid_login_error()
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if services.workplace_of(user) is not None:
+            return
+        if services.has_workplace(user):
+            raise ValidationError(
+                _(
+                    "Dieser Arbeitsplatz ist nicht mehr aktiv. Bitte wenden Sie sich an Ihren "
+                    "Administrator."
+                ),
+                code="workplace_inactive",
+            )
+        raise ValidationError(
+            gettext(
+                "MyPortal ist für Benutzer eines SIP-Trunk Arbeitsplatzes. Als Administrator "
+                "melden Sie sich bitte im Portal an: %(url)s"
+            )
+            % {"url": reverse("portal:login")},
+            code="not_end_user",
+        )
+
+
+def _password_field(label, autocomplete: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        help_text=help_text,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    """Current (temporary) password, then the new one twice; returns the new password."""
+
+    current_password = _password_field(
+        _("Bisheriges Passwort"),
+        "current-password",
+        _("Bei der ersten Anmeldung: das temporäre Passwort aus SMS oder E-Mail."),
+    )
+    new_password = _password_field(
+        _("Neues Passwort"),
+        "new-password",
+        _(
+            "Mindestens 10 Zeichen, nicht nur Ziffern, kein gängiges Passwort und nicht ähnlich "
+            "zu Ihrem Namen, Benutzernamen oder Ihrer E-Mail-Adresse."
+        ),
+    )
+    new_password_repeat = _password_field(_("Neues Passwort wiederholen"), "new-password")
+
+    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+        self.request = request
+        self.user = request.user
+        super().__init__(*args, **kwargs)
+
+    def clean_current_password(self) -> str:
+        password = self.cleaned_data["current_password"]
+        # Through authenticate(), so that django-axes counts a wrong password as a failed login
+        # of this username from this address, and refuses even the right one while locked.
+        user = authenticate(self.request, username=self.user.get_username(), password=password)
+        if getattr(self.request, "axes_locked_out", False):
+            raise ValidationError(lockout_message(self.request), code="locked_out")
+        if user is None or user.pk != self.user.pk:
+            raise ValidationError(
+                _("Das bisherige Passwort ist nicht korrekt."), code="password_incorrect"
+            )
+        return password
+
+    def clean_new_password(self) -> str:
+        password = self.cleaned_data["new_password"]
+        password_validation.validate_password(password, self.user)
+        return password
+
+    def clean(self) -> dict:
+        data = super().clean()
+        new, repeat = data.get("new_password"), data.get("new_password_repeat")
+        if new and repeat and new != repeat:
+            self.add_error(
+                "new_password_repeat",
+                ValidationError(
+                    _("Die beiden neuen Passwörter stimmen nicht überein."),
+                    code="password_mismatch",
+                ),
+            )
+        elif new and new == data.get("current_password"):
+            self.add_error(
+                "new_password",
+                ValidationError(
+                    _("Das neue Passwort muss sich vom bisherigen Passwort unterscheiden."),
+                    code="password_unchanged",
+                ),
+            )
+        return data
+
+
+class PasswordForgottenForm(forms.Form):
+    username = forms.CharField(
+        label=_("Benutzername"),
+        max_length=64,
+        validators=[validate_username],
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+        help_text=_("Den Benutzernamen finden Sie in Ihrer Begrüßungs-E-Mail."),
+    )

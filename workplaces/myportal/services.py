@@ -1,0 +1,107 @@
+"""MyPortal: what the user of a workplace does with their own login."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from portal.models import User
+from workplaces.models import Workplace
+from workplaces.services.credentials import reset_password
+
+#: "Passwort vergessen" counts requests in windows of one hour (the message says so).
+RESET_WINDOW_SECONDS = 60 * 60
+
+
+class TooManyResets(Exception):
+    """The username or the address asked for too many new passwords; the message says so."""
+
+    def __init__(self) -> None:
+        self.message = _(
+            "Für diesen Benutzernamen oder von Ihrem Netzwerk aus wurden in der letzten Stunde "
+            "zu viele neue Passwörter angefordert. Bitte versuchen Sie es später erneut."
+        )
+        super().__init__(self.message)
+
+
+def workplace_of(user: User) -> Workplace | None:
+    """The live workplace whose login ``user`` is; None for admins, staff, deleted workplaces."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return (
+        Workplace.objects.select_related("trunk__customer", "number", "package")
+        .filter(user=user, status__in=Workplace.LOGIN_ALLOWED)
+        .first()
+    )
+
+
+def has_workplace(user: User) -> bool:
+    """Whether ``user`` is (or was) the login of a workplace, live or not."""
+    return Workplace.objects.filter(user=user).exists()
+
+
+@transaction.atomic
+def change_password(*, user: User, password: str) -> None:
+    """The user's own password replaces the temporary one, which stops working now.
+
+    A new password still pending from "Passwort vergessen" stops too: the user has just shown
+    that they know their password, and the message may have reached someone else.
+    """
+    user.set_password(password)
+    user.own_password_set()
+    user.save(update_fields=User.TEMPORARY_PASSWORD_FIELDS)
+
+
+def _count(key: str, limit: int) -> bool:
+    """Count one request under ``key``; False once more than ``limit`` fell in the window."""
+    cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window ended between add and incr
+        cache.set(key, 1, timeout=RESET_WINDOW_SECONDS)
+        count = 1
+    return count <= limit
+
+
+def request_password_reset(*, username: str, address: str | None, language: str) -> None:
+    """ "Passwort vergessen": a new temporary password on the user's channel, if there is one.
+
+    The current password keeps working until the new one is used to log in (see
+    ``portal.backends``), so knowing a username is not enough to lock its user out.
+
+    Whether the username belongs to a live workplace makes no difference to the caller: no
+    error, and no sooner an answer (``MYPORTAL_RESET_MIN_SECONDS``). Requests are counted per
+    username and per address whether or not the username exists; over either limit this
+    raises :class:`TooManyResets` and sends nothing.
+    """
+    started = time.monotonic()
+    username_key = hashlib.sha256(username.encode()).hexdigest()
+    allowed = [
+        _count(f"myportal:reset:username:{username_key}", settings.MYPORTAL_RESETS_PER_USERNAME),
+        _count(f"myportal:reset:address:{address}", settings.MYPORTAL_RESETS_PER_ADDRESS),
+    ]
+    if not all(allowed):
+        raise TooManyResets
+    workplace = (
+        Workplace.objects.select_related("trunk", "user")
+        .filter(username=username, status__in=Workplace.LOGIN_ALLOWED, user__is_active=True)
+        .first()
+    )
+    if workplace is not None:
+        # Anonymous: whoever asked has not logged in; the current password keeps working.
+        reset_password(
+            workplace=workplace,
+            actor=None,
+            remote_addr=address,
+            language=language,
+            keeps_current_password=True,
+        )
+    # Without Redis the message is even sent in here (on commit); the floor covers that too.
+    remaining = started + settings.MYPORTAL_RESET_MIN_SECONDS - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)

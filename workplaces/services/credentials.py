@@ -1,0 +1,106 @@
+"""The credentials of a workplace's user: the welcome e-mail, the password message, resets.
+
+The password itself is made by the delivery task (notifications); nothing here contains it.
+The channel is one rule: by SMS when a mobile number is stored, else by e-mail.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from notifications import services as notifications
+from notifications.models import Notification, mask
+from portal import audit
+from portal.models import User
+from workplaces.models import Workplace
+
+
+def password_route(workplace: Workplace, *, reset: bool) -> dict:
+    """Kind, channel and recipient of a password message: the one SMS-or-e-mail rule."""
+    if workplace.password_by_sms:
+        kind = Notification.Kind.PASSWORD_RESET_SMS if reset else Notification.Kind.PASSWORD_SMS
+        return {"kind": kind, "channel": Notification.Channel.SMS, "recipient": workplace.mobile}
+    kind = Notification.Kind.PASSWORD_RESET_EMAIL if reset else Notification.Kind.PASSWORD_EMAIL
+    return {"kind": kind, "channel": Notification.Channel.EMAIL, "recipient": workplace.auth_email}
+
+
+def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> None:
+    """Welcome e-mail (username, how the password travels) and the password message.
+
+    The password itself is made by the delivery task; nothing here contains it.
+    """
+    by_sms = workplace.password_by_sms
+    person = {"first_name": workplace.first_name, "last_name": workplace.last_name}
+    notifications.queue(
+        kind=Notification.Kind.WELCOME,
+        channel=Notification.Channel.EMAIL,
+        recipient=workplace.auth_email,
+        workplace_id=workplace.pk,
+        order_id=order_id,
+        context={
+            **person,
+            "username": workplace.username,
+            "number": workplace.number.national if workplace.number_id else "",
+            "by_sms": by_sms,
+            "masked_mobile": mask(workplace.mobile) if by_sms else "",
+        },
+    )
+    notifications.queue(
+        **password_route(workplace, reset=False),
+        workplace_id=workplace.pk,
+        order_id=order_id,
+        user_id=workplace.user_id,
+        context={**person, "username": workplace.username},
+    )
+
+
+@transaction.atomic
+def reset_password(
+    *,
+    workplace: Workplace,
+    actor: User | None,
+    remote_addr: str | None = None,
+    language: str = "de",
+    keeps_current_password: bool = False,
+) -> None:
+    """Send a new temporary password on the user's channel (SMS with a mobile number, else
+    e-mail); the delivery task makes it.
+
+    By an admin, the current password (and a pending one) stops now; until the message
+    arrives the login does not work. From "Passwort vergessen" (``keeps_current_password``)
+    nothing changes here: the current password works until the new one is first used.
+    """
+    user = get_user_model().objects.select_for_update().get(pk=workplace.user_id)
+    if not keeps_current_password:
+        user.set_unusable_password()
+        user.must_change_password = True
+        user.clear_pending_password()
+        user.save(update_fields=["password", "must_change_password", *User.PENDING_PASSWORD_FIELDS])
+    notifications.queue(
+        **password_route(workplace, reset=True),
+        workplace_id=workplace.pk,
+        user_id=user.pk,
+        language=language,
+        keeps_current_password=keeps_current_password,
+        context={
+            "first_name": workplace.first_name,
+            "last_name": workplace.last_name,
+            "username": workplace.username,
+        },
+    )
+    names = {"username": workplace.username}
+    audit.record(
+        customer_id=workplace.trunk.customer_id,
+        actor=actor,
+        remote_addr=remote_addr,
+        action="password_reset",
+        object_type="workplace",
+        object_code=workplace.code,
+        summary=(
+            _("Neues Passwort für %(username)s über „Passwort vergessen“ angefordert") % names
+            if keeps_current_password
+            else _("Passwort von %(username)s zurückgesetzt") % names
+        ),
+    )

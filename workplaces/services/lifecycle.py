@@ -1,0 +1,353 @@
+"""What happens to a workplace after ordering: activation, edits, package changes, deletion.
+
+Each function re-checks its rule against the state at the moment it applies the change (a
+check at the page, a re-check under lock when the order is processed) and records an audit
+event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal import audit
+from portal.models import AuditEvent, User
+from trunks.models import SipTrunk
+from trunks.numbers import parse_number_query
+from workplaces.models import PERSON_FIELDS, Workplace
+from workplaces.services import WorkplaceError, setup
+
+
+@transaction.atomic
+def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) -> bool:
+    """Create the login (unusable password), book the package from today, mark active.
+
+    Idempotent on the workplace's status: an active workplace is left as it is.
+    """
+    workplace = Workplace.objects.select_for_update().get(pk=workplace.pk)
+    if workplace.status != Workplace.Status.PENDING:
+        return False
+    user = get_user_model()(
+        username=workplace.username,
+        first_name=workplace.first_name,
+        last_name=workplace.last_name,
+        email=workplace.auth_email,
+        must_change_password=True,
+    )
+    user.set_unusable_password()
+    user.save()
+    workplace.user = user
+    workplace.status = Workplace.Status.ACTIVE
+    workplace.activated_at = timezone.now()
+    if workplace.package_id:
+        workplace.package_booked_on = today or timezone.localdate()
+    workplace.save(update_fields=["user", "status", "activated_at", "package_booked_on"])
+    audit.record(
+        customer_id=workplace.trunk.customer_id,
+        actor=workplace.created_by,
+        action="workplace_created",
+        object_type="workplace",
+        object_code=workplace.code,
+        summary=_("Arbeitsplatz %(name)s (%(username)s) eingerichtet")
+        % {"name": workplace.full_name, "username": workplace.username},
+    )
+    return True
+
+
+def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", package: str = ""):
+    """The overview's rows: search by name, username or number; filter by status, package."""
+    workplaces = Workplace.objects.filter(trunk=trunk)
+    if status:
+        workplaces = workplaces.filter(status=status)
+    else:
+        workplaces = workplaces.exclude(status=Workplace.Status.DELETED)
+    if package == "none":
+        workplaces = workplaces.filter(package__isnull=True)
+    elif package:
+        workplaces = workplaces.filter(package__code=package)
+    if query:
+        number = parse_number_query(query)
+        matches = (
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(username__icontains=query)
+        )
+        if number.prefix:
+            matches |= Q(number__e164__startswith=number.prefix)
+        elif number.contains:
+            matches |= Q(number__e164__contains=number.contains)
+        workplaces = workplaces.filter(matches)
+    return workplaces.select_related("number", "package").order_by("last_name", "first_name", "pk")
+
+
+def _workplace_event(
+    workplace: Workplace, actor: User | None, action: str, summary: str, **details
+):
+    audit.record(
+        customer_id=workplace.trunk.customer_id,
+        actor=actor,
+        action=action,
+        object_type="workplace",
+        object_code=workplace.code,
+        summary=summary,
+        details=details,
+    )
+
+
+EDITABLE_FIELDS = (*PERSON_FIELDS,)
+
+
+@transaction.atomic
+def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[str]:
+    """Change user data and contacts; the username never changes. Returns changed fields.
+
+    The setup service's rules apply (raises :class:`WorkplaceError` keyed by field).
+    """
+    contacts = setup.check_contacts(
+        auth_email=data.get("auth_email"),
+        mobile=data.get("mobile"),
+        without_mobile=data.get("without_mobile"),
+    )
+    data = setup.check_user_data(data=data).merge(contacts).raise_if_errors()
+    changed = [f for f in EDITABLE_FIELDS if f in data and getattr(workplace, f) != data[f]]
+    if not changed:
+        return []
+    for field in changed:
+        setattr(workplace, field, data[field])
+    workplace.save(update_fields=changed)
+    if workplace.user_id and "auth_email" in changed:
+        get_user_model().objects.filter(pk=workplace.user_id).update(email=workplace.auth_email)
+    _workplace_event(
+        workplace,
+        actor,
+        "workplace_edited",
+        _("%(username)s bearbeitet: %(fields)s")
+        % {
+            "username": workplace.username,
+            "fields": ", ".join(str(Workplace._meta.get_field(f).verbose_name) for f in changed),
+        },
+        fields=changed,
+    )
+    return changed
+
+
+def package_change_allowed(workplace: Workplace, package, today: dt.date) -> bool:
+    """Upgrades any time; a smaller package or none only after the minimum term."""
+    current_rank = workplace.package.rank if workplace.package_id else 0
+    new_rank = package.rank if package else 0
+    if new_rank == current_rank and (package and package.pk) == workplace.package_id:
+        return False
+    return new_rank > current_rank or workplace.can_downgrade_on(today)
+
+
+def minimum_term_message(workplace: Workplace) -> str:
+    earliest = workplace.earliest_downgrade_on()
+    return _(
+        "Ein kleineres Paket oder die Kündigung ist erst nach der Mindestvertragslaufzeit "
+        "möglich, frühestens am %(date)s."
+    ) % {"date": earliest.strftime("%d.%m.%Y") if earliest else "–"}
+
+
+def _not_active_message(workplace: Workplace) -> str:
+    return _("Der Arbeitsplatz %(username)s ist nicht mehr aktiv.") % {
+        "username": workplace.username
+    }
+
+
+def package_change_refusal(workplace: Workplace, package, today: dt.date) -> str:
+    """Why ``package`` cannot be booked for the workplace today; empty when it can."""
+    if not workplace.is_manageable:
+        return _not_active_message(workplace)
+    if not package_change_allowed(workplace, package, today):
+        return minimum_term_message(workplace)
+    return ""
+
+
+def deletion_refusal(workplace: Workplace, today: dt.date) -> str:
+    """Why the workplace cannot be deleted today; empty when it can.
+
+    An active workplace after its minimum term, or one whose scheduled cancellation is due.
+    """
+    if workplace.status == Workplace.Status.CANCEL_SCHEDULED:
+        if workplace.cancel_on and workplace.cancel_on <= today:
+            return ""
+        return _("Die Kündigung von %(username)s ist zum %(date)s vorgemerkt.") % {
+            "username": workplace.username,
+            "date": workplace.cancel_on.strftime("%d.%m.%Y") if workplace.cancel_on else "–",
+        }
+    if workplace.status != Workplace.Status.ACTIVE:
+        return _not_active_message(workplace)
+    earliest = workplace.earliest_deletion_on()
+    if earliest and today < earliest:
+        return _(
+            "Die Löschung von %(username)s ist erst nach der Mindestvertragslaufzeit möglich, "
+            "frühestens am %(date)s."
+        ) % {"username": workplace.username, "date": earliest.strftime("%d.%m.%Y")}
+    return ""
+
+
+@transaction.atomic
+def change_package(*, workplace: Workplace, package, actor: User | None, today: dt.date) -> bool:
+    """Book ``package`` (or none) from today, re-checking the rules against the state now.
+
+    Raises :class:`WorkplaceError` with the reason when the change no longer holds (the
+    workplace is gone, or the minimum term forbids it now). Idempotent: an applied change is
+    not repeated.
+    """
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))  # the package may be NULL
+        .select_related("package", "trunk")
+        .get(pk=workplace.pk)
+    )
+    if workplace.package_id == (package.pk if package else None):
+        return False
+    refusal = package_change_refusal(workplace, package, today)
+    if refusal:
+        raise WorkplaceError(refusal)
+    before = workplace.package.name if workplace.package_id else _("Kein Konferenzpaket")
+    workplace.package = package
+    workplace.package_booked_on = today if package else None
+    workplace.save(update_fields=["package", "package_booked_on"])
+    _workplace_event(
+        workplace,
+        actor,
+        "package_changed",
+        _("Paket von %(username)s: %(before)s → %(after)s")
+        % {
+            "username": workplace.username,
+            "before": before,
+            "after": package.name if package else _("Kein Konferenzpaket"),
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def delete_workplace(
+    *, workplace: Workplace, actor: User | None, today: dt.date | None = None
+) -> bool:
+    """The number returns to the trunk's free numbers, the package ends, the login stops.
+
+    The rules are checked again against the state now (:func:`deletion_refusal`); a deletion
+    that no longer holds raises :class:`WorkplaceError`. The username stays with the deleted
+    workplace, so it is never given out again. Idempotent: a deleted workplace is left as it is.
+    """
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
+        .select_related("trunk", "package")
+        .get(pk=workplace.pk)
+    )
+    if workplace.status == Workplace.Status.DELETED:
+        return False
+    refusal = deletion_refusal(workplace, today or timezone.localdate())
+    if refusal:
+        raise WorkplaceError(refusal)
+    number = workplace.number.national if workplace.number_id else ""
+    workplace.status = Workplace.Status.DELETED
+    workplace.number = None
+    workplace.package = None
+    workplace.package_booked_on = None
+    workplace.cancel_on = None
+    workplace.deleted_at = timezone.now()
+    workplace.save(
+        update_fields=[
+            "status",
+            "number",
+            "package",
+            "package_booked_on",
+            "cancel_on",
+            "deleted_at",
+        ]
+    )
+    if workplace.user_id:
+        user = get_user_model().objects.get(pk=workplace.user_id)
+        user.is_active = False
+        user.set_unusable_password()
+        user.save(update_fields=["is_active", "password"])
+    _workplace_event(
+        workplace,
+        actor,
+        "workplace_deleted",
+        _("%(username)s gelöscht; Rufnummer %(number)s ist wieder frei")
+        % {"username": workplace.username, "number": number or "–"},
+    )
+    return True
+
+
+@transaction.atomic
+def schedule_deletion(*, workplace: Workplace, actor: User, on: dt.date) -> None:
+    """Inside the minimum term: "Kündigung vorgemerkt zum ..."; a daily task carries it out."""
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
+        .select_related("trunk")
+        .get(pk=workplace.pk)
+    )
+    if workplace.status != Workplace.Status.ACTIVE:
+        raise WorkplaceError(_("Dieser Arbeitsplatz kann nicht mehr gekündigt werden."))
+    workplace.status = Workplace.Status.CANCEL_SCHEDULED
+    workplace.cancel_on = on
+    workplace.save(update_fields=["status", "cancel_on"])
+    _workplace_event(
+        workplace,
+        actor,
+        "deletion_scheduled",
+        _("Kündigung von %(username)s vorgemerkt zum %(date)s")
+        % {"username": workplace.username, "date": on.strftime("%d.%m.%Y")},
+    )
+
+
+def due_deletions(today: dt.date):
+    return Workplace.objects.filter(
+        status=Workplace.Status.CANCEL_SCHEDULED, cancel_on__lte=today
+    ).select_related("trunk__customer")
+
+
+@dataclass(frozen=True)
+class PackageOption:
+    value: str
+    label: str
+    package: object
+    allowed: bool
+    current: bool
+    reason: str = ""
+
+
+def package_options(workplace: Workplace, packages: list, today: dt.date) -> list[PackageOption]:
+    """Every package and "none", saying which the minimum term allows now and why not."""
+    earliest = workplace.earliest_downgrade_on()
+    options = []
+    for package in [None, *packages]:
+        current = (package.pk if package else None) == workplace.package_id
+        allowed = not current and package_change_allowed(workplace, package, today)
+        reason = ""
+        if current:
+            reason = _("Aktuell gebucht")
+        elif not allowed:
+            reason = _("Erst nach der Mindestvertragslaufzeit möglich, frühestens am %(date)s") % {
+                "date": earliest.strftime("%d.%m.%Y")
+            }
+        options.append(
+            PackageOption(
+                value=package.code if package else "none",
+                label=package.name if package else _("Kein Konferenzpaket"),
+                package=package,
+                allowed=allowed,
+                current=current,
+                reason=reason,
+            )
+        )
+    return options
+
+
+def events_of(workplace: Workplace):
+    return AuditEvent.objects.filter(
+        customer_id=workplace.trunk.customer_id,
+        object_type="workplace",
+        object_code=str(workplace.code),
+    ).select_related("actor")

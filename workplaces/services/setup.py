@@ -1,0 +1,412 @@
+"""The setup service: the one set of rules behind every way of setting up a workplace.
+
+The wizard's steps, the list import's rows and (later) the API call these functions; none of
+them holds a rule of its own. ``check_*`` functions look at input and return a :class:`Checked`
+(domain values, German messages keyed by field) without changing anything; the others change a
+draft, own their transaction and raise :class:`WorkplaceError` when a rule stops them.
+
+A draft reserves what it holds: its username and its number are unique columns, and putting it
+into the cart takes a place of the trunk's quota.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Package
+from portal.models import User
+from trunks.models import Number, SipTrunk
+from workplaces import validators
+from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
+from workplaces.services import GENERAL, Checked, WorkplaceError, quota
+
+#: Benutzerdaten (step 2): field -> (maximum length, required, extra rule).
+USER_DATA_RULES = {
+    "first_name": (60, True, validators.validate_name),
+    "last_name": (60, True, validators.validate_name),
+    "street": (100, True, validators.validate_street),
+    "house_number": (10, True, validators.validate_house_number),
+    "postcode": (5, True, validators.validate_postcode),
+    "city": (60, True, validators.validate_name),
+    "email": (254, False, None),
+}
+USER_DATA_FIELDS = tuple(USER_DATA_RULES)
+
+
+def _required_message() -> str:
+    return _("Bitte füllen Sie dieses Feld aus.")
+
+
+def check_user_data(*, data: Mapping[str, object]) -> Checked:
+    """Benutzerdaten: names, address and the optional e-mail address, cleaned."""
+    checked = Checked()
+    for name, (max_length, required, rule) in USER_DATA_RULES.items():
+        raw = data.get(name)
+        try:
+            value = validators.clean_text(str(raw or ""), max_length=max_length)
+            if not value:
+                if required:
+                    checked.add(name, _required_message())
+                checked.values[name] = ""
+                continue
+            if name == "email":
+                value = validators.normalize_email(value)
+            elif rule is not None:
+                rule(value)
+        except ValidationError as error:
+            checked.add(name, error.messages[0])
+            continue
+        checked.values[name] = value
+    return checked
+
+
+def check_contacts(
+    *,
+    auth_email: object,
+    mobile: object,
+    without_mobile: bool | None,
+    auth_email_repeat: object = None,
+) -> Checked:
+    """How the credentials travel: the e-mail address, and a mobile number or none.
+
+    ``auth_email_repeat`` is compared when it was asked for (the wizard asks twice);
+    ``without_mobile`` None means "by e-mail when no mobile number is given" (the import).
+    """
+    checked = Checked()
+    email = validators.clean_text(str(auth_email or ""), max_length=254) if auth_email else ""
+    if not email:
+        checked.add(
+            "auth_email", _("Bitte geben Sie die E-Mail-Adresse zur Authentifizierung ein.")
+        )
+    else:
+        try:
+            email = validators.normalize_email(email)
+        except ValidationError as error:
+            checked.add("auth_email", error.messages[0])
+    if auth_email_repeat is not None and "auth_email" not in checked.errors:
+        repeat = str(auth_email_repeat).strip()
+        try:
+            repeat = validators.normalize_email(repeat) if repeat else ""
+        except ValidationError as error:
+            checked.add("auth_email_repeat", error.messages[0])
+        else:
+            if email.lower() != repeat.lower():
+                checked.add(
+                    "auth_email_repeat", _("Die beiden E-Mail-Adressen stimmen nicht überein.")
+                )
+    number = ""
+    raw_mobile = str(mobile or "").strip()
+    if raw_mobile:
+        try:
+            number = validators.normalize_mobile(raw_mobile)
+        except ValidationError as error:
+            checked.add("mobile", error.messages[0])
+    if without_mobile is None:
+        without_mobile = not raw_mobile
+    if "mobile" not in checked.errors:
+        if without_mobile and raw_mobile:
+            checked.add(
+                "mobile",
+                _(
+                    "Sie haben „Authentifizierung ohne Mobilfunknummer“ gewählt. Lassen Sie dieses "
+                    "Feld leer oder entfernen Sie das Häkchen."
+                ),
+            )
+        elif not without_mobile and not raw_mobile:
+            checked.add(
+                "mobile",
+                _(
+                    "Bitte geben Sie eine Mobilfunknummer ein, oder wählen Sie „Authentifizierung "
+                    "ohne Mobilfunknummer“."
+                ),
+            )
+    checked.values.update(
+        auth_email=email, mobile="" if without_mobile else number, without_mobile=without_mobile
+    )
+    return checked
+
+
+def username_taken(username: str, *, draft: SetupDraft | None = None) -> bool:
+    """Usernames are one global namespace: logins, workplaces (even deleted ones), drafts."""
+    if get_user_model().objects.filter(username__iexact=username).exists():
+        return True
+    if Workplace.objects.filter(username__iexact=username).exists():
+        return True
+    drafts = SetupDraft.objects.filter(username__iexact=username)
+    if draft is not None and draft.pk:
+        drafts = drafts.exclude(pk=draft.pk)
+    return drafts.exists()
+
+
+def _taken_message(username: str) -> str:
+    return _(
+        "Der Benutzername „%(name)s“ ist bereits vergeben. Bitte wählen Sie einen anderen."
+    ) % {"name": username}
+
+
+def check_username(
+    *, username: object, draft: SetupDraft | None = None, also_taken: Collection[str] = ()
+) -> Checked:
+    """The seed's username rules, then whether it is free (``also_taken``: names of a batch)."""
+    checked = Checked()
+    name = str(username or "").strip()
+    if not name:
+        checked.add("username", _required_message())
+        return checked
+    try:
+        validators.validate_username(name)
+    except ValidationError as error:
+        checked.add("username", error.messages[0])
+        return checked
+    if name in also_taken or username_taken(name, draft=draft):
+        checked.add("username", _taken_message(name))
+        return checked
+    checked.values["username"] = name
+    return checked
+
+
+def suggest_username(*, first_name: str, last_name: str, also_taken: Collection[str] = ()) -> str:
+    """The wizard's suggestion from the name (ä→ae ...), with a number added until it is free."""
+    base = validators.username_suggestion(first_name, last_name)
+    if not base:
+        return ""
+    candidate, counter = base, 1
+    while candidate in also_taken or username_taken(candidate):
+        counter += 1
+        suffix = str(counter)
+        candidate = base[: validators.MAX_USERNAME_LENGTH - len(suffix)] + suffix
+    return candidate
+
+
+def _number_taken_message(number: Number) -> str:
+    return _("Die Rufnummer %(number)s ist bereits vergeben. Bitte wählen Sie eine andere.") % {
+        "number": number.national
+    }
+
+
+def number_is_held(number: Number, *, draft: SetupDraft | None = None) -> bool:
+    held_by_drafts = SetupDraft.objects.filter(number=number)
+    if draft is not None and draft.pk:
+        held_by_drafts = held_by_drafts.exclude(pk=draft.pk)
+    return Workplace.objects.filter(number=number).exists() or held_by_drafts.exists()
+
+
+def check_number(
+    *,
+    trunk: SipTrunk,
+    e164: object,
+    draft: SetupDraft | None = None,
+    also_taken: Collection[str] = (),
+) -> Checked:
+    """A number of the trunk (the seed's number rules made its rows) that nobody holds."""
+    checked = Checked()
+    value = str(e164 or "").strip()
+    if not value:
+        checked.add("number", _("Bitte wählen Sie eine Rufnummer aus."))
+        return checked
+    number = Number.objects.filter(trunk=trunk, e164=value).first()
+    if number is None:
+        checked.add("number", _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."))
+    elif value in also_taken or number_is_held(number, draft=draft):
+        checked.add("number", _number_taken_message(number))
+    else:
+        checked.values["number"] = number
+    return checked
+
+
+def next_free_number(*, trunk: SipTrunk, also_taken: Collection[str] = ()) -> Number | None:
+    """The trunk's lowest number that no workplace, draft or ``also_taken`` holds."""
+    free = trunk.numbers.free().order_by("e164")
+    if also_taken:
+        free = free.exclude(e164__in=list(also_taken))
+    return free.first()
+
+
+def conference_packages() -> list[Package]:
+    return list(Package.objects.conference())
+
+
+def check_trunk(*, trunk: SipTrunk, admin: User, draft: SetupDraft | None = None) -> Checked:
+    """A trunk of the admin's customer with a place left (a draft keeps its own trunk)."""
+    checked = Checked()
+    if trunk.customer_id != admin.customer_id:
+        checked.add("trunk", _("Bitte wählen Sie einen SIP-Trunk aus der Liste."))
+        return checked
+    [counted] = quota.with_usage(SipTrunk.objects.filter(pk=trunk.pk))
+    own = draft is not None and draft.trunk_id == trunk.pk
+    if not own and quota.places_left(counted) < 1:
+        checked.add(
+            "trunk",
+            _(
+                "Das Kontingent dieses SIP-Trunks ist ausgeschöpft. Wenden Sie sich an den "
+                "Kundenservice, um es zu erweitern."
+            ),
+        )
+        return checked
+    checked.values["trunk"] = trunk
+    return checked
+
+
+def _touch(draft: SetupDraft) -> None:
+    draft.updated_at = timezone.now()
+
+
+@transaction.atomic
+def start_draft(*, admin: User, trunk: SipTrunk, user_data: Mapping[str, object]) -> SetupDraft:
+    """A new draft on ``trunk`` with its Benutzerdaten (step 2 of the wizard)."""
+    check_trunk(trunk=trunk, admin=admin).raise_if_errors()
+    values = check_user_data(data=user_data).raise_if_errors()
+    draft = SetupDraft(customer_id=admin.customer_id, created_by=admin, trunk=trunk, **values)
+    draft.save()
+    return draft
+
+
+def save_user_data(*, draft: SetupDraft, user_data: Mapping[str, object]) -> None:
+    values = check_user_data(data=user_data).raise_if_errors()
+    for name, value in values.items():
+        setattr(draft, name, value)
+    _touch(draft)
+    draft.save(update_fields=[*values, "updated_at"])
+
+
+def change_trunk(*, draft: SetupDraft, trunk: SipTrunk) -> None:
+    """A number belongs to one trunk: choosing another trunk gives the number back."""
+    if draft.trunk_id == trunk.pk:
+        return
+    check_trunk(trunk=trunk, admin=draft.created_by, draft=draft).raise_if_errors()
+    draft.trunk = trunk
+    draft.number = None
+    _touch(draft)
+    draft.save(update_fields=["trunk", "number", "updated_at"])
+
+
+def reserve_username(
+    *, draft: SetupDraft, username: object, contacts: Mapping[str, object]
+) -> None:
+    """Benutzeranmeldung: reserve the username for the draft and keep how the credentials travel.
+
+    ``contacts`` are the values of :func:`check_contacts`. The unique column decides between
+    two drafts reaching for one name at the same time.
+    """
+    checked = check_username(username=username, draft=draft).merge(
+        check_contacts(
+            auth_email=contacts.get("auth_email"),
+            mobile=contacts.get("mobile"),
+            without_mobile=contacts.get("without_mobile"),
+        )
+    )
+    values = checked.raise_if_errors()
+    draft.username = values["username"]
+    draft.auth_email = values["auth_email"]
+    draft.without_mobile = values["without_mobile"]
+    draft.mobile = values["mobile"]
+    _touch(draft)
+    try:
+        with transaction.atomic():
+            draft.save(
+                update_fields=["username", "auth_email", "without_mobile", "mobile", "updated_at"]
+            )
+    except IntegrityError:
+        raise WorkplaceError(_taken_message(values["username"]), field="username") from None
+
+
+def reserve_number(*, draft: SetupDraft, number: Number) -> None:
+    """Reserve ``number`` for the draft, releasing the one it held before.
+
+    The number row is locked, so of many drafts reaching for one number exactly one wins;
+    the unique constraint on the draft's number backs this up on any database.
+    """
+    taken = WorkplaceError(_number_taken_message(number), field="number")
+    try:
+        with transaction.atomic():
+            locked = Number.objects.select_for_update().get(pk=number.pk, trunk=draft.trunk_id)
+            if number_is_held(locked, draft=draft):
+                raise taken
+            draft.number = locked
+            _touch(draft)
+            draft.save(update_fields=["number", "updated_at"])
+    except Number.DoesNotExist:
+        raise WorkplaceError(
+            _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."), field="number"
+        ) from None
+    except IntegrityError:
+        raise taken from None
+
+
+def choose_package(*, draft: SetupDraft, package: Package | None) -> None:
+    """Konferenzpaket buchen: a conference package that can be ordered, or none."""
+    if package is not None and (package.kind != Package.Kind.CONFERENCE or not package.active):
+        raise WorkplaceError(_("Bitte wählen Sie ein Paket aus der Liste."), field="package")
+    draft.package = package
+    draft.package_chosen = True
+    _touch(draft)
+    draft.save(update_fields=["package", "package_chosen", "updated_at"])
+
+
+@transaction.atomic
+def add_to_cart(*, draft: SetupDraft) -> None:
+    """A complete draft takes a place of its trunk's quota; refused when none is left.
+
+    The trunk row is locked while counting, so of two admins reaching for the last place
+    exactly one gets it.
+    """
+    missing = draft.first_missing()
+    if missing is not None:
+        raise WorkplaceError(
+            _("Die Einrichtung ist unvollständig (%(step)s).") % {"step": draft.part_label(missing)}
+        )
+    trunk = quota.lock_trunks([draft.trunk_id])[draft.trunk_id]
+    if draft.status != SetupDraft.Status.IN_CART and quota.places_left(trunk) < 1:
+        raise WorkplaceError(quota.quota_exhausted_message(trunk), field=GENERAL)
+    draft.status = SetupDraft.Status.IN_CART
+    _touch(draft)
+    draft.save(update_fields=["status", "updated_at"])
+
+
+def release_draft(*, draft: SetupDraft, status: str = SetupDraft.Status.DISCARDED) -> None:
+    """End a draft and give back its username and number ("Verwerfen", out of the cart)."""
+    draft.status = status
+    draft.username = None
+    draft.number = None
+    draft.save(update_fields=["status", "username", "number", "updated_at"])
+
+
+def expire_drafts(*, now: dt.datetime | None = None) -> int:
+    """Release what idle drafts reserved. Idempotent: an expired draft is not live any more."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.DRAFT_IDLE_HOURS)
+    idle = SetupDraft.objects.filter(status__in=SetupDraft.LIVE, updated_at__lt=cutoff)
+    return idle.update(status=SetupDraft.Status.EXPIRED, username=None, number=None)
+
+
+def live_drafts_of(admin: User):
+    return (
+        SetupDraft.objects.filter(created_by=admin, status__in=SetupDraft.LIVE)
+        .select_related("trunk", "number", "package")
+        .order_by("-updated_at")
+    )
+
+
+def create_workplace_from(*, draft: SetupDraft, admin: User) -> Workplace:
+    """Turn a checked draft into a pending workplace; the draft gives up its reservations.
+
+    Called by ordering inside its transaction, with the number row already locked.
+    """
+    number, username = draft.number, draft.username
+    release_draft(draft=draft, status=SetupDraft.Status.ORDERED)
+    return Workplace.objects.create(
+        trunk_id=draft.trunk_id,
+        username=username,
+        number=number,
+        package=draft.package,
+        created_by=admin,
+        **{name: getattr(draft, name) for name in PERSON_FIELDS},
+    )

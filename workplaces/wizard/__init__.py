@@ -1,0 +1,1 @@
+"""The setup wizard: six steps (``steps``), one dispatcher (``views``), thin forms."""

@@ -1,0 +1,215 @@
+"""The six steps of the seed as step classes; one dispatcher view walks them.
+
+Each step knows its label, template, form and when it is complete. Asking for a later step
+redirects to the first incomplete one; "Zurück" keeps what was entered (the draft holds it).
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import MINIMUM_TERM_DAYS
+from trunks.forms import NumberSearchForm
+from trunks.services import search_numbers
+from workplaces.forms import UserDataForm
+from workplaces.models import SetupDraft
+from workplaces.services import quota, setup
+from workplaces.services.holders import number_holders
+from workplaces.wizard.forms import LoginDataForm, NumberChoiceForm, PackageChoiceForm, TrunkForm
+
+NUMBERS_PER_PAGE = 25
+
+
+class Step:
+    slug: str
+    #: The part of the draft this step fills (``SetupDraft.PARTS``); None for the summary.
+    part: str | None
+    label: str
+    template: str
+    #: The template's partials an htmx request may ask for (``?fragment=``); the first is the
+    #: default. Without any, htmx gets the whole page.
+    partials: tuple[str, ...] = ("step-form",)
+
+    def is_complete(self, draft: SetupDraft) -> bool:
+        """The draft decides what it has; the step only asks."""
+        return draft.has(self.part)
+
+    def form(self, request: HttpRequest, draft: SetupDraft, data=None):
+        raise NotImplementedError
+
+    def save(self, draft: SetupDraft, form) -> None:
+        raise NotImplementedError
+
+    def context(self, request: HttpRequest, draft: SetupDraft, form) -> dict:
+        return {}
+
+
+class TrunkStep(Step):
+    slug = "sip-trunk"
+    part = "trunk"
+    label = _("SIP-Trunk")
+    template = "workplaces/wizard/step_trunk.html"
+
+    def form(self, request, draft, data=None):
+        trunks = quota.trunk_overview(request.user.customer)
+        initial = {"trunk": draft.trunk.code} if draft and draft.trunk_id else None
+        return TrunkForm(data, trunks=trunks, admin=request.user, draft=draft, initial=initial)
+
+    def save(self, draft, form):
+        setup.change_trunk(draft=draft, trunk=form.cleaned_data["trunk"])
+
+    def context(self, request, draft, form):
+        return {"trunks": form.trunks}
+
+
+class UserDataStep(Step):
+    slug = "benutzerdaten"
+    part = "user_data"
+    label = _("Benutzerdaten")
+    template = "workplaces/wizard/step_userdata.html"
+
+    def form(self, request, draft, data=None):
+        return UserDataForm(data, person=draft)
+
+    def save(self, draft, form):
+        setup.save_user_data(draft=draft, user_data=form.cleaned_data)
+
+
+class LoginDataStep(Step):
+    slug = "benutzeranmeldung"
+    part = "login"
+    label = _("Benutzeranmeldung")
+    template = "workplaces/wizard/step_login.html"
+
+    def form(self, request, draft, data=None):
+        initial = {
+            "username": draft.username
+            or setup.suggest_username(first_name=draft.first_name, last_name=draft.last_name),
+            "auth_email": draft.auth_email,
+            "auth_email_repeat": draft.auth_email,
+            "mobile": draft.mobile,
+            "without_mobile": bool(draft.without_mobile),
+        }
+        return LoginDataForm(data, draft=draft, initial=initial)
+
+    def save(self, draft, form):
+        setup.reserve_username(
+            draft=draft, username=form.cleaned_data["username"], contacts=form.cleaned_data
+        )
+
+
+class NumberStep(Step):
+    slug = "rufnummer"
+    part = "number"
+    label = _("Rufnummer zuweisen")
+    template = "workplaces/wizard/step_number.html"
+    partials = ("step-form", "numbers")
+
+    def form(self, request, draft, data=None):
+        return NumberChoiceForm(data, draft=draft)
+
+    def save(self, draft, form):
+        setup.reserve_number(draft=draft, number=form.cleaned_data["number"])
+
+    def context(self, request, draft, form):
+        search = NumberSearchForm(request.GET or None)
+        query, only_free = "", False
+        if search.is_valid():
+            query, only_free = search.cleaned_data["q"], search.cleaned_data["free"]
+        numbers = search_numbers(draft.trunk, query, only_free=only_free)
+        page = Paginator(numbers, NUMBERS_PER_PAGE).get_page(request.GET.get("page"))
+        holders = number_holders(page.object_list)
+        own = draft.number_id
+        rows = [(n, None if n.pk == own else holders.get(n.pk)) for n in page.object_list]
+        return {"search": search, "page": page, "rows": rows}
+
+
+class PackageStep(Step):
+    slug = "konferenzpaket"
+    part = "package"
+    label = _("Konferenzpaket buchen")
+    template = "workplaces/wizard/step_package.html"
+
+    def form(self, request, draft, data=None):
+        initial = None
+        if draft.package_chosen:
+            initial = {"package": draft.package.code if draft.package else PackageChoiceForm.NONE}
+        return PackageChoiceForm(data, packages=setup.conference_packages(), initial=initial)
+
+    def save(self, draft, form):
+        setup.choose_package(draft=draft, package=form.cleaned_data["package"])
+
+    def context(self, request, draft, form):
+        today = timezone.localdate()
+        return {
+            "packages": list(form.packages.values()),
+            "earliest_change": today + timezone.timedelta(days=MINIMUM_TERM_DAYS),
+            "minimum_term_days": MINIMUM_TERM_DAYS,
+        }
+
+
+class SummaryStep(Step):
+    slug = "warenkorb"
+    part = None
+    label = _("Warenkorb")
+    template = "workplaces/wizard/step_summary.html"
+    partials = ()
+
+    def is_complete(self, draft):
+        return draft.status != SetupDraft.Status.OPEN
+
+    def form(self, request, draft, data=None):
+        return None
+
+    def save(self, draft, form):
+        setup.add_to_cart(draft=draft)
+
+
+STEPS: tuple[Step, ...] = (
+    TrunkStep(),
+    UserDataStep(),
+    LoginDataStep(),
+    NumberStep(),
+    PackageStep(),
+    SummaryStep(),
+)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+
+
+def first_incomplete(draft: SetupDraft) -> Step:
+    for step in STEPS:
+        if not step.is_complete(draft):
+            return step
+    return STEPS[-1]
+
+
+def next_step(step: Step) -> Step | None:
+    index = STEPS.index(step)
+    return STEPS[index + 1] if index + 1 < len(STEPS) else None
+
+
+def previous_step(step: Step) -> Step | None:
+    index = STEPS.index(step)
+    return STEPS[index - 1] if index > 0 else None
+
+
+def progress(draft: SetupDraft | None, current: Step) -> list[dict]:
+    """The numbered header: each step done, current or to come, with a link when reachable."""
+    reachable = True
+    items = []
+    for number, step in enumerate(STEPS, start=1):
+        done = draft is not None and draft.pk is not None and step.is_complete(draft)
+        items.append(
+            {
+                "number": number,
+                "step": step,
+                "done": done,
+                "current": step is current,
+                "link": reachable and draft is not None and draft.pk is not None,
+            }
+        )
+        reachable = reachable and done
+    return items
