@@ -24,6 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from orders.models import CartChange, Order, OrderItem, Package
+from portal import audit_actions
 from portal.models import AuditEvent, Customer, User
 from trunks.models import Number, NumberBlock, SipTrunk
 from workplaces.models import Workplace
@@ -178,6 +179,7 @@ def grow(scale: ScaleCustomer, *, workplaces: int, numbers: int, changes: int = 
 
     focus = Workplace.objects.get(username=username(FOCUS))
     wanted = 60 if workplaces >= 1000 else 2
+    edited = {"username": focus.username, "fields": ["street"]}
     insert(
         AuditEvent,
         (
@@ -187,8 +189,8 @@ def grow(scale: ScaleCustomer, *, workplaces: int, numbers: int, changes: int = 
                 "action": "workplace_edited",
                 "object_type": "workplace",
                 "object_code": str(focus.code),
-                "summary": f"{focus.username} bearbeitet: Straße",
-                "details": {"fields": ["street"]},
+                "details": edited,
+                "search_text": audit_actions.search_text("workplace_edited", edited),
             }
             for _ in range(scale.focus_events, wanted)
         ),
@@ -276,9 +278,11 @@ def _workplaces(scale: ScaleCustomer, new: range) -> None:
                 "action": "workplace_created",
                 "object_type": "workplace",
                 "object_code": str(code),
-                "summary": f"Arbeitsplatz {first} {last} ({name}) eingerichtet",
+                "details": params,
+                "search_text": audit_actions.search_text("workplace_created", params),
             }
             for _pk, code, first, last, name, _package in created
+            for params in [{"username": name, "name": f"{first} {last}"}]
         ),
     )
     _orders(scale, created, start=new.start)
