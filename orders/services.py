@@ -347,7 +347,7 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
             action="order_placed",
             object_type="order",
             object_code=order.code,
-            summary=_("Auftrag %(number)s bestellt") % {"number": order.number},
+            params={"number": order.number},
         )
         transaction.on_commit(lambda: enqueue_processing(order.pk))
     return order

@@ -40,11 +40,15 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "customer", "actor", "action", "summary"]
+    list_display = ["created_at", "customer", "actor", "action", "text"]
     list_filter = ["action", "object_type", "customer"]
-    search_fields = ["summary", "object_code", "actor__username"]
+    search_fields = ["search_text", "object_code", "actor__username"]
     list_select_related = ["customer", "actor"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    @admin.display(description=_("Beschreibung"))
+    def text(self, event: AuditEvent) -> str:
+        return event.text
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
+from typing import Any
 
+from portal import audit_actions
 from portal.models import AuditEvent, User
-
-ACTIONS = {
-    "workplace_created": _("Eingerichtet"),
-    "workplace_edited": _("Bearbeitet"),
-    "package_changed": _("Paket geändert"),
-    "password_reset": _("Passwort zurückgesetzt"),
-    "deletion_scheduled": _("Kündigung vorgemerkt"),
-    "workplace_deleted": _("Gelöscht"),
-    "order_placed": _("Auftrag bestellt"),
-}
 
 
 def record(
@@ -24,18 +15,24 @@ def record(
     action: str,
     object_type: str,
     object_code: object,
-    summary: str,
-    details: dict | None = None,
+    params: dict[str, Any],
     remote_addr: str | None = None,
 ) -> AuditEvent:
-    """One event; ``remote_addr`` is the client's address when a request caused it."""
+    """One event of a kind in :data:`portal.audit_actions.ACTIONS`, with the parameters its
+    sentence needs (plain data: they are stored as JSON and rendered when read).
+
+    ``remote_addr`` is the client's address when a request caused it.
+    """
+    # Rendered once now so that a call with a missing parameter fails here, not in the
+    # Protokoll of every reader later.
+    audit_actions.ACTIONS[action].render(params)
     return AuditEvent.objects.create(
         customer_id=customer_id,
         actor=actor,
         action=action,
         object_type=object_type,
         object_code=str(object_code),
-        summary=summary[:300],
-        details=details or {},
+        details=params,
+        search_text=audit_actions.search_text(action, params),
         remote_addr=remote_addr,
     )

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import ACTIONS
+from portal.audit_actions import action_choices
 from portal.throttling import LOCKED_EVERYWHERE
 
 
@@ -91,7 +91,7 @@ class ProtokollFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("Alle")), *ACTIONS.items()]
+        self.fields["action"].choices = [("", _("Alle")), *action_choices()]
 
     def apply(self, events):
         data = self.cleaned_data
@@ -99,8 +99,9 @@ class ProtokollFilterForm(forms.Form):
             events = events.filter(action=data["action"])
         if data["q"]:
             query = data["q"].replace("\x00", "")
+            # The parameters, not the sentence: it is rendered in the reader's language.
             events = events.filter(
-                Q(summary__icontains=query) | Q(actor__username__icontains=query)
+                Q(search_text__icontains=query) | Q(actor__username__icontains=query)
             )
         if data["since"]:
             events = events.filter(created_at__date__gte=data["since"])

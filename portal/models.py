@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import audit_actions
+
 
 class Customer(models.Model):
     """A business customer of the carrier; its admins manage its trunks and workplaces."""
@@ -126,7 +128,13 @@ def _expired(set_at: dt.datetime | None) -> bool:
 
 
 class AuditEvent(models.Model):
-    """Who did what to which object, when, from where."""
+    """Who did what to which object, when, from where.
+
+    What happened is data: ``action`` (a code of :data:`portal.audit_actions.ACTIONS`) and its
+    parameters in ``details``; :attr:`text` renders the sentence in the reader's language.
+    ``summary`` holds the finished sentence of an event written before events were data, in
+    the language of the admin who acted then; such an event is shown as it was written.
+    """
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="audit_events", null=True
@@ -137,8 +145,11 @@ class AuditEvent(models.Model):
     action = models.CharField(_("Aktion"), max_length=40)
     object_type = models.CharField(_("Objekttyp"), max_length=40)
     object_code = models.CharField(_("Objekt"), max_length=64, blank=True)
-    summary = models.CharField(_("Beschreibung"), max_length=300)
+    summary = models.CharField(_("Beschreibung"), max_length=300, blank=True)
     details = models.JSONField(_("Details"), default=dict, blank=True)
+    # The language-independent parameters (usernames, names, numbers, dates) for the
+    # Protokoll search, which cannot look into the rendered sentence.
+    search_text = models.TextField(_("Suchtext"), blank=True, editable=False)
     remote_addr = models.GenericIPAddressField(_("Adresse"), null=True, blank=True)
     created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True, db_index=True)
 
@@ -151,10 +162,15 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.summary
+        return self.text
 
     @property
     def action_label(self) -> str:
-        from portal.audit import ACTIONS
+        return audit_actions.label(self.action)
 
-        return str(ACTIONS.get(self.action, self.action))
+    @property
+    def text(self) -> str:
+        """What happened, in the active language (an old event: as it was written)."""
+        if self.summary:
+            return self.summary
+        return audit_actions.render(self.action, self.details)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from catalog.models import Package
 from orders.models import CartChange, Order, OrderItem
+from portal import audit_actions
 from portal.models import AuditEvent, Customer, User
 from trunks.models import Number, NumberBlock, SipTrunk
 from workplaces.models import Workplace
@@ -179,6 +180,7 @@ def grow(scale: ScaleCustomer, *, workplaces: int, numbers: int, changes: int = 
 
     focus = Workplace.objects.get(username=username(FOCUS))
     wanted = 60 if workplaces >= 1000 else 2
+    edited = {"username": focus.username, "fields": ["street"]}
     insert(
         AuditEvent,
         (
@@ -188,8 +190,8 @@ def grow(scale: ScaleCustomer, *, workplaces: int, numbers: int, changes: int = 
                 "action": "workplace_edited",
                 "object_type": "workplace",
                 "object_code": str(focus.code),
-                "summary": f"{focus.username} bearbeitet: Straße",
-                "details": {"fields": ["street"]},
+                "details": edited,
+                "search_text": audit_actions.search_text("workplace_edited", edited),
             }
             for _ in range(scale.focus_events, wanted)
         ),
@@ -277,9 +279,11 @@ def _workplaces(scale: ScaleCustomer, new: range) -> None:
                 "action": "workplace_created",
                 "object_type": "workplace",
                 "object_code": str(code),
-                "summary": f"Arbeitsplatz {first} {last} ({name}) eingerichtet",
+                "details": params,
+                "search_text": audit_actions.search_text("workplace_created", params),
             }
             for _pk, code, first, last, name, _package in created
+            for params in [{"username": name, "name": f"{first} {last}"}]
         ),
     )
     _orders(scale, created, start=new.start)

@@ -154,7 +154,7 @@ def test_the_request_is_in_the_audit_log_as_anonymous_with_the_address(ask, by_s
     assert event.actor is None
     assert event.remote_addr == "198.51.100.7"
     assert event.object_code == str(by_sms.workplace.code)
-    assert event.summary == "Neues Passwort für joerg.mueller über „Passwort vergessen“ angefordert"
+    assert event.text == "Neues Passwort für joerg.mueller über „Passwort vergessen“ angefordert"
     page = alice_client.get(reverse("portal:protokoll")).content.decode()
     assert "<td>Anonym</td><td>Passwort zurückgesetzt</td>" in page
 

@@ -171,7 +171,7 @@ def test_an_upgrade_goes_through_the_cart_and_an_order_and_is_booked_from_that_d
     assert str(joerg.earliest_downgrade_on()) == "2026-04-11"
     event = AuditEvent.objects.get(action="package_changed")
     assert event.actor == alice and event.object_code == str(joerg.code)
-    assert event.summary == "Paket von joerg.mueller: Konferenz Plus → Konferenz Premium"
+    assert event.text == "Paket von joerg.mueller: Konferenz Plus → Konferenz Premium"
     page = alice_client.get(detail_url(joerg)).content.decode()
     assert "Konferenz Premium" in page and "gebucht am 12.03.2026" in page
     assert "kleiner oder kündbar ab 11.04.2026" in page
@@ -367,7 +367,7 @@ def test_inside_the_term_the_deletion_is_scheduled_and_the_periodic_task_carries
     assert not user.is_active and not user.has_usable_password()
     event = AuditEvent.objects.get(action="workplace_deleted")
     assert event.actor is None  # the task, shown as "System"
-    assert event.summary == "joerg.mueller gelöscht; Rufnummer 0228 181234-10 ist wieder frei"
+    assert event.text == "joerg.mueller gelöscht; Rufnummer 0228 181234-10 ist wieder frei"
     history = alice_client.get(detail_url(joerg)).content.decode()
     assert "<td>System</td><td>Gelöscht</td>" in history
     # Idempotent: the next run finds nothing.

@@ -6,12 +6,17 @@ import html
 import re
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from orders.services import cart_of
 from orders.tasks import carry_out_due_deletions
+from portal import audit, audit_actions
 from portal.models import AuditEvent
 from tests.manage_helpers import DAY_0, day, order_new_workplace
 from workplaces.models import Workplace
+from workplaces.services.lifecycle import EDITABLE_FIELDS
 
 PROTOKOLL = reverse("portal:protokoll")
 ROW = re.compile(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>")
@@ -32,6 +37,20 @@ def field_errors(page: str, field: str) -> list[str]:
     return re.findall(r"<li>(.*?)</li>", found.group(1)) if found else []
 
 
+EDIT_DATA = {
+    "first_name": "Jörg",
+    "last_name": "Müller",
+    "street": "Am Hof",
+    "house_number": "1",
+    "postcode": "53113",
+    "city": "Bonn",
+    "email": "joerg.mueller@example.com",
+    "auth_email": "joerg@example.com",
+    "auth_email_repeat": "joerg@example.com",
+    "mobile": "0170 1234567",
+}
+
+
 @pytest.fixture
 def history(alice_client, bob_client, alice, bob, trunk, time_machine):
     """A month of changes at Demo GmbH by alice, bob and the periodic task."""
@@ -48,21 +67,7 @@ def history(alice_client, bob_client, alice, bob, trunk, time_machine):
         mobile="",
     )
     time_machine.move_to(day(2, hour=0).replace(minute=30), tick=False)  # 22:30 UTC on day 1
-    bob_client.post(
-        reverse("manage:edit", args=[joerg.code]),
-        {
-            "first_name": "Jörg",
-            "last_name": "Müller",
-            "street": "Am Hof",
-            "house_number": "1",
-            "postcode": "53113",
-            "city": "Bonn",
-            "email": "joerg.mueller@example.com",
-            "auth_email": "joerg@example.com",
-            "auth_email_repeat": "joerg@example.com",
-            "mobile": "0170 1234567",
-        },
-    )
+    bob_client.post(reverse("manage:edit", args=[joerg.code]), EDIT_DATA)
     time_machine.move_to(day(3, hour=14), tick=False)
     alice_client.post(reverse("manage:reset_password", args=[anna.code]))
     time_machine.move_to(day(4, hour=9), tick=False)
@@ -205,3 +210,196 @@ def test_each_customer_sees_only_its_own_protokoll(
 def test_visitors_are_sent_to_the_login(client, db):
     response = client.get(PROTOKOLL)
     assert response.status_code == 302 and "/anmelden/" in response["Location"]
+
+
+# --- Events as data: rendered in the reader's language --------------------------------------
+
+
+@pytest.fixture
+def written_in_english(
+    alice_client, alice, trunk, time_machine, django_capture_on_commit_callbacks
+):
+    """Alice, who chose English, changes a package, edits and schedules a deletion."""
+    joerg = order_new_workplace(alice_client, alice, trunk, username="joerg.mueller")
+    anna = order_new_workplace(
+        alice_client,
+        alice,
+        trunk,
+        username="anna.schmidt",
+        first_name="Anna",
+        last_name="Schmidt",
+        package="none",
+    )
+    alice_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    time_machine.move_to(day(1, hour=10), tick=False)
+    package_url = reverse("orders:change_package", args=[anna.code])
+    assert alice_client.post(package_url, {"package": "konferenz-plus"}).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(reverse("orders:place"), {"token": cart_of(alice).token})
+    assert response.status_code == 302
+    time_machine.move_to(day(2, hour=11), tick=False)
+    edit = alice_client.post(reverse("manage:edit", args=[joerg.code]), EDIT_DATA)
+    assert edit.status_code == 302
+    time_machine.move_to(day(4, hour=9), tick=False)
+    assert alice_client.post(reverse("orders:delete", args=[joerg.code])).status_code == 302
+    return joerg, anna
+
+
+def test_an_event_written_in_english_reads_in_german_to_a_german_reader(
+    bob_client, written_in_english
+):
+    got = rows(bob_client.get(PROTOKOLL).content.decode())
+    assert [row[2:] for row in got[:3]] == [
+        ("Kündigung vorgemerkt", "Kündigung von joerg.mueller vorgemerkt zum 01.04.2026"),
+        ("Bearbeitet", "joerg.mueller bearbeitet: Straße, Hausnummer"),
+        ("Paket geändert", "Paket von anna.schmidt: Kein Konferenzpaket → Konferenz Plus"),
+    ]
+    assert got[3][2] == "Auftrag bestellt"
+    assert re.fullmatch(r"Auftrag \d{4}-\d{6} bestellt", got[3][3])
+    assert got[0][0] == "06.03.2026 09:00"
+
+
+def test_the_same_events_read_in_english_to_a_reader_who_chose_english(
+    alice_client, bob_client, written_in_english
+):
+    bob_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    for reader in (alice_client, bob_client):
+        page = reader.get(PROTOKOLL).content.decode()
+        got = rows(page)
+        assert [row[2:] for row in got[:3]] == [
+            ("Cancellation scheduled", "Cancellation of joerg.mueller scheduled for 04/01/2026"),
+            ("Edited", "joerg.mueller edited: Street, House number"),
+            (
+                "Package changed",
+                "Package for anna.schmidt: No conference package → Konferenz Plus",
+            ),
+        ]
+        assert re.fullmatch(r"Order \d{4}-\d{6} placed", got[3][3])
+        assert got[0][0] == "03/06/2026 9 a.m."
+        assert ">Cancellation scheduled</option>" in page
+
+
+def test_the_workplace_history_reads_in_the_readers_language(bob_client, written_in_english):
+    joerg, _anna = written_in_english
+    detail = reverse("manage:detail", args=[joerg.code])
+    german = [row[3] for row in rows(bob_client.get(detail).content.decode())]
+    assert german[0] == "Kündigung von joerg.mueller vorgemerkt zum 01.04.2026"
+    bob_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = [row[3] for row in rows(bob_client.get(detail).content.decode())]
+    assert english[0] == "Cancellation of joerg.mueller scheduled for 04/01/2026"
+    assert english[-1] == "Workstation Jörg Müller (joerg.mueller) set up"
+
+
+def test_an_event_stores_its_parameters_not_a_sentence(written_in_english):
+    event = AuditEvent.objects.get(action="package_changed")
+    assert event.summary == ""
+    assert event.details == {
+        "username": "anna.schmidt",
+        "before": None,
+        "before_code": None,
+        "after": "Konferenz Plus",
+        "after_code": "konferenz-plus",
+    }
+    scheduled = AuditEvent.objects.get(action="deletion_scheduled")
+    assert scheduled.details == {"username": "joerg.mueller", "date": "2026-04-01"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("anna.schmidt", ["Paket von anna.schmidt", "Arbeitsplatz Anna"]),
+        ("Anna Schmidt", ["Arbeitsplatz Anna"]),
+        ("01.04.2026", ["Kündigung von joerg.mueller"]),
+        ("04/01/2026", ["Kündigung von joerg.mueller"]),
+        ("2026-04-01", ["Kündigung von joerg.mueller"]),
+        ("Konferenz Plus", ["Paket von anna.schmidt"]),
+    ],
+)
+def test_the_search_finds_events_by_their_parameters_in_any_language(
+    bob_client, written_in_english, query, expected
+):
+    what = [row[3] for row in rows(bob_client.get(PROTOKOLL, {"q": query}).content.decode())]
+    assert len(what) == len(expected), what
+    for shown, start in zip(what, expected, strict=True):
+        assert shown.startswith(start), (shown, start)
+
+
+def test_the_search_finds_an_order_by_its_number(alice_client, history):
+    order_event = AuditEvent.objects.filter(action="order_placed").latest("pk")
+    number = order_event.details["number"]
+    what = [row[3] for row in rows(alice_client.get(PROTOKOLL, {"q": number}).content.decode())]
+    assert what == [f"Auftrag {number} bestellt"]
+
+
+def test_an_event_written_before_events_were_data_is_shown_as_it_was_written(
+    alice_client, alice, demo_customer
+):
+    for summary in ("Passwort von anna.schmidt zurückgesetzt", "Password for bernd.bauer reset"):
+        AuditEvent.objects.create(
+            customer=demo_customer,
+            actor=alice,
+            action="password_reset",
+            object_type="workplace",
+            object_code="old",
+            summary=summary,
+            search_text=summary,  # as the migration fills it
+        )
+    german = [row[3] for row in rows(alice_client.get(PROTOKOLL).content.decode())]
+    assert german == ["Password for bernd.bauer reset", "Passwort von anna.schmidt zurückgesetzt"]
+    alice_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = [row[3] for row in rows(alice_client.get(PROTOKOLL).content.decode())]
+    assert english == german
+    found = rows(alice_client.get(PROTOKOLL, {"q": "anna.schmidt"}).content.decode())
+    assert [row[3] for row in found] == ["Passwort von anna.schmidt zurückgesetzt"]
+
+
+def test_the_migration_keeps_old_sentences_searchable_and_writes_new_ones_back_in_german(
+    transactional_db, demo_customer
+):
+    before, after = (
+        ("portal", "0003_user_temporary_password_set_at"),
+        ("portal", "0004_auditevent_params"),
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    old_model = executor.loader.project_state([before]).apps.get_model("portal", "AuditEvent")
+    old = old_model.objects.create(
+        customer_id=demo_customer.pk,
+        action="order_placed",
+        object_type="order",
+        object_code="x",
+        summary="Order 2026-000001 placed",
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([after])
+    assert AuditEvent.objects.get(pk=old.pk).search_text == "Order 2026-000001 placed"
+    new = AuditEvent.objects.create(
+        customer=demo_customer,
+        action="deletion_scheduled",
+        object_type="workplace",
+        details={"username": "joerg.mueller", "date": "2026-04-01"},
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    new_summary = old_model.objects.get(pk=new.pk).summary
+    assert new_summary == "Kündigung von joerg.mueller vorgemerkt zum 01.04.2026"
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_every_editable_field_is_named_as_the_workplace_model_names_it():
+    assert set(audit_actions.WORKPLACE_FIELDS) == set(EDITABLE_FIELDS)
+    for name, label in audit_actions.WORKPLACE_FIELDS.items():
+        assert label == Workplace._meta.get_field(name).verbose_name
+
+
+def test_an_event_without_a_parameter_its_sentence_needs_is_refused(alice, demo_customer):
+    with pytest.raises(KeyError):
+        audit.record(
+            customer_id=demo_customer.pk,
+            actor=alice,
+            action="deletion_scheduled",
+            object_type="workplace",
+            object_code="x",
+            params={"username": "joerg.mueller"},
+        )
+    assert not AuditEvent.objects.exists()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from notifications import services as notifications
 from notifications.models import Notification, mask
@@ -90,7 +89,6 @@ def reset_password(
             "username": workplace.username,
         },
     )
-    names = {"username": workplace.username}
     audit.record(
         customer_id=workplace.trunk.customer_id,
         actor=actor,
@@ -98,9 +96,5 @@ def reset_password(
         action="password_reset",
         object_type="workplace",
         object_code=workplace.code,
-        summary=(
-            _("Neues Passwort für %(username)s über „Passwort vergessen“ angefordert") % names
-            if keeps_current_password
-            else _("Passwort von %(username)s zurückgesetzt") % names
-        ),
+        params={"username": workplace.username, "forgotten": keeps_current_password},
     )

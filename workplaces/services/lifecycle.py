@@ -54,8 +54,7 @@ def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) ->
         action="workplace_created",
         object_type="workplace",
         object_code=workplace.code,
-        summary=_("Arbeitsplatz %(name)s (%(username)s) eingerichtet")
-        % {"name": workplace.full_name, "username": workplace.username},
+        params={"username": workplace.username, "name": workplace.full_name},
     )
     return True
 
@@ -86,17 +85,14 @@ def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", p
     return workplaces.select_related("number", "package").order_by("last_name", "first_name", "pk")
 
 
-def _workplace_event(
-    workplace: Workplace, actor: User | None, action: str, summary: str, **details
-):
+def _workplace_event(workplace: Workplace, actor: User | None, action: str, **params) -> None:
     audit.record(
         customer_id=workplace.trunk.customer_id,
         actor=actor,
         action=action,
         object_type="workplace",
         object_code=workplace.code,
-        summary=summary,
-        details=details,
+        params={"username": workplace.username, **params},
     )
 
 
@@ -123,17 +119,7 @@ def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[s
     workplace.save(update_fields=changed)
     if workplace.user_id and "auth_email" in changed:
         get_user_model().objects.filter(pk=workplace.user_id).update(email=workplace.auth_email)
-    _workplace_event(
-        workplace,
-        actor,
-        "workplace_edited",
-        _("%(username)s bearbeitet: %(fields)s")
-        % {
-            "username": workplace.username,
-            "fields": ", ".join(str(Workplace._meta.get_field(f).verbose_name) for f in changed),
-        },
-        fields=changed,
-    )
+    _workplace_event(workplace, actor, "workplace_edited", fields=changed)
     return changed
 
 
@@ -210,7 +196,7 @@ def change_package(*, workplace: Workplace, package, actor: User | None, today: 
     refusal = package_change_refusal(workplace, package, today)
     if refusal:
         raise WorkplaceError(refusal)
-    before = workplace.package.name if workplace.package_id else _("Kein Konferenzpaket")
+    before = workplace.package
     workplace.package = package
     workplace.package_booked_on = today if package else None
     workplace.save(update_fields=["package", "package_booked_on"])
@@ -218,12 +204,11 @@ def change_package(*, workplace: Workplace, package, actor: User | None, today: 
         workplace,
         actor,
         "package_changed",
-        _("Paket von %(username)s: %(before)s → %(after)s")
-        % {
-            "username": workplace.username,
-            "before": before,
-            "after": package.name if package else _("Kein Konferenzpaket"),
-        },
+        # None is "Kein Konferenzpaket"; the name as it was then, the code to know it later.
+        before=before.name if before else None,
+        before_code=before.code if before else None,
+        after=package.name if package else None,
+        after_code=package.code if package else None,
     )
     return True
 
@@ -248,7 +233,7 @@ def delete_workplace(
     refusal = deletion_refusal(workplace, today or timezone.localdate())
     if refusal:
         raise WorkplaceError(refusal)
-    number = workplace.number.national if workplace.number_id else ""
+    number = workplace.number
     workplace.status = Workplace.Status.DELETED
     workplace.number = None
     workplace.package = None
@@ -274,8 +259,8 @@ def delete_workplace(
         workplace,
         actor,
         "workplace_deleted",
-        _("%(username)s gelöscht; Rufnummer %(number)s ist wieder frei")
-        % {"username": workplace.username, "number": number or "–"},
+        number=number.national if number else "",
+        e164=number.e164 if number else "",
     )
     return True
 
@@ -293,13 +278,7 @@ def schedule_deletion(*, workplace: Workplace, actor: User, on: dt.date) -> None
     workplace.status = Workplace.Status.CANCEL_SCHEDULED
     workplace.cancel_on = on
     workplace.save(update_fields=["status", "cancel_on"])
-    _workplace_event(
-        workplace,
-        actor,
-        "deletion_scheduled",
-        _("Kündigung von %(username)s vorgemerkt zum %(date)s")
-        % {"username": workplace.username, "date": on.strftime("%d.%m.%Y")},
-    )
+    _workplace_event(workplace, actor, "deletion_scheduled", date=on.isoformat())
 
 
 def due_deletions(today: dt.date):

@@ -1,0 +1,160 @@
+"""What each kind of audit event means: its label and how its sentence reads.
+
+An event stores an action code and its parameters (``AuditEvent.details``), never a finished
+sentence: the sentence is rendered here when the event is read, in the reader's language. The
+parameters are plain data (usernames, names, order numbers, package codes and names, field
+names, ISO dates), so an event written by an admin using English reads in German to one using
+German. This module imports nothing of ``portal.models``, so the model can use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+Params = Mapping[str, Any]
+
+#: The workplace fields an admin can edit (``workplaces.services.EDITABLE_FIELDS``), by the
+#: workplace model's verbose names; the portal sits below the workplaces app and cannot ask it.
+WORKPLACE_FIELDS = {
+    "first_name": _("Vorname"),
+    "last_name": _("Nachname"),
+    "street": _("Straße"),
+    "house_number": _("Hausnummer"),
+    "postcode": _("PLZ"),
+    "city": _("Ort"),
+    "email": _("E-Mail-Adresse"),
+    "auth_email": _("E-Mail-Adresse zur Authentifizierung"),
+    "mobile": _("Mobilfunknummer"),
+}
+
+
+def format_date(iso: str) -> str:
+    """A date as the active language writes it short: 01.04.2026 in German."""
+    return date_format(dt.date.fromisoformat(iso), "SHORT_DATE_FORMAT")
+
+
+def _package(name: str | None) -> str:
+    return name or gettext("Kein Konferenzpaket")
+
+
+def _workplace_created(p: Params) -> str:
+    return gettext("Arbeitsplatz %(name)s (%(username)s) eingerichtet") % {
+        "name": p["name"],
+        "username": p["username"],
+    }
+
+
+def _workplace_edited(p: Params) -> str:
+    fields = ", ".join(str(WORKPLACE_FIELDS.get(f, f)) for f in p["fields"])
+    return gettext("%(username)s bearbeitet: %(fields)s") % {
+        "username": p["username"],
+        "fields": fields,
+    }
+
+
+def _package_changed(p: Params) -> str:
+    return gettext("Paket von %(username)s: %(before)s → %(after)s") % {
+        "username": p["username"],
+        "before": _package(p["before"]),
+        "after": _package(p["after"]),
+    }
+
+
+def _password_reset(p: Params) -> str:
+    if p.get("forgotten"):
+        message = gettext("Neues Passwort für %(username)s über „Passwort vergessen“ angefordert")
+    else:
+        message = gettext("Passwort von %(username)s zurückgesetzt")
+    return message % {"username": p["username"]}
+
+
+def _deletion_scheduled(p: Params) -> str:
+    return gettext("Kündigung von %(username)s vorgemerkt zum %(date)s") % {
+        "username": p["username"],
+        "date": format_date(p["date"]),
+    }
+
+
+def _workplace_deleted(p: Params) -> str:
+    return gettext("%(username)s gelöscht; Rufnummer %(number)s ist wieder frei") % {
+        "username": p["username"],
+        "number": p["number"] or "–",
+    }
+
+
+def _order_placed(p: Params) -> str:
+    return gettext("Auftrag %(number)s bestellt") % {"number": p["number"]}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One kind of event: its label, its sentence, and which parameters a search finds."""
+
+    label: Promise
+    render: Callable[[Params], str]
+    #: Parameters searched as they are (usernames, names, numbers): the same in any language.
+    searched: tuple[str, ...] = ()
+    #: ISO dates, searched in every language's short form too (01.04.2026, 04/01/2026).
+    dates: tuple[str, ...] = ()
+
+
+ACTIONS: dict[str, Action] = {
+    "workplace_created": Action(
+        _("Eingerichtet"), _workplace_created, searched=("username", "name")
+    ),
+    "workplace_edited": Action(_("Bearbeitet"), _workplace_edited, searched=("username",)),
+    "package_changed": Action(
+        _("Paket geändert"),
+        _package_changed,
+        searched=("username", "before", "before_code", "after", "after_code"),
+    ),
+    "password_reset": Action(_("Passwort zurückgesetzt"), _password_reset, searched=("username",)),
+    "deletion_scheduled": Action(
+        _("Kündigung vorgemerkt"), _deletion_scheduled, searched=("username",), dates=("date",)
+    ),
+    "workplace_deleted": Action(
+        _("Gelöscht"), _workplace_deleted, searched=("username", "number", "e164")
+    ),
+    "order_placed": Action(_("Auftrag bestellt"), _order_placed, searched=("number",)),
+}
+
+
+def action_choices() -> list[tuple[str, Promise]]:
+    return [(code, action.label) for code, action in ACTIONS.items()]
+
+
+def label(code: str) -> str:
+    action = ACTIONS.get(code)
+    return str(action.label) if action else code
+
+
+def render(code: str, params: Params) -> str:
+    """The event's sentence in the active language; an unknown code shows as it is."""
+    action = ACTIONS.get(code)
+    return action.render(params) if action else code
+
+
+def search_text(code: str, params: Params) -> str:
+    """What the Protokoll search looks in: the parameters that read alike in any language."""
+    return "\n".join(_search_terms(ACTIONS[code], params))
+
+
+def _search_terms(action: Action, params: Params) -> Iterator[str]:
+    for key in action.searched:
+        if params.get(key):
+            yield str(params[key])
+    for key in action.dates:
+        yield params[key]
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                yield format_date(params[key])
