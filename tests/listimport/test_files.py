@@ -11,6 +11,7 @@ from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 from tests.listimport.helpers import (
@@ -20,6 +21,7 @@ from tests.listimport.helpers import (
     cached_formula,
     csv_bytes,
     rewrite_part,
+    shared_strings_xlsx,
     xlsx_bytes,
 )
 from workplaces.listimport import files
@@ -320,11 +322,11 @@ def test_a_file_over_5_mb_is_refused_before_it_is_read():
 
 
 def test_a_file_of_exactly_5_mb_is_read():
-    head = csv_bytes([MANDATORY, JOERG])
-    blank_lines = b"\r\n" * ((MAX_BYTES - len(head)) // 2)
-    data = head + blank_lines + b" " * ((MAX_BYTES - len(head)) % 2)
+    rows = [[*MANDATORY, "Bemerkung"], *([[*JOERG, "x" * 100_000]] * 52)]
+    data = csv_bytes(rows)
+    data += b" " * (MAX_BYTES - len(data))
     assert len(data) == MAX_BYTES
-    assert len(read_upload("liste.csv", data).rows) == 1
+    assert len(read_upload("liste.csv", data).rows) == 52
 
 
 # --- files that are not lists ------------------------------------------------------------
@@ -488,6 +490,28 @@ def test_cells_without_a_reference_are_counted_where_calamine_puts_them(monkeypa
 
     data = rewrite_part(xlsx_bytes([MANDATORY, JOERG]), "xl/worksheets/sheet1.xml", drop_refs)
     assert "Das erste Tabellenblatt hat Inhalte bis Zelle" in refused("liste.xlsx", data)
+
+
+def test_an_empty_formatted_cell_far_away_does_not_count():
+    # Excel writes formatted empty cells; calamine leaves them out of its grid, and so do we.
+    workbook = Workbook()
+    workbook.active.append(MANDATORY)
+    workbook.active.append(JOERG)
+    workbook.active.cell(row=1_048_576, column=16_384).font = Font(bold=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert values(read_upload("liste.xlsx", buffer.getvalue()), *ADDRESS) == [tuple(JOERG)]
+
+
+def test_a_workbook_with_shared_strings_as_excel_writes_it_is_read():
+    data = shared_strings_xlsx([MANDATORY, JOERG, JOERG])
+    assert values(read_upload("liste.xlsx", data), *ADDRESS) == [tuple(JOERG)] * 2
+
+
+def test_a_shared_string_count_that_would_exhaust_memory_is_refused():
+    # calamine reserves uniqueCount strings before reading one: 4e9 would abort the process.
+    data = shared_strings_xlsx([MANDATORY, JOERG], unique_count=4_000_000_000)
+    assert refused("liste.xlsx", data) == BROKEN
 
 
 # --- XLSX values -------------------------------------------------------------------------

@@ -503,11 +503,29 @@ def _check_archive(data: bytes) -> int:
         raise ImportFileError(_password())
     paths = _first_sheet_paths(archive, names)
     try:
-        return sum(_scan_sheet(archive, path) for path in paths)
+        parts = {info.filename: archive.read(info) for info in infos}
+    except Exception:  # zlib.error, NotImplementedError (compression), bad CRC ...
+        raise ImportFileError(_broken_xlsx()) from None
+    for data in parts.values():
+        _check_shared_strings(data)
+    try:
+        return sum(_scan_sheet(parts[path]) for path in paths)
     except ImportFileError:
         raise
-    except Exception:  # zlib.error, NotImplementedError (compression), ExpatError, CRC ...
+    except Exception:  # ExpatError and whatever else a damaged sheet causes
         raise ImportFileError(_broken_xlsx()) from None
+
+
+_SST = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
+_UNIQUE_COUNT = re.compile(rb"\buniqueCount\s*=\s*[\"']\s*([0-9]+)")
+
+
+def _check_shared_strings(data: bytes) -> None:
+    """calamine reserves memory for ``uniqueCount`` strings up front: 4e9 aborts the process."""
+    sst = _SST.search(data)
+    count = _UNIQUE_COUNT.search(sst.group()) if sst else None
+    if count and int(count.group(1)) > MAX_SHEET_CELLS:
+        raise ImportFileError(_broken_xlsx())
 
 
 def _first_sheet_paths(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
@@ -559,8 +577,31 @@ class _TooFar(Exception):
     pass
 
 
-def _scan_sheet(archive: zipfile.ZipFile, path: str) -> int:
-    """Walk the sheet's XML once: refuse a grid calamine could not hold; count formulas."""
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+_CELL_WITH_REF = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["\']([A-Z]{1,3})([0-9]{1,7})["\']')
+_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+
+
+def _scan_sheet(xml: bytes) -> int:
+    """Refuse a sheet whose grid calamine could not hold; count its formulas.
+
+    Fast path: when every cell names its position (Excel and openpyxl write ``r="B7"``),
+    the largest position, counting empty cells too, bounds the grid. Otherwise, or when that
+    bound is too large, the XML is walked to find the cells that have a value.
+    """
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise ImportFileError(_broken_xlsx())
+    refs = _CELL_WITH_REF.findall(xml)
+    if len(refs) == len(_CELL_TAG.findall(xml)):
+        rows = max((int(row) for _letters, row in refs), default=0)
+        cols = max((_column_index(c.decode()) + 1 for c in {c for c, _r in refs}), default=0)
+        if rows * cols <= MAX_SHEET_CELLS:
+            return len(_FORMULA_TAG.findall(xml))
+    return _walk_sheet(xml)
+
+
+def _walk_sheet(xml: bytes) -> int:
+    """The exact walk: positions as calamine assigns them, only cells with a value count."""
     state = {"row": -1, "col": -1, "value": False, "formulas": 0, "rows": 0, "cols": 0}
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -594,10 +635,7 @@ def _scan_sheet(archive: zipfile.ZipFile, path: str) -> int:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     try:
-        with archive.open(path) as stream:
-            while chunk := stream.read(1 << 20):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
+        parser.Parse(xml, True)
     except _TooFar as far:
         raise ImportFileError(
             _(
