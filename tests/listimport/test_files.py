@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 import zipfile
+import zlib
 
 import pytest
 from django.utils import translation
@@ -512,6 +514,66 @@ def test_a_shared_string_count_that_would_exhaust_memory_is_refused():
     # calamine reserves uniqueCount strings before reading one: 4e9 would abort the process.
     data = shared_strings_xlsx([MANDATORY, JOERG], unique_count=4_000_000_000)
     assert refused("liste.xlsx", data) == BROKEN
+
+
+def _declare_smaller(xlsx: bytes, name: str, keep: int) -> bytes:
+    """Claim in both zip headers that ``name`` unpacks to its first ``keep`` bytes only."""
+    prefix = zipfile.ZipFile(io.BytesIO(xlsx)).read(name)[:keep]
+    crc = zlib.crc32(prefix).to_bytes(4, "little")
+    size = keep.to_bytes(4, "little")
+    data = bytearray(xlsx)
+    encoded = name.encode()
+    local = data.find(b"PK\x03\x04")
+    while local != -1:
+        if data[local + 30 : local + 30 + len(encoded)] == encoded:
+            data[local + 14 : local + 18] = crc
+            data[local + 22 : local + 26] = size
+        local = data.find(b"PK\x03\x04", local + 4)
+    central = data.find(b"PK\x01\x02")
+    while central != -1:
+        if data[central + 46 : central + 46 + len(encoded)] == encoded:
+            data[central + 16 : central + 20] = crc
+            data[central + 24 : central + 28] = size
+        central = data.find(b"PK\x01\x02", central + 4)
+    return bytes(data)
+
+
+def test_a_part_that_holds_more_than_its_zip_header_declares_is_refused():
+    # Python's zipfile stops at the declared size (and the CRC of that prefix matches); the
+    # Rust reader behind calamine would read on to the end of the stream.
+    far = xlsx_bytes([MANDATORY, JOERG])
+    far = rewrite_part(
+        far,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(
+            b"</sheetData>",
+            b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+        ),
+    )
+    sheet_xml = zipfile.ZipFile(io.BytesIO(far)).read("xl/worksheets/sheet1.xml")
+    keep = sheet_xml.index(b"</sheetData>")
+    lying = _declare_smaller(far, "xl/worksheets/sheet1.xml", keep)
+    assert zipfile.ZipFile(io.BytesIO(lying)).read("xl/worksheets/sheet1.xml") == sheet_xml[:keep]
+    assert refused("liste.xlsx", lying) == BROKEN
+
+
+def test_a_workbook_with_two_parts_of_one_name_is_refused():
+    data = xlsx_bytes([MANDATORY, JOERG])
+    buffer = io.BytesIO(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns about the duplicate
+        with zipfile.ZipFile(buffer, "a") as archive:
+            archive.writestr("xl/worksheets/sheet1.xml", b"<worksheet/>")
+    assert refused("liste.xlsx", buffer.getvalue()) == BROKEN
+
+
+def test_a_sheet_part_no_sheet_of_the_workbook_names_is_checked_too():
+    data = xlsx_bytes([MANDATORY, JOERG])
+    far = b'<worksheet><sheetData><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.writestr("xl/./worksheets/sheet1.xml", far)
+    assert "bis Zelle XFD1048576" in refused("liste.xlsx", buffer.getvalue())
 
 
 # --- XLSX values -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ line is honoured and, as in Excel, not counted as a row.
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -477,7 +478,12 @@ def _unreadable(exc: BaseException) -> ImportFileError:
 
 
 def _check_archive(data: bytes) -> int:
-    """Refuse zips that are not workbooks or too big unpacked; count the first sheet's formulas."""
+    """Refuse zips that are not workbooks or too big unpacked; count the first sheet's formulas.
+
+    Everything calamine will read is checked here first, on the bytes it will read: the
+    parts' real unpacked sizes (a zip may declare less than it holds), the shared-string
+    count calamine reserves memory for, and the grid of every sheet it might load.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -491,29 +497,61 @@ def _check_archive(data: bytes) -> int:
                 "speichern Sie die Liste als .xlsx oder .csv und laden Sie sie erneut hoch."
             )
         )
+    if len(names) != len(infos):  # two parts of one name: which one would calamine take?
+        raise ImportFileError(_broken_xlsx())
     if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-        raise ImportFileError(
-            _(
-                "Die Excel-Datei ist entpackt größer als %(mb)d MB. Bitte entfernen Sie Bilder "
-                "und weitere Tabellenblätter oder laden Sie die Liste als CSV hoch."
-            )
-            % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)}
-        )
+        raise _unpacked_too_large()
     if any(info.flag_bits & 0x1 for info in infos):
         raise ImportFileError(_password())
-    paths = _first_sheet_paths(archive, names)
+    parts = _read_parts(archive, infos)
+    for part in parts.values():
+        _check_shared_strings(part)
+    first, others = _sheet_parts(parts)
     try:
-        parts = {info.filename: archive.read(info) for info in infos}
-    except Exception:  # zlib.error, NotImplementedError (compression), bad CRC ...
-        raise ImportFileError(_broken_xlsx()) from None
-    for data in parts.values():
-        _check_shared_strings(data)
-    try:
-        return sum(_scan_sheet(parts[path]) for path in paths)
+        formulas = _scan_sheet(parts[first]) if first else 0
+        # Sheet-like parts that no other sheet of the workbook names are checked too: calamine
+        # might resolve a reference differently than this code does.
+        for name, part in parts.items():
+            if name != first and name not in others and b"sheetData" in part:
+                _scan_sheet(part)
     except ImportFileError:
         raise
     except Exception:  # ExpatError and whatever else a damaged sheet causes
         raise ImportFileError(_broken_xlsx()) from None
+    return formulas
+
+
+def _unpacked_too_large() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Die Excel-Datei ist entpackt größer als %(mb)d MB. Bitte entfernen Sie Bilder "
+            "und weitere Tabellenblätter oder laden Sie die Liste als CSV hoch."
+        )
+        % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)}
+    )
+
+
+def _read_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, bytes]:
+    """Every part, unpacked to its real end: Python stops at the declared size, calamine not."""
+    budget = MAX_UNPACKED_BYTES
+    parts = {}
+    try:
+        for info in infos:
+            probe = copy.copy(info)
+            probe.file_size = budget + 1
+            with archive.open(probe) as stream:
+                part = stream.read(budget + 1)
+            if len(part) > budget:
+                raise _unpacked_too_large()
+            if len(part) != info.file_size:
+                raise ImportFileError(_broken_xlsx())
+            budget -= len(part)
+            parts[info.filename] = part
+    except ImportFileError:
+        raise
+    except Exception:  # zlib.error, NotImplementedError (compression), bad CRC ...
+        raise ImportFileError(_broken_xlsx()) from None
+    return parts
 
 
 _SST = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
@@ -528,27 +566,29 @@ def _check_shared_strings(data: bytes) -> None:
         raise ImportFileError(_broken_xlsx())
 
 
-def _first_sheet_paths(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
-    """The zip path of the first sheet; all worksheets when the workbook does not say."""
-    every = sorted(n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+def _sheet_parts(parts: dict[str, bytes]) -> tuple[str | None, set[str]]:
+    """The part of the first sheet, and those of the other sheets, as the workbook names them."""
     try:
-        sheet = _elements(archive, "xl/workbook.xml", "sheet")[0]
-        rel_id = next(v for k, v in sheet.items() if k.endswith(":id"))
-        target = next(
-            e.get("Target", "")
-            for e in _elements(archive, "xl/_rels/workbook.xml.rels", "Relationship")
-            if e.get("Id") == rel_id
-        )
-    except Exception:  # the scan of every worksheet below is the safe answer
-        return every
-    path = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
-    return [path] if path in names else every
+        sheets = _elements(parts["xl/workbook.xml"], "sheet")
+        rels = _elements(parts.get("xl/_rels/workbook.xml.rels", b"<x/>"), "Relationship")
+    except Exception:  # every sheet-like part is then checked
+        return None, set()
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    paths = []
+    for sheet in sheets:
+        rel_id = next((v for k, v in sheet.items() if k.endswith(":id")), None)
+        target = targets.get(rel_id, "")
+        path = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+        paths.append(path if target and path in parts else None)
+    if not paths or paths[0] is None:
+        return None, set()
+    return paths[0], {p for p in paths[1:] if p}
 
 
-def _elements(archive: zipfile.ZipFile, name: str, local_name: str) -> list[dict[str, str]]:
+def _elements(xml: bytes, local_name: str) -> list[dict[str, str]]:
     """The attributes of every ``local_name`` element of a small XML part (no DTD allowed)."""
-    if archive.getinfo(name).file_size > 4 * 1024 * 1024:
-        raise ValueError(name)
+    if len(xml) > 4 * 1024 * 1024:
+        raise ValueError(local_name)
     found: list[dict[str, str]] = []
 
     def start(tag: str, attrs: dict[str, str]) -> None:
@@ -557,7 +597,7 @@ def _elements(archive: zipfile.ZipFile, name: str, local_name: str) -> list[dict
 
     parser = _parser()
     parser.StartElementHandler = start
-    parser.Parse(archive.read(name), True)
+    parser.Parse(xml, True)
     return found
 
 
