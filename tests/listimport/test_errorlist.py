@@ -90,6 +90,9 @@ def test_the_xlsx_error_list_has_the_same_table_as_text_cells(sheet):
         "„-15“ ist keine Rufnummer.",
     ]
     assert workbook.active.freeze_panes == "A2"
+    letters = {cell.value: cell.column_letter for cell in workbook.active[1]}
+    assert workbook.active[f"{letters['PLZ']}2"].number_format == "@"  # editing keeps 01067
+    assert workbook.active[f"{letters['Ort']}2"].number_format == "General"
 
 
 def test_formula_like_text_in_the_xlsx_error_list_is_a_quoted_text_cell_never_a_formula(sheet):

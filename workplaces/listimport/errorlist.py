@@ -69,29 +69,38 @@ def error_list_xlsx(
     header, rows = error_list_rows(sheet, errors, only_failed=only_failed)
     workbook = Workbook(write_only=True)
     out = workbook.create_sheet(SHEET_NAME)
-    widths = _widths(sheet)
-    for index, width in enumerate(widths, start=1):
+    columns = _columns(sheet)
+    for index, (width, text) in enumerate(columns, start=1):
         dimension = out.column_dimensions[get_column_letter(index)]
         dimension.width = width
-        dimension.number_format = "@"
+        if text:
+            dimension.number_format = "@"
     out.freeze_panes = "A2"
     bold, red = Font(bold=True), Font(color="C00000")
     wrap = Alignment(wrap_text=True, vertical="top")
     titles = [_text(out, value, font=bold) for value in header[:-1]]
     out.append([*titles, _text(out, header[-1], font=Font(bold=True, color="C00000"))])
     for values in rows:
-        cells = [_text(out, value) for value in values[:-1]]
-        out.append([*cells, _text(out, values[-1], font=red, alignment=wrap)])
+        cells = [
+            _text(out, value, text=text) for value, (_w, text) in zip(values, columns, strict=False)
+        ]
+        cells[-1] = _text(out, values[-1], font=red, alignment=wrap)
+        out.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _text(out, value: str, *, font=None, alignment=None) -> WriteOnlyCell:
-    """A text cell: never a formula, even when the text starts with ``=``."""
+def _text(out, value: str, *, text=False, font=None, alignment=None) -> WriteOnlyCell:
+    """A text cell: never a formula, even when the text starts with ``=``.
+
+    ``text`` formats it as text (``@``) so that editing keeps leading zeros; only for the
+    columns that need it (PLZ, numbers), as openpyxl spends time on every styled cell.
+    """
     cell = WriteOnlyCell(out, value=value)
     cell.data_type = "s"
-    cell.number_format = "@"
+    if text:
+        cell.number_format = "@"
     if value[:1] in FORMULA_STARTS:
         # Excel's own mark for "text that looks like a formula"; the value stays unchanged.
         cell.quotePrefix = True
@@ -102,6 +111,10 @@ def _text(out, value: str, *, font=None, alignment=None) -> WriteOnlyCell:
     return cell
 
 
-def _widths(sheet: Sheet) -> list[int]:
-    by_position = {pos: BY_FIELD[f].width for f, pos in sheet.match.positions.items()}
-    return [*(by_position.get(i, 16) for i in _positions(sheet)), 60]
+def _columns(sheet: Sheet) -> list[tuple[int, bool]]:
+    """Width and text format of each column of the error list (``Fehler`` last)."""
+    known = {pos: BY_FIELD[f] for f, pos in sheet.match.positions.items()}
+    columns = [
+        (known[i].width, known[i].text) if i in known else (16, False) for i in _positions(sheet)
+    ]
+    return [*columns, (60, False)]
