@@ -576,6 +576,25 @@ def test_a_sheet_part_no_sheet_of_the_workbook_names_is_checked_too():
     assert "bis Zelle XFD1048576" in refused("liste.xlsx", buffer.getvalue())
 
 
+@pytest.mark.parametrize("ref", ["A99999999", "xfd2000000", "ZZZZZZ1"])
+def test_cell_positions_beyond_excels_sheet_are_counted_not_cut(ref):
+    data = rewrite_part(
+        xlsx_bytes([MANDATORY, JOERG]),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'r="B2"', f'r="{ref}"'.encode()),
+    )
+    assert refused("liste.xlsx", data).startswith("Das erste Tabellenblatt hat Inhalte bis Zelle")
+
+
+def test_a_cell_position_that_cannot_be_read_is_refused():
+    data = rewrite_part(
+        xlsx_bytes([MANDATORY, JOERG]),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b'r="B2"', b'r="$B$2"'),
+    )
+    assert refused("liste.xlsx", data) == BROKEN
+
+
 # --- XLSX values -------------------------------------------------------------------------
 
 

@@ -90,7 +90,8 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _STRIP = " \t\r\n\v\f\u00a0\ufeff\u200b"
 _DELIMITERS = (";", ",", "\t")
 _SEP_LINE = re.compile(r'"?sep=(.)"?', re.IGNORECASE)
-_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+#: Unbounded on purpose: ``A99999999`` is no Excel cell, but a reader may still place it there.
+_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
 
 
 class ImportFileError(Exception):
@@ -618,7 +619,7 @@ class _TooFar(Exception):
 
 
 _CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
-_CELL_WITH_REF = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["\']([A-Z]{1,3})([0-9]{1,7})["\']')
+_CELL_WITH_REF = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["\']([A-Za-z]+)([0-9]+)["\']')
 _FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
 
 
@@ -651,12 +652,15 @@ def _walk_sheet(xml: bytes) -> int:
             state["row"] = int(number) - 1 if number.isdigit() else state["row"] + 1
             state["col"] = -1
         elif local == "c":
-            ref = _CELL_REF.fullmatch(attrs.get("r", ""))
+            position = attrs.get("r")
+            ref = _CELL_REF.fullmatch(position or "")
             if ref:
                 state["row"] = int(ref.group(2)) - 1
                 state["col"] = _column_index(ref.group(1))
-            else:
+            elif position is None:
                 state["col"] += 1
+            else:  # a position this code cannot read: do not guess what calamine makes of it
+                raise ValueError(position)
             state["value"] = False
         elif local in ("v", "is"):
             state["value"] = True
@@ -689,7 +693,7 @@ def _walk_sheet(xml: bytes) -> int:
 
 def _column_index(letters: str) -> int:
     index = 0
-    for letter in letters:
+    for letter in letters.upper():
         index = index * 26 + ord(letter) - ord("A") + 1
     return index - 1
 
