@@ -95,6 +95,11 @@ def test_quoted_comma_csv_with_delimiters_inside_quotes():
     assert values(sheet, "last_name", "street") == [("Müller; Meier", "A, B")]
 
 
+def test_a_file_of_delimiters_only_is_refused_for_having_no_header():
+    message = refused("liste.csv", b";" * 200_000)
+    assert message.startswith("In der Datei steht keine Kopfzeile")
+
+
 def test_tab_separated_text_is_read_too():
     sheet = read_upload("liste.txt", csv_bytes([MANDATORY, JOERG], delimiter="\t"))
     assert values(sheet, *ADDRESS) == [tuple(JOERG)]

@@ -424,7 +424,8 @@ def _detect_delimiter(text: str) -> str:
             pass
         if score > best_score:
             best, best_score = delimiter, score
-    return best
+    # Without any known header the file is refused for that; ";" gives the clearest message.
+    return best if best_score[0] else _DELIMITERS[0]
 
 
 # --- XLSX -------------------------------------------------------------------------------------
