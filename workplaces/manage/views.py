@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.access import client_ip, customer_admin_required, customer_of
+from portal.spreadsheet import excel_safe
 from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
 from trunks.numbers import format_national
@@ -137,17 +138,12 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
             mobile = format_national(mobile) if mobile.startswith("+49") else mobile
             values = (last, first, username, number, package or "")
             values += (labels.get(status, status), email, mobile)
-            yield writer.writerow([_cell(value) for value in values])
+            yield writer.writerow([excel_safe(value) for value in values])
 
     name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
     return response
-
-
-def _cell(value: str) -> str:
-    """Excel must not read a cell as a formula (CSV injection): such text gets a quote."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _ascii(text: str) -> str:

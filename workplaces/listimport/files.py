@@ -1,0 +1,744 @@
+"""Read an uploaded list (XLSX or CSV) into rows of text, or refuse it with one German message.
+
+What comes back:
+
+- Every cell is text, stripped of surrounding spaces, a BOM and zero-width spaces, and
+  NFC-normalised. A quote that :func:`portal.spreadsheet.excel_safe` put in front of a formula
+  start (``'+49 228 ...``) is removed, so an error list can be uploaded again.
+- CSV cells are taken as written: leading zeros (``01067``, ``0228 ...``) stay.
+- XLSX cells: whole numbers without ``.0`` (``53113.0`` -> ``53113``), other numbers with a
+  decimal comma, dates as ``01.05.2026`` (with ``13:05`` when there is a time), ``WAHR`` and
+  ``FALSCH``. Excel drops leading zeros of numbers, so a number in the PLZ column with four
+  digits gets its zero back (``1067`` -> ``01067``; every German PLZ has five digits, the
+  smallest is 01001), and a number in the Mobilfunknummer column gets its ``0`` or ``+``
+  back (``1701234567`` -> ``01701234567``, ``491701234567`` -> ``+491701234567``). A
+  number in the Rufnummer column stays as it is; ``numbers.parse_rufnummer`` knows the trunk
+  and sorts it out.
+- Formulas are never evaluated: python-calamine returns the value Excel computed and stored
+  when the file was last saved, never the formula. A file whose formulas were never computed
+  (written by a program, not saved by Excel) gives empty cells there. A notice says how many
+  formula cells there were.
+- ``Row.line`` is the row number Excel shows (and an editor, for CSV without line breaks in
+  cells). The header is the first row that names a known column; rows above it are dropped
+  with a notice. Empty rows, and rows with values only in unknown columns (with a notice), are
+  skipped but keep their line numbers.
+
+CSV: UTF-8 with or without BOM, else Windows-1252 (strict UTF-8 is tried first: a
+Windows-1252 file with umlauts is almost never valid UTF-8). The delimiter (``;``, ``,`` or a
+tab) is the one that splits the header into the most known columns; Excel's ``sep=;`` first
+line is honoured and, as in Excel, not counted as a row.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import logging
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from posixpath import join, normpath
+from typing import Any
+from xml.parsers import expat
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from portal.spreadsheet import excel_unquote
+from workplaces.listimport.columns import COLUMNS, FIELDS, Column, HeaderMatch, match_header
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+#: The header is looked for in this many non-empty rows (a title row above it is common).
+HEADER_SEARCH_ROWS = 10
+#: An XLSX is a zip: its parts may not unpack to more than this (zip bombs).
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_ENTRIES = 1000
+#: python-calamine holds the first sheet as a dense grid (about 32 bytes a cell) from A1 to
+#: the last cell with a value, so one value in XFD1048576 would need hundreds of gigabytes.
+MAX_SHEET_CELLS = 2_000_000
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BINARY_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"II*\x00",
+    b"MM\x00*",
+    b"\x1f\x8b",
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x7fELF",
+    b"MZ",
+    b"%!PS",
+    b"RIFF",
+    b"OggS",
+    b"\x00\x00\x01\x00",
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+_STRIP = " \t\r\n\v\f\u00a0\ufeff\u200b"
+_DELIMITERS = (";", ",", "\t")
+_SEP_LINE = re.compile(r'"?sep=(.)"?', re.IGNORECASE)
+#: Unbounded on purpose: ``A99999999`` is no Excel cell, but a reader may still place it there.
+_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
+
+
+class ImportFileError(Exception):
+    """The file cannot be imported; ``message`` says why in one German sentence or two."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict[str, str]
+    raw: list[str]
+
+
+@dataclass
+class Sheet:
+    kind: str
+    header: list[str]
+    header_line: int
+    match: HeaderMatch
+    rows: list[Row] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[Column]:
+        """The known columns found in the header, in the file's order."""
+        return self.match.columns
+
+
+def read_upload(name: str, data: bytes) -> Sheet:
+    """Read an uploaded list, or raise :class:`ImportFileError`; never anything else.
+
+    ``name`` is the uploaded file name; the content decides what the file is, the name only
+    sharpens the message for a broken ``.xlsx``.
+    """
+    if not data.strip(_STRIP.encode("ascii", "ignore")).removeprefix(_UTF8_BOM).strip():
+        raise ImportFileError(_("Die Datei ist leer."))
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(
+            _("Die Datei ist größer als %(mb)d MB. Bitte teilen Sie die Liste auf.")
+            % {"mb": MAX_BYTES // (1024 * 1024)}
+        )
+    if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        kind, rows, to_text, notices = "xlsx", *_xlsx_rows(data)
+    elif data.startswith(_OLE_MAGIC):
+        raise ImportFileError(_ole_message(data))
+    elif data.startswith(_BINARY_MAGIC):
+        raise ImportFileError(_not_a_list())
+    elif name.lower().endswith((".xlsx", ".xlsm")):
+        raise ImportFileError(_broken_xlsx())
+    else:
+        kind, rows, to_text, notices = "csv", _csv_rows(_decode(data)), _csv_text, []
+    sheet = _build_sheet(kind, rows, to_text)
+    sheet.notices.extend(notices)
+    return sheet
+
+
+# --- messages used more than once ------------------------------------------------------------
+
+
+def _not_a_list() -> str:
+    return _(
+        "Die Datei ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx). Bitte laden "
+        "Sie die Liste als .xlsx oder .csv hoch."
+    )
+
+
+def _broken_xlsx() -> str:
+    return _(
+        "Die Excel-Datei ist beschädigt und kann nicht gelesen werden. Bitte speichern Sie sie "
+        "in Excel erneut als „Excel-Arbeitsmappe (*.xlsx)“ und laden Sie sie noch einmal hoch."
+    )
+
+
+def _password() -> str:
+    return _(
+        "Die Excel-Datei ist mit einem Kennwort geschützt. Bitte speichern Sie sie ohne "
+        "Kennwort und laden Sie sie erneut hoch."
+    )
+
+
+def _ole_message(data: bytes) -> str:
+    # A password-protected XLSX is not a zip but an OLE container with an EncryptionInfo part.
+    if "EncryptionInfo".encode("utf-16-le") in data:
+        return _password()
+    return _(
+        "Die Datei ist eine ältere Excel-Datei (.xls). Bitte speichern Sie sie in Excel als "
+        "„Excel-Arbeitsmappe (*.xlsx)“ oder als „CSV UTF-8“ und laden Sie sie erneut hoch."
+    )
+
+
+# --- building the sheet -----------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    text = text.strip(_STRIP)
+    unquoted = excel_unquote(text)
+    if unquoted is not text:
+        text = unquoted.strip(_STRIP)
+    return unicodedata.normalize("NFC", text)
+
+
+def _build_sheet(
+    kind: str,
+    rows: Iterable[tuple[int, list[Any]]],
+    to_text: Callable[[Any, str | None], str],
+) -> Sheet:
+    rows = iter(rows)
+    header_line, header, match, skipped_above = _find_header(rows, to_text)
+    if match.duplicates:
+        header_text, positions = next(iter(match.duplicates.items()))
+        raise ImportFileError(
+            _(
+                "Die Spalte „%(header)s“ kommt mehrfach vor (Spalten %(letters)s). Bitte lassen "
+                "Sie nur eine stehen."
+            )
+            % {"header": header_text, "letters": ", ".join(_letter(p) for p in positions)}
+        )
+    missing = match.missing_mandatory
+    if missing:
+        raise ImportFileError(
+            ngettext(
+                "In der Kopfzeile fehlt die Pflichtspalte %(columns)s.",
+                "In der Kopfzeile fehlen die Pflichtspalten %(columns)s.",
+                len(missing),
+            )
+            % {"columns": ", ".join(f"„{c.header}“" for c in missing)}
+        )
+    sheet = Sheet(kind=kind, header=header, header_line=header_line, match=match)
+    field_at = {position: f for f, position in match.positions.items()}
+    width = len(header)
+    only_unknown: list[int] = []
+    beyond_header: list[int] = []
+    for line, cells in rows:
+        raw = [_clean(to_text(value, field_at.get(i))) for i, value in enumerate(cells)]
+        while raw and not raw[-1]:
+            raw.pop()
+        if not raw:
+            continue
+        values = dict.fromkeys(FIELDS, "")
+        for field_name, position in match.positions.items():
+            if position < len(raw):
+                values[field_name] = raw[position]
+        if not any(values.values()):
+            only_unknown.append(line)
+            continue
+        if len(raw) > width:
+            beyond_header.append(line)
+        if len(sheet.rows) == MAX_ROWS:
+            raise ImportFileError(
+                _(
+                    "Die Datei enthält mehr als %(max)s Zeilen mit Daten. Bitte teilen Sie die "
+                    "Liste auf: höchstens %(max)s Arbeitsplätze je Datei."
+                )
+                % {"max": number_format(MAX_ROWS, force_grouping=True)}
+            )
+        sheet.rows.append(Row(line=line, values=values, raw=raw))
+    sheet.notices.extend(_notices(match, skipped_above, header_line, only_unknown, beyond_header))
+    return sheet
+
+
+def _find_header(
+    rows: Iterator[tuple[int, list[Any]]], to_text: Callable[[Any, str | None], str]
+) -> tuple[int, list[str], HeaderMatch, int]:
+    """The first row naming a known column, among the first non-empty rows."""
+    skipped = 0
+    for line, cells in rows:
+        header = [_clean(to_text(value, None)) for value in cells]
+        while header and not header[-1]:
+            header.pop()
+        if not header:
+            continue
+        match = match_header(header)
+        if match.positions:
+            return line, header, match, skipped
+        skipped += 1
+        if skipped == HEADER_SEARCH_ROWS:
+            break
+    raise ImportFileError(
+        _(
+            "In der Datei steht keine Kopfzeile mit bekannten Spaltenüberschriften. Erwartet "
+            "werden: %(headers)s. Am einfachsten laden Sie die Vorlage herunter und übernehmen "
+            "Ihre Daten dort."
+        )
+        % {"headers": ", ".join(c.header for c in COLUMNS)}
+    )
+
+
+def _notices(
+    match: HeaderMatch,
+    skipped_above: int,
+    header_line: int,
+    only_unknown: list[int],
+    beyond_header: list[int],
+) -> list[str]:
+    notices = []
+    if skipped_above:
+        notices.append(
+            _("Die Kopfzeile steht in Zeile %(line)d; die Zeilen darüber werden nicht übernommen.")
+            % {"line": header_line}
+        )
+    if match.unknown:
+        notices.append(
+            ngettext(
+                "Diese Spalte ist unbekannt und wird nicht übernommen: %(columns)s.",
+                "Diese Spalten sind unbekannt und werden nicht übernommen: %(columns)s.",
+                len(match.unknown),
+            )
+            % {"columns": ", ".join(f"„{h}“" for h in match.unknown)}
+        )
+    if only_unknown:
+        notices.append(
+            ngettext(
+                "%(count)d Zeile hat nur Werte in unbekannten Spalten und wird übersprungen "
+                "(Zeile %(line)d).",
+                "%(count)d Zeilen haben nur Werte in unbekannten Spalten und werden "
+                "übersprungen (zuerst Zeile %(line)d).",
+                len(only_unknown),
+            )
+            % {"count": len(only_unknown), "line": only_unknown[0]}
+        )
+    if beyond_header:
+        notices.append(
+            ngettext(
+                "In %(count)d Zeile stehen Werte rechts der letzten Spalte mit Überschrift; sie "
+                "werden nicht übernommen (Zeile %(line)d).",
+                "In %(count)d Zeilen stehen Werte rechts der letzten Spalte mit Überschrift; "
+                "sie werden nicht übernommen (zuerst Zeile %(line)d).",
+                len(beyond_header),
+            )
+            % {"count": len(beyond_header), "line": beyond_header[0]}
+        )
+    return notices
+
+
+def _letter(position: int) -> str:
+    """0 -> A, 26 -> AA: how Excel names a column."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ImportFileError(
+                _(
+                    "Die Datei ist als „Unicode-Text“ (UTF-16) gespeichert. Bitte speichern Sie "
+                    "sie als „CSV UTF-8 (durch Trennzeichen getrennt)“ und laden Sie sie erneut "
+                    "hoch."
+                )
+            )
+        raise ImportFileError(_not_a_list())
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # Some tools put a UTF-8 BOM in front of Windows-1252 text.
+        return data.removeprefix(_UTF8_BOM).decode("cp1252")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _(
+                "Die Zeichen der CSV-Datei können nicht gelesen werden. Bitte speichern Sie sie "
+                "als „CSV UTF-8 (durch Trennzeichen getrennt)“ und laden Sie sie erneut hoch."
+            )
+        ) from None
+
+
+def _csv_text(value: Any, field_name: str | None) -> str:
+    return value
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    first, _newline, rest = text.partition("\n")
+    sep = _SEP_LINE.fullmatch(first.strip())
+    if sep:
+        text, delimiter = rest, sep.group(1)
+    else:
+        delimiter = _detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    line = 0
+    try:
+        for line, cells in enumerate(reader, start=1):
+            yield line, cells
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            message = _(
+                "Die CSV-Datei enthält in Zeile %(line)d ein Feld mit mehr als %(max)s "
+                "Zeichen; meist fehlt ein schließendes Anführungszeichen weiter oben."
+            ) % {
+                "line": reader.line_num,
+                "max": number_format(csv.field_size_limit(), force_grouping=True),
+            }
+        else:
+            message = _(
+                "Die CSV-Datei ist in Zeile %(line)d fehlerhaft: ein Anführungszeichen ist "
+                "nicht richtig geschlossen. Bitte prüfen Sie die Zeile oder speichern Sie die "
+                "Datei erneut aus Excel."
+            ) % {"line": reader.line_num or line + 1}
+        raise ImportFileError(message) from None
+
+
+def _detect_delimiter(text: str) -> str:
+    """The delimiter under which a header row names the most known columns (ties: more cells)."""
+    head = text[:65536]
+    best, best_score = _DELIMITERS[0], (-1, -1)
+    for delimiter in _DELIMITERS:
+        score = (0, 0)
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter)
+        try:
+            non_empty = 0
+            for cells in reader:
+                if not any(c.strip() for c in cells):
+                    continue
+                score = max(score, (len(match_header(cells).positions), len(cells)))
+                non_empty += 1
+                if non_empty == HEADER_SEARCH_ROWS:
+                    break
+        except csv.Error:
+            pass
+        if score > best_score:
+            best, best_score = delimiter, score
+    # Without any known header the file is refused for that; ";" gives the clearest message.
+    return best if best_score[0] else _DELIMITERS[0]
+
+
+# --- XLSX -------------------------------------------------------------------------------------
+
+
+def _xlsx_rows(
+    data: bytes,
+) -> tuple[Iterator[tuple[int, list[Any]]], Callable[[Any, str | None], str], list[str]]:
+    formulas = _check_archive(data)
+    try:
+        from python_calamine import CalamineWorkbook
+
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not workbook.sheet_names:
+            raise ImportFileError(_broken_xlsx())
+        sheet = workbook.get_sheet_by_index(0)
+        start = sheet.start
+        grid = sheet.to_python() if start is not None else []
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise _unreadable(exc) from None
+    except BaseException as exc:
+        # A panic in the Rust code arrives as pyo3's PanicException, a BaseException.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _unreadable(exc) from None
+    notices = []
+    if formulas:
+        notices.append(
+            ngettext(
+                "%(count)d Zelle enthält eine Formel. Übernommen wird der Wert, den Excel "
+                "zuletzt berechnet und gespeichert hat; Formeln werden nicht ausgeführt.",
+                "%(count)d Zellen enthalten Formeln. Übernommen wird der Wert, den Excel "
+                "zuletzt berechnet und gespeichert hat; Formeln werden nicht ausgeführt.",
+                formulas,
+            )
+            % {"count": formulas}
+        )
+    first_row, first_col = start if start is not None else (0, 0)
+    pad = [""] * first_col
+    rows = ((first_row + i + 1, pad + row) for i, row in enumerate(grid))
+    return rows, _xlsx_text, notices
+
+
+def _unreadable(exc: BaseException) -> ImportFileError:
+    # The type only: a message may quote cell contents, which are personal data.
+    logger.info("Unreadable XLSX upload: %s", type(exc).__name__)
+    if type(exc).__name__ == "PasswordError":
+        return ImportFileError(_password())
+    return ImportFileError(_broken_xlsx())
+
+
+def _check_archive(data: bytes) -> int:
+    """Refuse zips that are not workbooks or too big unpacked; count the first sheet's formulas.
+
+    Everything calamine will read is checked here first, on the bytes it will read: the
+    parts' real unpacked sizes (a zip may declare less than it holds), the shared-string
+    count calamine reserves memory for, and the grid of every sheet it might load.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except Exception:  # any damage to an uploaded zip means the same to the user
+        raise ImportFileError(_broken_xlsx()) from None
+    names = {info.filename for info in infos}
+    if "xl/workbook.xml" not in names:
+        raise ImportFileError(
+            _(
+                "Die Datei ist ein ZIP-Archiv, aber keine Excel-Arbeitsmappe (.xlsx). Bitte "
+                "speichern Sie die Liste als .xlsx oder .csv und laden Sie sie erneut hoch."
+            )
+        )
+    if len(names) != len(infos):  # two parts of one name: which one would calamine take?
+        raise ImportFileError(_broken_xlsx())
+    if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+        raise _unpacked_too_large()
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise ImportFileError(_password())
+    parts = _read_parts(archive, infos)
+    for part in parts.values():
+        _check_shared_strings(part)
+    first, others = _sheet_parts(parts)
+    try:
+        formulas = _scan_sheet(parts[first]) if first else 0
+        # Sheet-like parts that no other sheet of the workbook names are checked too: calamine
+        # might resolve a reference differently than this code does.
+        for name, part in parts.items():
+            if name != first and name not in others and b"sheetData" in part:
+                _scan_sheet(part)
+    except ImportFileError:
+        raise
+    except Exception:  # ExpatError and whatever else a damaged sheet causes
+        raise ImportFileError(_broken_xlsx()) from None
+    return formulas
+
+
+def _unpacked_too_large() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Die Excel-Datei ist entpackt größer als %(mb)d MB. Bitte entfernen Sie Bilder "
+            "und weitere Tabellenblätter oder laden Sie die Liste als CSV hoch."
+        )
+        % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)}
+    )
+
+
+def _read_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[str, bytes]:
+    """Every part, unpacked to its real end: Python stops at the declared size, calamine not."""
+    budget = MAX_UNPACKED_BYTES
+    parts = {}
+    try:
+        for info in infos:
+            probe = copy.copy(info)
+            probe.file_size = budget + 1
+            with archive.open(probe) as stream:
+                part = stream.read(budget + 1)
+            if len(part) > budget:
+                raise _unpacked_too_large()
+            if len(part) != info.file_size:
+                raise ImportFileError(_broken_xlsx())
+            budget -= len(part)
+            parts[info.filename] = part
+    except ImportFileError:
+        raise
+    except Exception:  # zlib.error, NotImplementedError (compression), bad CRC ...
+        raise ImportFileError(_broken_xlsx()) from None
+    return parts
+
+
+_SST = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*>")
+_UNIQUE_COUNT = re.compile(rb"\buniqueCount\s*=\s*[\"']\s*([0-9]+)")
+
+
+def _check_shared_strings(data: bytes) -> None:
+    """calamine reserves memory for ``uniqueCount`` strings up front: 4e9 aborts the process."""
+    sst = _SST.search(data)
+    count = _UNIQUE_COUNT.search(sst.group()) if sst else None
+    if count and int(count.group(1)) > MAX_SHEET_CELLS:
+        raise ImportFileError(_broken_xlsx())
+
+
+def _sheet_parts(parts: dict[str, bytes]) -> tuple[str | None, set[str]]:
+    """The part of the first sheet, and those of the other sheets, as the workbook names them."""
+    try:
+        sheets = _elements(parts["xl/workbook.xml"], "sheet")
+        rels = _elements(parts.get("xl/_rels/workbook.xml.rels", b"<x/>"), "Relationship")
+    except Exception:  # every sheet-like part is then checked
+        return None, set()
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
+    paths = []
+    for sheet in sheets:
+        rel_id = next((v for k, v in sheet.items() if k.endswith(":id")), None)
+        target = targets.get(rel_id, "")
+        path = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+        paths.append(path if target and path in parts else None)
+    if not paths or paths[0] is None:
+        return None, set()
+    return paths[0], {p for p in paths[1:] if p}
+
+
+def _elements(xml: bytes, local_name: str) -> list[dict[str, str]]:
+    """The attributes of every ``local_name`` element of a small XML part (no DTD allowed)."""
+    if len(xml) > 4 * 1024 * 1024:
+        raise ValueError(local_name)
+    found: list[dict[str, str]] = []
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if tag.rpartition(":")[2] == local_name:
+            found.append(attrs)
+
+    parser = _parser()
+    parser.StartElementHandler = start
+    parser.Parse(xml, True)
+    return found
+
+
+def _parser() -> expat.XMLParserType:
+    """An expat parser that refuses any DTD, so no entity can expand (valid XLSX has none)."""
+
+    def no_doctype(*args: object) -> None:
+        raise expat.ExpatError("DOCTYPE")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = no_doctype
+    parser.EntityDeclHandler = no_doctype
+    return parser
+
+
+class _TooFar(Exception):
+    pass
+
+
+_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+_CELL_WITH_REF = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["\']([A-Za-z]+)([0-9]+)["\']')
+_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+
+
+def _scan_sheet(xml: bytes) -> int:
+    """Refuse a sheet whose grid calamine could not hold; count its formulas.
+
+    Fast path: when every cell names its position (Excel and openpyxl write ``r="B7"``),
+    the largest position, counting empty cells too, bounds the grid. Otherwise, or when that
+    bound is too large, the XML is walked to find the cells that have a value.
+    """
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise ImportFileError(_broken_xlsx())
+    refs = _CELL_WITH_REF.findall(xml)
+    if len(refs) == len(_CELL_TAG.findall(xml)):
+        rows = max((int(row) for _letters, row in refs), default=0)
+        cols = max((_column_index(c.decode()) + 1 for c in {c for c, _r in refs}), default=0)
+        if rows * cols <= MAX_SHEET_CELLS:
+            return len(_FORMULA_TAG.findall(xml))
+    return _walk_sheet(xml)
+
+
+def _walk_sheet(xml: bytes) -> int:
+    """The exact walk: positions as calamine assigns them, only cells with a value count."""
+    state = {"row": -1, "col": -1, "value": False, "formulas": 0, "rows": 0, "cols": 0}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            number = attrs.get("r", "")
+            state["row"] = int(number) - 1 if number.isdigit() else state["row"] + 1
+            state["col"] = -1
+        elif local == "c":
+            position = attrs.get("r")
+            ref = _CELL_REF.fullmatch(position or "")
+            if ref:
+                state["row"] = int(ref.group(2)) - 1
+                state["col"] = _column_index(ref.group(1))
+            elif position is None:
+                state["col"] += 1
+            else:  # a position this code cannot read: do not guess what calamine makes of it
+                raise ValueError(position)
+            state["value"] = False
+        elif local in ("v", "is"):
+            state["value"] = True
+        elif local == "f":
+            state["formulas"] += 1
+
+    def end(name: str) -> None:
+        if name.rpartition(":")[2] == "c" and state["value"]:
+            row, col = max(state["row"], 0), max(state["col"], 0)
+            state["rows"] = max(state["rows"], row + 1)
+            state["cols"] = max(state["cols"], col + 1)
+            if state["rows"] * state["cols"] > MAX_SHEET_CELLS:
+                raise _TooFar(f"{_letter(col)}{row + 1}")
+
+    parser = _parser()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(xml, True)
+    except _TooFar as far:
+        raise ImportFileError(
+            _(
+                "Das erste Tabellenblatt hat Inhalte bis Zelle %(cell)s. Bitte löschen Sie alles "
+                "unterhalb und rechts der Liste (höchstens %(max)s Zeilen)."
+            )
+            % {"cell": str(far), "max": number_format(MAX_ROWS, force_grouping=True)}
+        ) from None
+    return state["formulas"]
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters.upper():
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
+def _german_date(value: dt.date) -> str:
+    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+
+
+def _german_time(value: dt.time) -> str:
+    text = f"{value.hour:02d}:{value.minute:02d}"
+    return f"{text}:{value.second:02d}" if value.second else text
+
+
+def _xlsx_text(value: Any, field_name: str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "WAHR" if value else "FALSCH"
+    if isinstance(value, int):
+        return _whole_number(str(value), field_name)
+    if isinstance(value, float):
+        if value.is_integer():
+            return _whole_number(str(int(value)), field_name)
+        return format(value, ".15g").replace(".", ",")
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return _german_date(value)
+        return f"{_german_date(value)} {_german_time(value.time())}"
+    if isinstance(value, dt.date):
+        return _german_date(value)
+    if isinstance(value, dt.time):
+        return _german_time(value)
+    return str(value)
+
+
+def _whole_number(digits: str, field_name: str | None) -> str:
+    """Give back the leading zero (or +) that Excel took from a number typed into a cell."""
+    if field_name == "postcode" and len(digits) == 4:
+        return "0" + digits
+    if field_name == "mobile" and digits.isdigit():
+        if digits.startswith("49") and len(digits) >= 12:
+            return "+" + digits
+        if digits.startswith("1"):
+            return "0" + digits
+    return digits
