@@ -27,7 +27,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from provisioning.backends import E164, RegistrarUnavailable, get_backend
 from provisioning.models import RegistrarJob
@@ -422,7 +422,11 @@ class CheckReport:
         if not self.differences:
             return _("SIP-Registrar stimmt mit den aktiven Arbeitsplätzen überein.")
         counts = ", ".join(f"{KIND_LABELS[kind]}: {n}" for kind, n in self.counts().items())
-        text = _("%(count)s Abweichungen (%(counts)s).") % {
+        text = ngettext(
+            "%(count)s Abweichung (%(counts)s).",
+            "%(count)s Abweichungen (%(counts)s).",
+            len(self.differences),
+        ) % {
             "count": len(self.differences),
             "counts": counts,
         }

@@ -42,7 +42,7 @@ def check_registrar() -> int | None:
         return None
     if report.differences:
         log.warning(
-            "registrar check: %s differences %s; run manage.py provisioning_check",
+            "registrar check: %s difference(s) %s; run manage.py provisioning_check",
             len(report.differences),
             report.counts(),
         )
