@@ -18,6 +18,7 @@ NEEDS = {
     "postgres": "PostgreSQL",
     "redis": "Redis",
     "browser": "Chromium",
+    "kamailio": "Kamailio and sipp",
 }
 
 
