@@ -52,6 +52,10 @@ class RegistrarUnavailable(Exception):
         self.reason = reason
 
 
+class RegistrarError(Exception):
+    """The registrar refused a change for good (a constraint, a missing table): no retry helps."""
+
+
 @dataclass(frozen=True)
 class Subscriber:
     username: str
@@ -236,13 +240,23 @@ class KamailioBackend:
         ha1, ha1b = digest_hashes(
             username=username, domain=self.domain, realm=self.realm, password=password
         )
+        import psycopg
+
         with self.transaction():
-            self._cursor().execute(
-                "INSERT INTO subscriber (username, domain, password, ha1, ha1b)"
-                " VALUES (%s, %s, '', %s, %s) ON CONFLICT (username, domain)"
-                " DO UPDATE SET password = '', ha1 = EXCLUDED.ha1, ha1b = EXCLUDED.ha1b",
-                [username, self.domain, ha1, ha1b],
-            )
+            try:
+                self._cursor().execute(
+                    "INSERT INTO subscriber (username, domain, password, ha1, ha1b)"
+                    " VALUES (%s, %s, '', %s, %s) ON CONFLICT (username, domain)"
+                    " DO UPDATE SET password = '', ha1 = EXCLUDED.ha1, ha1b = EXCLUDED.ha1b",
+                    [username, self.domain, ha1, ha1b],
+                )
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                raise
+            except psycopg.Error as exc:
+                # PostgreSQL's detail can quote the failing row, hashes included: drop it.
+                raise RegistrarError(
+                    f"the registrar refused the password hashes (SQLSTATE {exc.sqlstate})"
+                ) from None
 
     def remove_subscriber(self, *, username: str) -> bool:
         """Delete the row and its aliases, then drop its registered contacts.
