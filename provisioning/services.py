@@ -355,7 +355,9 @@ def repair(differences: Iterable[Difference]) -> list[Repair]:
     """Fix what can be fixed: create or correct rows and aliases, remove extra ones.
 
     A missing password cannot come back (the portal never keeps it): that needs a password
-    reset. Usernames with a job still waiting in the outbox are left to that job.
+    reset. A username whose job a worker is carrying out right now is left to it; jobs still
+    waiting for their retry (or, without a worker, for ever) are carried out first.
+    Raises :class:`RegistrarUnavailable` when the registrar fails in between.
     """
     backend = get_backend()
     by_user: dict[str, list[Difference]] = {}
@@ -364,14 +366,19 @@ def repair(differences: Iterable[Difference]) -> list[Repair]:
     repairs: list[Repair] = []
     for username, found in by_user.items():
         with backend.transaction():
-            waiting = RegistrarJob.objects.filter(
+            unfinished = RegistrarJob.objects.filter(
                 username=username,
                 status__in=[RegistrarJob.Status.PENDING, RegistrarJob.Status.RUNNING],
-            ).exists()
-            if waiting:
-                note = _("wird bereits übertragen (Auftrag wartet), nicht geändert")
+            )
+            if unfinished.filter(status=RegistrarJob.Status.RUNNING).exists():
+                note = _("wird gerade übertragen, nicht geändert")
                 repairs.extend(Repair(d, False, note) for d in found)
                 continue
+            for job_id in unfinished.order_by("pk").values_list("pk", flat=True):
+                try:
+                    run_job(job_id, claim=f"repair-{job_id}")
+                except JobDeferred as exc:
+                    raise RegistrarUnavailable(exc.reason, "the registrar failed") from None
             kinds = {d.kind for d in found}
             if Kind.EXTRA in kinds:
                 backend.remove_subscriber(username=username)
