@@ -10,15 +10,22 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import traceback
 
 import psycopg
 import pytest
 from celery import signals
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from provisioning import services
-from provisioning.backends import RegistrarUnavailable, digest_hashes, get_backend
+from provisioning.backends import (
+    RegistrarError,
+    RegistrarUnavailable,
+    digest_hashes,
+    get_backend,
+)
 from provisioning.models import RegistrarJob
 from provisioning.tasks import run_job
 from tests.notifications.conftest import wait_for, wait_idle
@@ -350,6 +357,23 @@ def test_ha1_never_reaches_our_database_the_logs_or_task_arguments(
     ]
 
 
+def test_a_refused_password_write_does_not_quote_the_hashes(backend, registrar):
+    ha1, ha1b = digest_hashes(
+        username=ANNA, domain=registrar.domain, realm=registrar.domain, password=ANNA_PASSWORD
+    )
+    registrar.sql("ALTER TABLE subscriber ADD CONSTRAINT ha1_short CHECK (length(ha1) < 10)")
+    try:
+        with pytest.raises(RegistrarError) as raised:
+            backend.set_password(username=ANNA, password=ANNA_PASSWORD)
+    finally:
+        registrar.sql("ALTER TABLE subscriber DROP CONSTRAINT ha1_short")
+
+    printed = "".join(traceback.format_exception(raised.value))
+    assert "SQLSTATE 23514" in printed
+    assert ha1 not in printed
+    assert ha1b not in printed
+
+
 # --- the check -----------------------------------------------------------------------------
 
 
@@ -415,16 +439,43 @@ def test_compare_finds_the_drift_and_repair_fixes_what_it_can(db, backend, regis
     ) == [(other,), (registrar.domain,)]
 
 
-def test_repair_leaves_a_username_with_a_waiting_job_to_that_job(registrar, settings, queue):
+def test_repair_carries_out_a_waiting_job_first(registrar, settings, queue):
     settings.KAMAILIO_DATABASE_URL = closed_url(registrar)
-    queue(services.queue_ensure, username=ANNA, e164=ANNA_NUMBER, ref="workplace:anna")
+    ensured = queue(services.queue_ensure, username=ANNA, e164=ANNA_NUMBER, ref="workplace:a")
+    removed = queue(services.queue_removal, username=BEN, ref="workplace:b")
     settings.KAMAILIO_DATABASE_URL = registrar.database_url
+    registrar.sql(
+        "INSERT INTO subscriber (username, domain) VALUES (%s, %s)", [BEN, registrar.domain]
+    )
 
     differences = services.compare({ANNA: ANNA_NUMBER})
     repairs = services.repair(differences)
 
+    assert [str(r) for r in repairs] == [
+        f"{ANNA}: angelegt; ein Passwort kommt erst mit „Passwort zurücksetzen“",
+        f"{BEN}: entfernt",
+    ]
+    assert [RegistrarJob.objects.get(pk=j.pk).status for j in (ensured, removed)] == [
+        "done",
+        "done",
+    ]
+    assert registrar.sql("SELECT username FROM subscriber") == [(ANNA,)]
+
+
+def test_repair_leaves_a_username_to_the_worker_carrying_out_its_job(registrar, queue):
+    RegistrarJob.objects.create(
+        kind="ensure",
+        username=ANNA,
+        e164=ANNA_NUMBER,
+        status="running",
+        claimed_by="worker-1",
+        claimed_at=timezone.now(),
+    )
+
+    repairs = services.repair(services.compare({ANNA: ANNA_NUMBER}))
+
     assert [(r.fixed, r.note) for r in repairs] == [
-        (False, "wird bereits übertragen (Auftrag wartet), nicht geändert")
+        (False, "wird gerade übertragen, nicht geändert")
     ]
     assert registrar.sql("SELECT count(*) FROM subscriber") == [(0,)]
 
