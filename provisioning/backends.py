@@ -24,14 +24,15 @@ import json
 import logging
 import re
 import threading
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from psycopg import errors
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +138,6 @@ class KamailioBackend:
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
-        import psycopg
-        from psycopg import errors
-
         try:
             yield
         except (errors.QueryCanceled, errors.LockNotAvailable, errors.ConnectionTimeout):
@@ -152,9 +150,7 @@ class KamailioBackend:
                 "unreachable", f"the registrar database is unreachable ({type(exc).__name__})"
             ) from None
 
-    def _connect(self):
-        import psycopg
-
+    def _connect(self) -> psycopg.Connection:
         milliseconds = self.timeout * 1000
         return psycopg.connect(
             self.database_url,
@@ -240,8 +236,6 @@ class KamailioBackend:
         ha1, ha1b = digest_hashes(
             username=username, domain=self.domain, realm=self.realm, password=password
         )
-        import psycopg
-
         with self.transaction():
             try:
                 self._cursor().execute(
