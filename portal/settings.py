@@ -6,6 +6,7 @@ See README.md ("Configuration") for the variables and their defaults.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "workplaces",
     "orders",
     "notifications",
+    "provisioning",
     "axes",
 ]
 
@@ -320,6 +322,32 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+
+# SIP registrar: "none" keeps activation local (no SIP server connected); "kamailio" writes
+# subscribers and aliases into Kamailio's own PostgreSQL database through the outbox.
+PROVISIONING_BACKEND = (env_str("PROVISIONING_BACKEND") or "none").lower()
+if PROVISIONING_BACKEND not in ("none", "kamailio"):
+    raise ImproperlyConfigured(
+        f"PROVISIONING_BACKEND must be none or kamailio, not {PROVISIONING_BACKEND!r}."
+    )
+KAMAILIO_DATABASE_URL = env_url("KAMAILIO_DATABASE_URL", None, schemes=("postgres", "postgresql"))
+KAMAILIO_RPC_URL = env_url("KAMAILIO_RPC_URL", None, schemes=("http", "https"))
+# Connect and statement timeout towards Kamailio's database and RPC, in seconds.
+KAMAILIO_TIMEOUT = env_int("KAMAILIO_TIMEOUT", 5, minimum=1, maximum=60)
+SIP_DOMAIN = (env_str("SIP_DOMAIN") or "").lower()
+if SIP_DOMAIN and not re.fullmatch(
+    r"(?=.{1,64}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", SIP_DOMAIN
+):
+    raise ImproperlyConfigured("SIP_DOMAIN must be a host name of at most 64 characters.")
+if PROVISIONING_BACKEND == "kamailio" and not (KAMAILIO_DATABASE_URL and SIP_DOMAIN):
+    raise ImproperlyConfigured(
+        "PROVISIONING_BACKEND=kamailio needs KAMAILIO_DATABASE_URL and SIP_DOMAIN."
+    )
+PROVISIONING_RETRY_BASE_SECONDS = env_int("PROVISIONING_RETRY_BASE_SECONDS", 10, maximum=600)
+PROVISIONING_RETRY_MAX_SECONDS = env_int("PROVISIONING_RETRY_MAX_SECONDS", 300, maximum=600)
+# Dotted path of a function returning {username: E.164 number or None} of the active
+# workplaces, for the hourly registrar check (provisioning.tasks.check_registrar).
+PROVISIONING_EXPECTED: str | None = None
 
 # Wizard drafts: reservations held by an idle draft are released after this many hours.
 DRAFT_IDLE_HOURS = env_int("DRAFT_IDLE_HOURS", 24, minimum=1, maximum=24 * 30)

@@ -20,6 +20,7 @@ NEEDS = {
     "postgres": "PostgreSQL",
     "redis": "Redis",
     "browser": "Chromium",
+    "kamailio": "Kamailio and sipp",
 }
 
 

@@ -80,6 +80,27 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "DJANGO_DEBUG": "true",
         "TEMP_PASSWORD_DAYS": "eine Woche",
     },
+    "provisioning asterisk": {"DJANGO_DEBUG": "true", "PROVISIONING_BACKEND": "asterisk"},
+    "kamailio alone": {"DJANGO_DEBUG": "true", "PROVISIONING_BACKEND": "kamailio"},
+    "kamailio mysql": {
+        "DJANGO_DEBUG": "true",
+        "PROVISIONING_BACKEND": "kamailio",
+        "KAMAILIO_DATABASE_URL": "mysql://kamailio@db/kamailio",
+        "SIP_DOMAIN": "sip.example.net",
+    },
+    "kamailio bad domain": {
+        "DJANGO_DEBUG": "true",
+        "PROVISIONING_BACKEND": "kamailio",
+        "KAMAILIO_DATABASE_URL": "postgres://kamailio@db/kamailio",
+        "SIP_DOMAIN": "sip example net",
+    },
+    "kamailio": {
+        "DJANGO_DEBUG": "true",
+        "PROVISIONING_BACKEND": "kamailio",
+        "KAMAILIO_DATABASE_URL": "postgres://kamailio@db/kamailio",
+        "SIP_DOMAIN": "sip.example.net",
+        "KAMAILIO_RPC_URL": "http://127.0.0.1:5071/RPC",
+    },
 }
 
 #: Imports the settings once per scenario in one process (importing Celery once is slow).
@@ -279,6 +300,29 @@ def test_it_refuses_a_temporary_password_lifetime_that_is_not_a_number_of_days(
     outcomes, scenario, message
 ):
     assert error_of(outcomes, scenario) == message
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("provisioning asterisk", "PROVISIONING_BACKEND must be none or kamailio, not 'asterisk'."),
+        (
+            "kamailio alone",
+            "PROVISIONING_BACKEND=kamailio needs KAMAILIO_DATABASE_URL and SIP_DOMAIN.",
+        ),
+        (
+            "kamailio mysql",
+            "KAMAILIO_DATABASE_URL must be a URL starting with one of: postgres, postgresql.",
+        ),
+        ("kamailio bad domain", "SIP_DOMAIN must be a host name of at most 64 characters."),
+    ],
+)
+def test_it_refuses_a_registrar_it_cannot_use(outcomes, scenario, message):
+    assert error_of(outcomes, scenario) == message
+
+
+def test_it_starts_with_a_kamailio_registrar(outcomes):
+    assert outcomes["kamailio"]["ok"]
 
 
 def test_production_settings_pass_the_deployment_checks_without_warnings(runs):

@@ -1,0 +1,368 @@
+"""The registrar seam: ``PROVISIONING_BACKEND`` chooses where SIP credentials go.
+
+* ``none``: no SIP server is connected; every call does nothing (``connected`` is False).
+* ``kamailio``: Kamailio's own PostgreSQL database (``KAMAILIO_DATABASE_URL``), tables
+  ``subscriber`` (auth_db) and ``dbaliases`` (alias_db), for the domain ``SIP_DOMAIN``, which
+  is also the digest realm; registered contacts are dropped over JSON-RPC
+  (``KAMAILIO_RPC_URL``, method ``ul.rm``) when that is configured.
+
+Aliases map the number in E.164 *with* its leading ``+`` (``alias_username``, e.g.
+``+4922818123410``) in ``SIP_DOMAIN`` to the username; ``deploy/kamailio/kamailio.cfg``
+turns ``00…`` and bare international numbers into that form before it looks them up.
+
+Every method is idempotent. Trouble reaching the registrar (refused or timed-out
+connection, a statement or lock timeout, the RPC not answering) raises
+:class:`RegistrarUnavailable`, so callers can try again later. ``ha1`` values and passwords
+are computed here, sent to the database as query parameters and never logged or returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+
+import psycopg
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from psycopg import errors
+
+log = logging.getLogger(__name__)
+
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+#: pg_advisory_xact_lock key: every write of the portal to the registrar runs under it, so
+#: two workers never interleave their changes of one subscriber and its alias.
+LOCK_KEY = 0x5349_5054  # "SIPT"
+
+
+class RegistrarUnavailable(Exception):
+    """The registrar did not answer in time; trying again later may succeed.
+
+    ``reason`` is one of ``RegistrarJob.Error``'s values (unreachable, timeout, rpc).
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class RegistrarError(Exception):
+    """The registrar refused a change for good (a constraint, a missing table): no retry helps."""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    username: str
+    domain: str
+    has_password: bool
+
+
+@dataclass(frozen=True)
+class Alias:
+    alias: str
+    username: str
+    domain: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the registrar holds, without any hash: only whether a password is set.
+
+    ``subscribers``: the rows of the domain by username; ``elsewhere``: usernames that have
+    rows only in other domains (with those domains); ``aliases``: the aliases of the domain
+    by alias (normally one target each).
+    """
+
+    domain: str
+    subscribers: dict[str, Subscriber] = field(default_factory=dict)
+    elsewhere: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    aliases: dict[str, tuple[Alias, ...]] = field(default_factory=dict)
+
+
+def digest_hashes(*, username: str, domain: str, realm: str, password: str) -> tuple[str, str]:
+    """``ha1`` and ``ha1b`` as auth_db reads them (RFC 2617 HA1, defined with MD5)."""
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - SIP digest is MD5
+
+    return (
+        md5(f"{username}:{realm}:{password}"),
+        md5(f"{username}@{domain}:{realm}:{password}"),
+    )
+
+
+class NoBackend:
+    """No SIP server connected: activation stays in the portal."""
+
+    connected = False
+    domain = ""
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
+
+    def ensure_subscriber(self, *, username: str, e164: str | None) -> bool:
+        return False
+
+    def set_password(self, *, username: str, password: str) -> None:
+        return None
+
+    def remove_subscriber(self, *, username: str) -> bool:
+        return False
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(domain="")
+
+
+class KamailioBackend:
+    """Kamailio's database (auth_db ``subscriber``, alias_db ``dbaliases``) and its RPC."""
+
+    connected = True
+
+    def __init__(self, *, database_url: str, domain: str, rpc_url: str | None, timeout: int):
+        self.database_url = database_url
+        self.domain = domain
+        self.realm = domain
+        self.rpc_url = rpc_url
+        self.timeout = timeout
+        self._local = threading.local()
+
+    # --- connections ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (errors.QueryCanceled, errors.LockNotAvailable, errors.ConnectionTimeout):
+            raise RegistrarUnavailable(
+                "timeout", "the registrar database did not answer in time"
+            ) from None
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # The message names host and port, never the password of the URL.
+            raise RegistrarUnavailable(
+                "unreachable", f"the registrar database is unreachable ({type(exc).__name__})"
+            ) from None
+
+    def _connect(self) -> psycopg.Connection:
+        milliseconds = self.timeout * 1000
+        return psycopg.connect(
+            self.database_url,
+            connect_timeout=self.timeout,
+            application_name="sip-trunk-portal",
+            options=f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}",
+        )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One registrar transaction under the portal's lock; methods called inside share it.
+
+        Contacts are dropped after the commit: before it, Kamailio still sees the row and a
+        client could register again in between.
+        """
+        if getattr(self._local, "cursor", None) is not None:
+            yield
+            return
+        after_commit: list[Callable[[], None]] = []
+        with self._errors():
+            connection = self._connect()
+        try:
+            with self._errors(), connection.transaction(), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                self._local.cursor, self._local.after_commit = cursor, after_commit
+                try:
+                    yield
+                finally:
+                    self._local.cursor = self._local.after_commit = None
+        finally:
+            connection.close()
+        for action in after_commit:
+            action()
+
+    def _cursor(self):
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            raise RuntimeError("registrar statements run inside backend.transaction()")
+        return cursor
+
+    def _after_commit(self, action: Callable[[], None]) -> None:
+        self._local.after_commit.append(action)
+
+    # --- the interface ----------------------------------------------------------------
+
+    def ensure_subscriber(self, *, username: str, e164: str | None) -> bool:
+        """The row (with empty hashes when new; existing hashes stay) and the number's alias.
+
+        Returns whether anything changed.
+        """
+        if e164 and not E164.match(e164):
+            raise ValueError("e164 must be a number in E.164 form, with '+'")
+        with self.transaction():
+            cursor = self._cursor()
+            cursor.execute(
+                "INSERT INTO subscriber (username, domain, password, ha1, ha1b)"
+                " VALUES (%s, %s, '', '', '') ON CONFLICT (username, domain) DO NOTHING",
+                [username, self.domain],
+            )
+            changed = cursor.rowcount > 0
+            # dbaliases has no unique constraint: the lock keeps this read-then-write safe.
+            cursor.execute(
+                "SELECT id, alias_username, username, domain FROM dbaliases"
+                " WHERE alias_domain = %s AND (alias_username = %s"
+                " OR (username = %s AND domain = %s)) ORDER BY id",
+                [self.domain, e164 or "", username, self.domain],
+            )
+            rows = cursor.fetchall()
+            wanted = [(e164, username, self.domain)] if e164 else []
+            if [tuple(row[1:]) for row in rows] != wanted:
+                cursor.execute("DELETE FROM dbaliases WHERE id = ANY(%s)", [[r[0] for r in rows]])
+                if e164:
+                    cursor.execute(
+                        "INSERT INTO dbaliases (alias_username, alias_domain, username, domain)"
+                        " VALUES (%s, %s, %s, %s)",
+                        [e164, self.domain, username, self.domain],
+                    )
+                changed = True
+        return changed
+
+    def set_password(self, *, username: str, password: str) -> None:
+        """Store the digest hashes of a new password (creating the row if needed)."""
+        ha1, ha1b = digest_hashes(
+            username=username, domain=self.domain, realm=self.realm, password=password
+        )
+        with self.transaction():
+            try:
+                self._cursor().execute(
+                    "INSERT INTO subscriber (username, domain, password, ha1, ha1b)"
+                    " VALUES (%s, %s, '', %s, %s) ON CONFLICT (username, domain)"
+                    " DO UPDATE SET password = '', ha1 = EXCLUDED.ha1, ha1b = EXCLUDED.ha1b",
+                    [username, self.domain, ha1, ha1b],
+                )
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                raise
+            except psycopg.Error as exc:
+                # PostgreSQL's detail can quote the failing row, hashes included: drop it.
+                raise RegistrarError(
+                    f"the registrar refused the password hashes (SQLSTATE {exc.sqlstate})"
+                ) from None
+
+    def remove_subscriber(self, *, username: str) -> bool:
+        """Delete the row and its aliases, then drop its registered contacts.
+
+        Returns whether a row or an alias was deleted. Without ``KAMAILIO_RPC_URL``
+        registered contacts stay until they expire, but can neither register again nor
+        call (both need the deleted credentials), and the number no longer leads to them.
+        """
+        with self.transaction():
+            cursor = self._cursor()
+            cursor.execute(
+                "DELETE FROM subscriber WHERE username = %s AND domain = %s",
+                [username, self.domain],
+            )
+            changed = cursor.rowcount > 0
+            cursor.execute(
+                "DELETE FROM dbaliases WHERE username = %s AND domain = %s",
+                [username, self.domain],
+            )
+            changed = changed or cursor.rowcount > 0
+            if self.rpc_url:
+                self._after_commit(lambda: self.drop_contacts(username=username))
+        return changed
+
+    def drop_contacts(self, *, username: str) -> None:
+        """``ul.rm location user@domain``: Kamailio answers alike whether there were any."""
+        self.rpc("ul.rm", ["location", f"{username}@{self.domain}"])
+
+    def rpc(self, method: str, params: list) -> object:
+        if not self.rpc_url:
+            raise ImproperlyConfigured("KAMAILIO_RPC_URL is not set.")
+        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": 1})
+        request = urllib.request.Request(  # noqa: S310 - the setting allows http(s) only
+            self.rpc_url,
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                answer = json.load(response)
+        except (OSError, ValueError) as exc:  # URLError, timeouts, refused, garbage
+            raise RegistrarUnavailable(
+                "rpc", f"the registrar RPC did not answer ({type(exc).__name__})"
+            ) from None
+        if "error" in answer:
+            error = answer["error"] or {}
+            raise RegistrarUnavailable(
+                "rpc", f"the registrar RPC refused {method}: {error.get('message', '')[:100]}"
+            )
+        return answer.get("result")
+
+    def snapshot(self) -> Snapshot:
+        with self._errors():
+            connection = self._connect()
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT username, domain, ha1 <> '' AND ha1b <> '' FROM subscriber"
+                    )
+                    rows = cursor.fetchall()
+                    cursor.execute(
+                        "SELECT alias_username, username, domain FROM dbaliases"
+                        " WHERE alias_domain = %s ORDER BY id",
+                        [self.domain],
+                    )
+                    alias_rows = cursor.fetchall()
+            finally:
+                connection.close()
+        subscribers = {
+            username: Subscriber(username, domain, bool(has_password))
+            for username, domain, has_password in rows
+            if domain == self.domain
+        }
+        elsewhere: dict[str, tuple[str, ...]] = {}
+        for username, domain, _has_password in rows:
+            if domain != self.domain and username not in subscribers:
+                elsewhere[username] = (*elsewhere.get(username, ()), domain)
+        aliases: dict[str, tuple[Alias, ...]] = {}
+        for alias, username, domain in alias_rows:
+            aliases[alias] = (*aliases.get(alias, ()), Alias(alias, username, domain))
+        return Snapshot(self.domain, subscribers, elsewhere, aliases)
+
+
+Backend = NoBackend | KamailioBackend
+
+
+def get_backend() -> Backend:
+    """The backend the settings name; a wrong value is a configuration error naming it."""
+    return _backend(
+        settings.PROVISIONING_BACKEND,
+        settings.KAMAILIO_DATABASE_URL,
+        settings.SIP_DOMAIN,
+        settings.KAMAILIO_RPC_URL,
+        settings.KAMAILIO_TIMEOUT,
+    )
+
+
+@cache
+def _backend(
+    name: str, database_url: str | None, domain: str, rpc_url: str | None, timeout: int
+) -> Backend:
+    if name == "none":
+        return NoBackend()
+    if name != "kamailio":
+        raise ImproperlyConfigured(f"PROVISIONING_BACKEND must be none or kamailio, not {name!r}.")
+    if not database_url or not database_url.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured(
+            "KAMAILIO_DATABASE_URL must be a postgres:// URL with PROVISIONING_BACKEND=kamailio."
+        )
+    if not domain:
+        raise ImproperlyConfigured("SIP_DOMAIN must be set with PROVISIONING_BACKEND=kamailio.")
+    return KamailioBackend(
+        database_url=database_url, domain=domain, rpc_url=rpc_url, timeout=timeout
+    )

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistrarJob(models.Model):
+    """One change for the SIP registrar: the outbox row, written with the change causing it.
+
+    A job says what the registrar should look like for one username (a subscriber with its
+    number's alias, or none at all), so running it twice is harmless and only the newest job
+    of a username counts. No password and no ``ha1`` is ever stored here: passwords reach
+    the registrar directly from the place where they are set.
+    """
+
+    class Kind(models.TextChoices):
+        ENSURE = "ensure", _("Anlegen")
+        REMOVE = "remove", _("Entfernen")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Wartet")
+        RUNNING = "running", _("Läuft")
+        DONE = "done", _("Erledigt")
+        SUPERSEDED = "superseded", _("Überholt")
+
+    class Error(models.TextChoices):
+        UNREACHABLE = "unreachable", _("Datenbank des SIP-Registrars nicht erreichbar")
+        TIMEOUT = "timeout", _("Datenbank des SIP-Registrars antwortet nicht rechtzeitig")
+        RPC = "rpc", _("Steuerschnittstelle des SIP-Registrars nicht erreichbar")
+        FAILED = "failed", _("Unerwarteter Fehler beim SIP-Registrar")
+
+    kind = models.CharField(_("Art"), max_length=10, choices=Kind.choices)
+    username = models.CharField(_("Benutzername"), max_length=64)
+    e164 = models.CharField(_("Rufnummer"), max_length=20, blank=True)
+    ref = models.CharField(
+        _("Bezug"), max_length=100, blank=True, help_text=_("Zum Beispiel workplace:<Code>.")
+    )
+    status = models.CharField(
+        _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("Versuche"), default=0)
+    last_error = models.CharField(
+        _("Letzter Fehler"), max_length=20, choices=Error.choices, blank=True
+    )
+    next_attempt_at = models.DateTimeField(_("Nächster Versuch"), null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)
+    done_at = models.DateTimeField(_("Erledigt"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Registrar-Auftrag")
+        verbose_name_plural = _("Registrar-Aufträge")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="provisioning_status_time"),
+            models.Index(fields=["username", "id"], name="provisioning_username"),
+            models.Index(fields=["ref", "id"], name="provisioning_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username}"
