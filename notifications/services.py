@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from notifications import messages, sms
 from notifications.models import Notification
+from portal import celery
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,7 @@ def queue(
 
 def enqueue(notification_id: int) -> None:
     """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
-    from notifications.tasks import deliver
-
-    try:
-        deliver.delay(notification_id)
-    except Exception as exc:  # kombu raises OperationalError and friends
-        log.warning("outbox: could not enqueue notification %s: %s", notification_id, exc)
+    celery.enqueue("notifications.tasks.deliver", notification_id)
 
 
 def _claim(notification_id: int, claim: str) -> Notification | None:

@@ -17,7 +17,7 @@ from catalog.models import Package, gross, money
 from notifications import services as notification_services
 from notifications.models import Notification
 from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
-from portal import audit
+from portal import audit, celery
 from portal.models import User
 from trunks.models import Number
 from workplaces.models import SetupDraft, Workplace
@@ -356,12 +356,7 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
 def enqueue_processing(order_id: int) -> None:
     """Hand the order to a worker. With the broker down the order stays received and the
     sweep hands it over later, so the admin still lands on the order page."""
-    from orders.tasks import process_order
-
-    try:
-        process_order.delay(order_id)
-    except Exception as exc:  # kombu raises OperationalError and friends
-        log.warning("orders: could not enqueue order %s: %s", order_id, exc)
+    celery.enqueue("orders.tasks.process_order", order_id)
 
 
 def sweep_orders(*, now=None) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+log = logging.getLogger(__name__)
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -19,3 +22,19 @@ app.conf.beat_schedule = {
     "sweep-registrar-jobs": {"task": "provisioning.tasks.sweep", "schedule": 60},
     "check-registrar": {"task": "provisioning.tasks.check_registrar", "schedule": 3600},
 }
+
+
+def enqueue(task_name: str, *args: object) -> bool:
+    """Hand a task to a worker by name; False (and a log line) when the broker is down.
+
+    Services call their tasks by name, so a service module needs no import of the tasks
+    module that wraps it. Whoever calls this has an outbox row or a status that a sweep looks
+    at, so a lost publish is handed over again later. With no broker configured the task runs
+    in-process (``task_always_eager``), as every task of the project does.
+    """
+    try:
+        app.signature(task_name, args=args).delay()
+    except Exception as exc:  # kombu raises OperationalError and friends
+        log.warning("jobs: could not enqueue %s%s: %s", task_name, args, exc)
+        return False
+    return True

@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from portal import celery
 from provisioning.backends import E164, RegistrarUnavailable, get_backend
 from provisioning.models import RegistrarJob
 
@@ -85,12 +86,7 @@ def _queue(*, kind: str, username: str, e164: str, ref: str) -> RegistrarJob:
 
 def enqueue(job_id: int) -> None:
     """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
-    from provisioning.tasks import run_job
-
-    try:
-        run_job.delay(job_id)
-    except Exception as exc:  # kombu raises OperationalError and friends
-        log.warning("registrar: could not enqueue job %s: %s", job_id, exc)
+    celery.enqueue("provisioning.tasks.run_job", job_id)
 
 
 def _claim(job_id: int, claim: str) -> RegistrarJob | None:
