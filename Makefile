@@ -28,6 +28,7 @@ run: install
 
 # SQLite always; PostgreSQL too when CI=true or when it answers on 127.0.0.1:5432.
 test: install
+	$(VENV)/bin/lint-imports --no-cache
 	$(PYTEST) -q
 	@if [ "$$CI" = "true" ] || $(PY) .ci/pg-ready "$(TEST_DATABASE_URL)"; then \
 	  echo "== again on PostgreSQL =="; \
@@ -35,6 +36,7 @@ test: install
 	else echo "PostgreSQL not reachable: ran on SQLite only (CI runs both)."; fi
 
 lint: install
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
