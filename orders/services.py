@@ -371,10 +371,12 @@ def sweep_orders(*, now=None) -> int:
     return len(ids)
 
 
-def process_order(order_id: int) -> None:
+def process_order(order_id: int, *, send_messages: bool = True) -> None:
     """Activate every workplace of the order. Idempotent on the order's status.
 
     A failure marks the order failed with a note for the admin, then re-raises for the log.
+    ``send_messages`` False leaves out the welcome, password and order messages (demo data,
+    which nobody is there to receive).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -399,7 +401,8 @@ def process_order(order_id: int) -> None:
             return
         if order.items.exclude(outcome=OrderItem.Outcome.REFUSED).exists():
             _transition(order, Order.Status.COMPLETED)
-            _queue_messages(order)
+            if send_messages:
+                _queue_messages(order)
         else:
             _transition(
                 order,

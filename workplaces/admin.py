@@ -1,18 +1,106 @@
+"""The back office's view of workplaces and drafts: it changes them only through the services.
+
+Fields that have rules (status, number, package, username, the reservations) are read-only
+here; the person's data is checked by the setup service's rules and saved by
+``lifecycle.update_workplace`` (with an audit event), and the actions call the same services
+as the customer's pages.
+"""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from workplaces.models import SetupDraft, Workplace
+from portal.access import client_ip
+from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
+from workplaces.services import WorkplaceError, credentials, lifecycle, setup
+
+RULED_FIELDS = ["code", "trunk", "username", "user", "number", "package", "package_booked_on"]
+HISTORY_FIELDS = [
+    "status",
+    "created_by",
+    "created_at",
+    "activated_at",
+    "cancel_on",
+    "deleted_at",
+]
+
+
+class WorkplaceAdminForm(forms.ModelForm):
+    """The person's data under the setup service's rules (the same as the edit page)."""
+
+    class Meta:
+        model = Workplace
+        fields = list(PERSON_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        checked = setup.check_user_data(data=cleaned).merge(
+            setup.check_contacts(
+                auth_email=cleaned.get("auth_email"),
+                mobile=cleaned.get("mobile"),
+                without_mobile=None,
+            )
+        )
+        for name, errors in checked.errors.items():
+            for message in errors:
+                self.add_error(name if name in self.fields else None, message)
+        cleaned.update({k: v for k, v in checked.values.items() if k not in checked.errors})
+        return cleaned
 
 
 @admin.register(Workplace)
 class WorkplaceAdmin(admin.ModelAdmin):
+    form = WorkplaceAdminForm
     list_display = ["username", "first_name", "last_name", "trunk", "number", "package", "status"]
     list_filter = ["status", "package", "trunk__customer", "trunk"]
     search_fields = ["username", "first_name", "last_name", "number__e164", "auth_email"]
     list_select_related = ["trunk", "number", "package"]
-    readonly_fields = ["username", "user", "code", "created_at", "activated_at"]
-    raw_id_fields = ["number"]
+    fields = [*RULED_FIELDS, *PERSON_FIELDS, *HISTORY_FIELDS]
+    readonly_fields = [*RULED_FIELDS, *HISTORY_FIELDS]
+    actions = ["send_new_password"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # workplaces come from orders
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a deletion is an order (or a scheduled cancellation) of the customer
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.is_manageable)
+
+    def save_model(self, request: HttpRequest, obj: Workplace, form, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in PERSON_FIELDS}
+        data["without_mobile"] = not data["mobile"]
+        current = Workplace.objects.select_related("trunk").get(pk=obj.pk)
+        try:
+            lifecycle.update_workplace(workplace=current, data=data, actor=request.user)
+        except WorkplaceError as error:  # checked by the form; a rule may have changed since
+            self.message_user(request, error.message, messages.ERROR)
+
+    @admin.action(description=_("Neues temporäres Passwort senden"))
+    def send_new_password(self, request: HttpRequest, queryset: QuerySet[Workplace]) -> None:
+        sent = 0
+        for workplace in queryset.select_related("trunk").filter(user__isnull=False):
+            if workplace.is_manageable:
+                credentials.reset_password(
+                    workplace=workplace, actor=request.user, remote_addr=client_ip(request)
+                )
+                sent += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Ein neues temporäres Passwort ist an %(count)d Benutzer unterwegs.",
+                "Neue temporäre Passwörter sind an %(count)d Benutzer unterwegs.",
+                sent,
+            )
+            % {"count": sent},
+        )
 
 
 @admin.register(SetupDraft)
@@ -21,4 +109,24 @@ class SetupDraftAdmin(admin.ModelAdmin):
     list_filter = ["status", "customer"]
     search_fields = ["username", "first_name", "last_name", "created_by__username"]
     list_select_related = ["trunk"]
-    raw_id_fields = ["number"]
+    actions = ["release"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [f.name for f in SetupDraft._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Verwerfen und Benutzername und Rufnummer freigeben"))
+    def release(self, request: HttpRequest, queryset: QuerySet[SetupDraft]) -> None:
+        live = list(queryset.filter(status__in=SetupDraft.LIVE))
+        for draft in live:
+            setup.release_draft(draft=draft)
+        self.message_user(
+            request,
+            ngettext("%(count)d Entwurf verworfen.", "%(count)d Entwürfe verworfen.", len(live))
+            % {"count": len(live)},
+        )

@@ -11,7 +11,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from catalog.models import Package
-from portal.models import Customer, User
+from notifications.models import Notification
+from orders.models import Order, OrderItem
+from portal.models import AuditEvent, Customer, User
 from trunks.models import Number, NumberBlock, SipTrunk
 from workplaces.models import Workplace
 
@@ -180,3 +182,11 @@ def test_it_runs_without_debug_when_forced(db, settings):
     seed("--force")
     assert Customer.objects.count() == 2
     assert User.objects.get(username="demo-admin").check_password(DEMO_PASSWORD)
+
+
+def test_the_demo_workplaces_come_from_a_real_order_without_messages(seeded):
+    order = Order.objects.get(customer__name="Demo GmbH")
+    assert order.status == Order.Status.COMPLETED
+    assert order.items.filter(outcome=OrderItem.Outcome.DONE).count() == 3
+    assert AuditEvent.objects.filter(action="workplace_created").count() == 3
+    assert not Notification.objects.exists()

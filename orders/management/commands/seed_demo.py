@@ -11,13 +11,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from catalog.models import Feature, Package
+from orders import services as orders
 from portal.models import Customer
-from trunks.models import Number, NumberBlock, SipTrunk
+from trunks.models import NumberBlock, SipTrunk
 from trunks.services import save_number_block
 from workplaces.models import Workplace
+from workplaces.services import setup
 
 DEFAULT_PASSWORD = "Demo-Portal-2026"  # noqa: S105 (documented demo password)
 
@@ -143,32 +144,40 @@ class Command(BaseCommand):
                 )
 
     def _bonn_workplaces(self) -> None:
+        """The three Bonn workplaces, set up and ordered through the real services.
+
+        Only on the first run (later runs find them); the messages are left out, so the demo
+        logins keep unusable passwords until someone asks for a new one.
+        """
+        if Workplace.objects.filter(username__in=[w[2] for w in BONN_WORKPLACES]).exists():
+            return
         trunk = SipTrunk.objects.get(name="Zentrale Bonn", customer__number="K-100001")
         admin = get_user_model().objects.get(username="demo-admin")
+        if not orders.view_cart(admin).is_empty:
+            self.stderr.write("Der Warenkorb von demo-admin ist nicht leer: keine Demo-Aufträge.")
+            return
         for first, last, username, ext, package, mobile in BONN_WORKPLACES:
-            if Workplace.objects.filter(username=username).exists():
-                continue
-            user = get_user_model()(username=username, first_name=first, last_name=last)
-            user.email = f"{username}@demo-gmbh.de"
-            user.set_unusable_password()
-            user.save()
-            Workplace.objects.create(
+            email = f"{username}@demo-gmbh.de"
+            draft = setup.start_draft(
+                admin=admin,
                 trunk=trunk,
-                username=username,
-                user=user,
-                first_name=first,
-                last_name=last,
-                street="Friedrich-Ebert-Allee",
-                house_number="140",
-                postcode="53113",
-                city="Bonn",
-                email=user.email,
-                auth_email=user.email,
-                mobile=mobile,
-                number=Number.objects.get(trunk=trunk, extension=ext),
-                package=Package.objects.filter(code=package).first(),
-                package_booked_on=timezone.localdate() if package else None,
-                status=Workplace.Status.ACTIVE,
-                created_by=admin,
-                activated_at=timezone.now(),
+                user_data={
+                    "first_name": first,
+                    "last_name": last,
+                    "street": "Friedrich-Ebert-Allee",
+                    "house_number": "140",
+                    "postcode": "53113",
+                    "city": "Bonn",
+                    "email": email,
+                },
             )
+            setup.reserve_username(
+                draft=draft,
+                username=username,
+                contacts={"auth_email": email, "mobile": mobile, "without_mobile": not mobile},
+            )
+            setup.reserve_number(draft=draft, number=trunk.numbers.get(extension=ext))
+            setup.choose_package(draft=draft, package=Package.objects.filter(code=package).first())
+            setup.add_to_cart(draft=draft)
+        order = orders.place_order(admin=admin, token=orders.cart_of(admin).token)
+        orders.process_order(order.pk, send_messages=False)
