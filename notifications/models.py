@@ -32,6 +32,9 @@ class Notification(models.Model):
         SENT = "sent", _("Gesendet")
         FAILED = "failed", _("Fehlgeschlagen")
 
+    #: Still on its way: the order page keeps refreshing while a message is in these.
+    ON_ITS_WAY = (Status.PENDING, Status.SENDING)
+
     PASSWORD_KINDS = (
         Kind.PASSWORD_SMS,
         Kind.PASSWORD_EMAIL,

@@ -61,6 +61,9 @@ class Order(models.Model):
         COMPLETED = "completed", _("Abgeschlossen")
         FAILED = "failed", _("Fehlgeschlagen")
 
+    #: Placed but not yet processed: its items may still change what a page decides.
+    IN_PROGRESS = (Status.RECEIVED, Status.PROCESSING)
+
     TRANSITIONS = {
         Status.RECEIVED: {Status.PROCESSING, Status.FAILED},
         Status.PROCESSING: {Status.COMPLETED, Status.FAILED},
@@ -105,7 +108,7 @@ class Order(models.Model):
 
     @property
     def in_progress(self) -> bool:
-        return self.status in (self.Status.RECEIVED, self.Status.PROCESSING)
+        return self.status in self.IN_PROGRESS
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.Status(self.status)]

@@ -110,7 +110,7 @@ def pending_change_refusal(workplace: Workplace, *, admin: User, own_cart_line_o
             workplace=workplace,
             kind__in=(OrderItem.Kind.PACKAGE_CHANGE, OrderItem.Kind.DELETION),
             outcome=OrderItem.Outcome.PENDING,
-            order__status__in=IN_PROGRESS,
+            order__status__in=Order.IN_PROGRESS,
         )
         .select_related("order")
         .first()
@@ -270,9 +270,6 @@ def carry_out_due_deletions(*, today=None) -> int:
     for workplace in lifecycle.due_deletions(today):
         done += lifecycle.delete_workplace(workplace=workplace, actor=None, today=today)
     return done
-
-
-IN_PROGRESS = (Order.Status.RECEIVED, Order.Status.PROCESSING)
 
 
 def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") -> Order:

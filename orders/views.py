@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from notifications import services as notification_services
+from notifications.models import Notification
 from orders import services
 from orders.access import get_order_for
 from orders.models import Order, OrderItem
@@ -95,7 +96,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "notifications": notifications,
         # Keep refreshing while messages are on their way, too.
         "refresh": order.in_progress
-        or any(n.status in ("pending", "sending") for n in notifications),
+        or any(n.status in Notification.ON_ITS_WAY for n in notifications),
     }
     template = "orders/detail.html#order-state" if request.htmx else "orders/detail.html"
     return render(request, template, context)

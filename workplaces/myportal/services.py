@@ -12,21 +12,23 @@ from django.utils.translation import gettext as _
 
 from portal.models import User
 from workplaces.models import Workplace
+from workplaces.services import WorkplaceError
 from workplaces.services.credentials import reset_password
 
 #: "Passwort vergessen" counts requests in windows of one hour (the message says so).
 RESET_WINDOW_SECONDS = 60 * 60
 
 
-class TooManyResets(Exception):
+class TooManyResets(WorkplaceError):
     """The username or the address asked for too many new passwords; the message says so."""
 
     def __init__(self) -> None:
-        self.message = _(
-            "Für diesen Benutzernamen oder von Ihrem Netzwerk aus wurden in der letzten Stunde "
-            "zu viele neue Passwörter angefordert. Bitte versuchen Sie es später erneut."
+        super().__init__(
+            _(
+                "Für diesen Benutzernamen oder von Ihrem Netzwerk aus wurden in der letzten "
+                "Stunde zu viele neue Passwörter angefordert. Bitte versuchen Sie es später erneut."
+            )
         )
-        super().__init__(self.message)
 
 
 def workplace_of(user: User) -> Workplace | None:
