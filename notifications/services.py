@@ -18,12 +18,12 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications import messages, sms
 from notifications.models import Notification
-from portal import celery
+from portal import celery, outbox
 
 log = logging.getLogger(__name__)
 
@@ -73,18 +73,13 @@ def enqueue(notification_id: int) -> None:
 
 
 def _claim(notification_id: int, claim: str) -> Notification | None:
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-    claimable = Q(status=Notification.Status.PENDING) | Q(
-        Q(claimed_by=claim) | Q(claimed_at__lt=stale), status=Notification.Status.SENDING
+    return outbox.claim_row(
+        Notification,
+        notification_id,
+        claim=claim,
+        pending=Notification.Status.PENDING,
+        running=Notification.Status.SENDING,
     )
-    claimed = Notification.objects.filter(claimable, pk=notification_id).update(
-        status=Notification.Status.SENDING,
-        claimed_by=claim,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-    )
-    return Notification.objects.get(pk=notification_id) if claimed else None
 
 
 def _set_temporary_password(notification: Notification) -> str:

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from portal import celery
+from portal import celery, outbox
 from provisioning.backends import E164, RegistrarUnavailable, get_backend
 from provisioning.models import RegistrarJob
 
@@ -90,18 +90,13 @@ def enqueue(job_id: int) -> None:
 
 
 def _claim(job_id: int, claim: str) -> RegistrarJob | None:
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-    claimable = Q(status=RegistrarJob.Status.PENDING) | Q(
-        Q(claimed_by=claim) | Q(claimed_at__lt=stale), status=RegistrarJob.Status.RUNNING
+    return outbox.claim_row(
+        RegistrarJob,
+        job_id,
+        claim=claim,
+        pending=RegistrarJob.Status.PENDING,
+        running=RegistrarJob.Status.RUNNING,
     )
-    claimed = RegistrarJob.objects.filter(claimable, pk=job_id).update(
-        status=RegistrarJob.Status.RUNNING,
-        claimed_by=claim,
-        claimed_at=now,
-        attempts=F("attempts") + 1,
-    )
-    return RegistrarJob.objects.get(pk=job_id) if claimed else None
 
 
 def _finish(job: RegistrarJob, **fields) -> None:
