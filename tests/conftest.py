@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -182,3 +184,15 @@ def bob_client(bob):
 @pytest.fixture
 def charlie_client(charlie):
     return client_for(charlie)
+
+
+def wait_for[T](condition: Callable[[], T], *, timeout: float = 20, what: str = "") -> T:
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(0.02)

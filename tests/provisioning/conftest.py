@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import require_service
+from tests.conftest import require_service, wait_for
 from tests.notifications.conftest import (  # noqa: F401 - fixtures for the worker tests
     celery_worker,
     live_celery,
@@ -63,17 +63,6 @@ def udp_bound(port: int) -> bool:
         except OSError:
             return True
     return False
-
-
-def wait_for(condition, *, timeout: float = 10, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(0.02)
 
 
 def _missing() -> str:

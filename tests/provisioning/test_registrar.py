@@ -28,7 +28,8 @@ from provisioning.backends import (
 )
 from provisioning.models import RegistrarJob
 from provisioning.tasks import run_job
-from tests.notifications.conftest import wait_for, wait_idle
+from tests.conftest import wait_for
+from tests.notifications.conftest import wait_idle
 from tests.provisioning.conftest import free_port
 
 pytestmark = pytest.mark.kamailio
