@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -83,7 +84,8 @@ class UserDataForm(forms.ModelForm):
 
     def _clean_name(self, field: str) -> str:
         value = self.cleaned_data[field]
-        if not _NAME.fullmatch(value):
+        # \w also matches numerals that are not digits (½, ², Ⅻ): no letters either.
+        if not _NAME.fullmatch(value) or any(unicodedata.category(ch)[0] == "N" for ch in value):
             raise ValidationError(
                 _("Bitte nur Buchstaben, Leerzeichen, Bindestrich, Punkt oder Apostroph."),
                 code="name",
