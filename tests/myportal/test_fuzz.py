@@ -89,6 +89,7 @@ def the_right_and_the_nearly_right_logins(test):
         {"username": "alice", "password": "Secret-Pass-1"},  # an admin: not for MyPortal
         {"username": "joerg.mueller"},
         {"password": NEW_PASSWORD},
+        {"username": "0" * 300, "password": "0"},  # found by this test: a 500 on PostgreSQL
     ):
         test = example(body=body, htmx=False)(test)
     return test
