@@ -153,6 +153,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
+AXES_USERNAME_CALLABLE = "portal.throttling.client_username"  # fits axes' records
 AXES_LOCKOUT_CALLABLE = "portal.views.locked_out"
 AXES_VERBOSE = False  # no start-up banner on every manage.py command
 # Masked in axes' records of a failed try ("password" always is): "Passwort ändern" counts too.

@@ -22,6 +22,22 @@ LOCKED_FROM_ADDRESS = "address"
 LOCKED_EVERYWHERE = "username"
 
 
+def client_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """The username as django-axes finds it, cut to the length of its records' column.
+
+    Scanners send longer ones; on PostgreSQL the failed login's record was then refused and
+    the login answered 500 (jazzband/django-axes#1381).
+    """
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        username = credentials.get(field)
+    else:
+        username = getattr(request, "data", request.POST).get(field)
+    if not isinstance(username, str):
+        return username
+    return username[: AccessAttempt._meta.get_field("username").max_length]
+
+
 def _total(attempts: QuerySet[AccessAttempt]) -> int:
     return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
 

@@ -128,7 +128,8 @@ def clean_text(value: str, *, max_length: int) -> str:
 
 def validate_name(value: str) -> None:
     """First name, last name, city: letters with spaces, hyphens, dots or apostrophes."""
-    if not _NAME.fullmatch(value):
+    # Numerals such as ½, ² or Ⅻ are word characters to the pattern, but no letters.
+    if not _NAME.fullmatch(value) or any(unicodedata.category(ch)[0] == "N" for ch in value):
         raise ValidationError(
             _("Bitte nur Buchstaben, Leerzeichen, Bindestrich, Punkt oder Apostroph."),
             code="name",

@@ -6,7 +6,8 @@ Every server here is private to one test and listens on a free port of 127.0.0.1
 * ``smtp_server``: aiosmtpd, told per test to accept, refuse (451), drop the connection,
   or hold a message until released;
 * ``twilio_server``: answers ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` like
-  Twilio's Messages API (201 with a message resource), or as scripted (500, 429, 400/21211);
+  Twilio's Messages API (201 with a message resource), or as scripted (500, 429, 400/21211,
+  or no answer at all until the test ends);
 * ``live_celery``: the project's Celery app and settings pointed at these servers, not eager;
 * ``celery_worker`` / ``start_celery_worker``: a real worker of ``portal.celery.app`` in a
   thread of this process, so pytest sees its logs; ``worker_process`` starts
@@ -250,6 +251,8 @@ TWILIO_429 = twilio_error(429, 20429, "Too Many Requests")
 TWILIO_INVALID_TO = twilio_error(
     400, 21211, "The 'To' number +491701234567 is not a valid phone number."
 )
+#: Scripted as an answer: the request is read, then held without a reply until the test ends.
+TWILIO_NO_ANSWER = (None, {})
 
 
 class TwilioServer(ThreadingHTTPServer):
@@ -264,11 +267,12 @@ class TwilioServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _TwilioHandler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.script: deque[tuple[int, dict]] = deque()
+        self.script: deque[tuple[int | None, dict]] = deque()
         self.requests: list[dict] = []
         self.lock = threading.Lock()
+        self.released = threading.Event()
 
-    def answer(self, *responses: tuple[int, dict]) -> None:
+    def answer(self, *responses: tuple[int | None, dict]) -> None:
         self.script.extend(responses)
 
     @property
@@ -316,6 +320,9 @@ class _TwilioHandler(BaseHTTPRequestHandler):
             else:
                 status, body = 201, self._message(form)
             self.server.requests.append({**form, "status": status, "sid": body.get("sid")})
+        if status is None:  # TWILIO_NO_ANSWER: the client's read times out
+            self.server.released.wait(timeout=60)
+            return
         self._reply(status, body)
 
     def _message(self, form: dict) -> dict:
@@ -352,6 +359,7 @@ def twilio_server() -> Iterator[TwilioServer]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
+    server.released.set()
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)

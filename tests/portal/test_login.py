@@ -42,3 +42,21 @@ def test_an_error_report_of_a_login_hides_the_password(alice, url):
     response = Client().post(url, {"username": "alice", "password": "Falsch-Geraten-1"})
     shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
     assert shown["password"] == HIDDEN
+
+
+@pytest.mark.parametrize(
+    "url",
+    [LOGIN, reverse("myportal:login"), reverse("admin:login")],
+    ids=["portal", "myportal", "betrieb"],
+)
+def test_a_username_longer_than_the_throttling_records_is_a_failed_login(db, url):
+    """Found by MyPortal's fuzz test on PostgreSQL: django-axes' records hold 255 characters
+    of the username; a longer one (scanners send them) was a database error, a 500."""
+    from axes.models import AccessAttempt
+
+    username = "x" * 300
+    response = Client().post(url, {"username": username, "password": "geraten"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    [attempt] = AccessAttempt.objects.all()
+    assert attempt.username == username[:255] and attempt.failures_since_start == 1

@@ -1,115 +1,55 @@
-"""Whatever is typed into the wizard, the answer is a page with errors, never a 500.
+"""Whatever is typed into the wizard or the edit form: never a 500, and junk is refused.
 
 Hypothesis posts arbitrary text (control characters, NUL, very long strings, other scripts,
 emoji) into every field of every step, mixed with valid values so that the checks behind the
 first failing field are reached too. A view that raises reaches the test client as an
 exception, so an unhandled error fails the test as well as a 500 status would.
+
+Each post is either refused (the form again, its errors on the page, the draft or workplace
+as before) or accepted, and then what was saved passes the seed's rules (tests/fuzz.py). With
+one field spoiled in an otherwise valid body, a refusal names that field.
 """
 
 from __future__ import annotations
 
 import uuid
 from http import HTTPStatus
-from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from orders.models import Order
 from orders.services import cart_of
+from portal.models import AuditEvent
+from tests.fuzz import (
+    HOSTILE,
+    HTMX,
+    NEAR_MISSES,
+    accepted,
+    as_sent,
+    assert_handled,
+    assert_refused,
+    assert_repeat_matches,
+    assert_valid_login_data,
+    assert_valid_person,
+    field,
+    form,
+    fuzz,
+    fuzz_fewer,
+    headers,
+    one_field_spoiled,
+    segment,
+    with_near_misses,
+)
+from tests.manage_helpers import order_new_workplace
 from tests.wizard_helpers import USER_DATA, complete_draft, login_data, start_draft, step_url
 from trunks.models import SipTrunk
-
-ACCEPTABLE = {HTTPStatus.OK, HTTPStatus.FOUND, HTTPStatus.BAD_REQUEST, HTTPStatus.NOT_FOUND}
-
-fuzz = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-# --- strategies: hostile text ------------------------------------------------------------
-
-# A lone surrogate cannot be sent by a browser (it is not UTF-8), so it is left out.
-CHARS = st.characters(exclude_categories=("Cs",))
-
-# fmt: off
-CONTROL = st.sampled_from(
-    ["\x00", "\x01", "\x07", "\x08", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\xa0",
-    "\u200b", "\u200d", "\u202e", "\u2028", "\u2029", "\ufeff", "\ufffe", "\U000e0001"]
-)
-SCRIPTS = st.sampled_from(
-    ["Jörg", "Øresund", "Ωμέγα", "Дмитрий", "日本語", "עברית", "مرحبا", "हिन्दी", "ǅemal",
-    "İstanbul", "STRASSE ß ẞ", "ﬃ", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "😀", "👍🏽", "👨\u200d👩\u200d👧", "🇩🇪", "a\u0301",
-    "０１７０ １２３４５６７", "١٢٣٤٥", "½", "²³", "Ⅻ", "𝟙𝟚𝟛"]
-)
-TRICKY = st.sampled_from(
-    ["", " ", "   ", "'", '"', "<script>alert(1)</script>", "{{ 7*7 }}", "%s", "%(name)s",
-    "' OR 1=1 --", "../../etc/passwd", "\\", "null", "None", "NaN", "-1", "0", "1e309",
-    "+", "++49", "+49", "0049", "+4917012345678901234567890", "9" * 5000, "@", "a@b",
-    "x@" + "a" * 300 + ".de", "\x00@example.com", "joerg@exämple.com", "joerg@[127.0.0.1]",
-    "00000000-0000-0000-0000-000000000000", "{12345678-1234-5678-1234-567812345678}",
-    "urn:uuid:12345678-1234-5678-1234-567812345678", "on", "off", "true", "none"]
-)
-# fmt: on
-MIXED = st.text(
-    alphabet=st.one_of(CHARS, CONTROL, st.sampled_from("abc.-_@+0123456789 ")),
-    max_size=80,
-)
-LONG = st.builds(
-    lambda chunk, times: chunk * times,
-    st.one_of(SCRIPTS, CONTROL, st.text(CHARS, min_size=1, max_size=4)),
-    st.integers(min_value=100, max_value=5000),
-)
-HOSTILE = st.one_of(
-    st.text(CHARS),  # any unicode without surrogates
-    MIXED,
-    CONTROL,
-    SCRIPTS,
-    TRICKY,
-    LONG,
-    st.builds(lambda a, b: a + b, st.one_of(SCRIPTS, TRICKY), st.one_of(CONTROL, SCRIPTS)),
-)
-
-
-def spoil(value: str, nasty: str, at: int) -> str:
-    at = at % (len(value) + 1)
-    return value[:at] + nasty + value[at:]
-
-
-def field(*valid: str) -> st.SearchStrategy[str]:
-    """Hostile text, a valid value, or a valid value with something nasty inside it.
-
-    The valid values let a body get past the first failing field to the checks behind it.
-    """
-    if not valid:
-        return HOSTILE
-    good = st.sampled_from(valid)
-    spoiled = st.builds(spoil, good, st.one_of(st.just("\x00"), CONTROL, SCRIPTS), st.integers())
-    return st.one_of(HOSTILE, good, spoiled)
-
-
-def form(**fields: st.SearchStrategy[str]) -> st.SearchStrategy[dict]:
-    """A POST body: each field hostile, valid or left out."""
-    return st.fixed_dictionaries({}, optional=fields)
-
-
-HTMX = st.booleans()
-
-
-def headers(htmx: bool) -> dict:
-    return {"HX-Request": "true"} if htmx else {}
-
-
-def assert_handled(response) -> None:
-    assert response.status_code in ACCEPTABLE, (response.status_code, response.content[:500])
-
-
-def segment(text: str) -> str:
-    """A URL path segment carrying arbitrary text."""
-    return quote(text, safe="")
-
+from trunks.validators import validate_extension, validate_number_length
+from workplaces.models import SetupDraft, Workplace
+from workplaces.services.setup import username_taken
+from workplaces.validators import validate_username
 
 # --- fixtures ------------------------------------------------------------------------------
 
@@ -134,6 +74,28 @@ def draft(alice_client, trunk, full_trunk):
     return draft
 
 
+def saved(draft: SetupDraft) -> dict:
+    """Every column of the draft as the database has it."""
+    return SetupDraft.objects.filter(pk=draft.pk).values().get()
+
+
+def post(client, url: str, body: dict, htmx: bool = False):
+    return client.post(url, as_sent(body), headers=headers(htmx))
+
+
+def assert_step_refused_or_valid(response, draft, before: dict, *only: str) -> bool:
+    """Refused: errors shown, the draft untouched. Accepted: its data is valid. Returns which."""
+    if not accepted(response):
+        assert_refused(response, *only)
+        assert saved(draft) == before
+        return False
+    draft.refresh_from_db()
+    assert_valid_person(draft)
+    if draft.username:
+        assert_valid_login_data(draft)
+    return True
+
+
 # --- step 1: SIP-Trunk -----------------------------------------------------------------------
 
 
@@ -141,11 +103,36 @@ def draft(alice_client, trunk, full_trunk):
 @given(data=st.data(), htmx=HTMX)
 def test_step_1_trunk_choice(alice_client, trunk, full_trunk, draft, data, htmx):
     body = data.draw(form(trunk=field(str(trunk.code), str(full_trunk.code), trunk.name)))
-    assert_handled(alice_client.post(reverse("wizard:start"), body, headers=headers(htmx)))
-    assert_handled(alice_client.post(step_url(draft, "sip-trunk"), body, headers=headers(htmx)))
+    response = post(alice_client, reverse("wizard:start"), body, htmx)
+    if accepted(response):  # only the trunk with room left
+        location = response.get("Location") or response["HX-Redirect"]
+        assert location == reverse("wizard:new", args=[trunk.code])
+    else:
+        assert_refused(response, "trunk")
+
+    before = saved(draft)
+    response = post(alice_client, step_url(draft, "sip-trunk"), body, htmx)
+    if accepted(response):  # the same trunk: nothing to give back
+        assert saved(draft) == before
+    else:
+        assert_refused(response, "trunk")
+        assert saved(draft) == before
 
 
 # --- step 2: Benutzerdaten -------------------------------------------------------------------
+
+#: Valid, but saved otherwise: spaces collapsed, the e-mail's domain in lower case.
+USER_DATA_NOT_NORMALISED = {
+    **USER_DATA,
+    "street": " Friedrich-Ebert-Allee ",
+    "city": "Frankfurt  am Main",
+    "email": "Joerg.Mueller@EXAMPLE.com",
+}
+LOGIN_DATA_NOT_NORMALISED = {
+    **login_data("joerg.mueller", mobile="0170 123 45 67"),
+    "auth_email": "Joerg@Example.COM",
+    "auth_email_repeat": "joerg@example.com",
+}
 
 USER_DATA_FORM = form(
     first_name=field("Jörg", "Anne-Marie", "O'Brien"),
@@ -162,14 +149,35 @@ USER_DATA_FORM = form(
 @given(body=USER_DATA_FORM, htmx=HTMX)
 def test_step_2_new_draft(alice_client, trunk, body, htmx):
     url = reverse("wizard:new", args=[trunk.code])
-    assert_handled(alice_client.post(url, body, headers=headers(htmx)))
+    drafts = set(SetupDraft.objects.values_list("pk", flat=True))
+    response = post(alice_client, url, body, htmx)
+    created = SetupDraft.objects.exclude(pk__in=drafts)
+    if accepted(response):
+        [new] = created
+        assert_valid_person(new)
+        assert new.trunk == trunk and new.username is None
+    else:
+        assert_refused(response)
+        assert not created.exists()
 
 
 @fuzz
 @given(body=USER_DATA_FORM, htmx=HTMX)
 def test_step_2_existing_draft(alice_client, draft, body, htmx):
-    url = step_url(draft, "benutzerdaten")
-    assert_handled(alice_client.post(url, body, headers=headers(htmx)))
+    before = saved(draft)
+    response = post(alice_client, step_url(draft, "benutzerdaten"), body, htmx)
+    assert_step_refused_or_valid(response, draft, before)
+
+
+@fuzz
+@given(spoilt=one_field_spoiled(USER_DATA_NOT_NORMALISED, NEAR_MISSES))
+@with_near_misses(USER_DATA_NOT_NORMALISED)  # "½" among them: found by this test
+def test_step_2_refuses_the_spoiled_field(alice_client, draft, spoilt):
+    name, body = spoilt
+    before = saved(draft)
+    response = post(alice_client, step_url(draft, "benutzerdaten"), body)
+    if not assert_step_refused_or_valid(response, draft, before, name):
+        assert name in response.context["form"].errors
 
 
 @fuzz
@@ -178,6 +186,7 @@ def test_step_2_trunk_code_in_the_url(alice_client, trunk, code):
     url = reverse("wizard:start") + "trunk/" + segment(code) + "/"
     assert_handled(alice_client.get(url))
     assert_handled(alice_client.post(url, USER_DATA))
+    assert not SetupDraft.objects.exists()
 
 
 # --- step 3: Benutzeranmeldung ---------------------------------------------------------------
@@ -196,15 +205,43 @@ def test_step_2_trunk_code_in_the_url(alice_client, trunk, code):
     htmx=HTMX,
 )
 def test_step_3_login_data(alice_client, draft, body, htmx):
-    url = step_url(draft, "benutzeranmeldung")
-    assert_handled(alice_client.post(url, body, headers=headers(htmx)))
+    before = saved(draft)
+    response = post(alice_client, step_url(draft, "benutzeranmeldung"), body, htmx)
+    assert_step_refused_or_valid(response, draft, before)
+
+
+#: A field whose value is fine alone may put the error on its partner.
+PARTNERS = {"auth_email": ("auth_email_repeat",)}
+
+
+@fuzz
+@given(spoilt=one_field_spoiled(LOGIN_DATA_NOT_NORMALISED, NEAR_MISSES))
+@with_near_misses(LOGIN_DATA_NOT_NORMALISED)
+def test_step_3_refuses_the_spoiled_field(alice_client, draft, spoilt):
+    name, body = spoilt
+    before = saved(draft)
+    partners = PARTNERS.get(name, ())
+    response = post(alice_client, step_url(draft, "benutzeranmeldung"), body)
+    if assert_step_refused_or_valid(response, draft, before, name, *partners):
+        assert_repeat_matches(body, draft)
+    else:
+        assert {name, *partners} & set(response.context["form"].errors)
 
 
 @fuzz
 @given(username=field("joerg.mueller", "alice", "frei.name"), htmx=HTMX)
 def test_username_check_endpoint(alice_client, draft, username, htmx):
     url = reverse("wizard:check_username", args=[draft.code])
-    assert_handled(alice_client.get(url, {"username": username}, headers=headers(htmx)))
+    response = alice_client.get(url, {"username": username}, headers=headers(htmx))
+    assert response.status_code == HTTPStatus.OK
+    name = username.strip()
+    try:
+        validate_username(name)
+        free = not username_taken(name, draft=draft)
+    except Exception:
+        free = False
+    assert ("ist frei" in response.content.decode()) == free
+    assert bool(response.context["errors"]) != free
 
 
 # --- step 4: Rufnummer zuweisen --------------------------------------------------------------
@@ -225,7 +262,18 @@ def test_step_4_number(alice_client, draft, body, query, htmx):
     url = step_url(draft, "rufnummer")
     assert_handled(alice_client.get(url, query, headers=headers(htmx)))
     post_url = f"{url}?{'&'.join(f'{k}={segment(v)}' for k, v in query.items())}"
-    assert_handled(alice_client.post(post_url, body, headers=headers(htmx)))
+    before = saved(draft)
+    response = post(alice_client, post_url, body, htmx)
+    if accepted(response):
+        draft.refresh_from_db()
+        number = draft.number
+        assert number.trunk_id == draft.trunk_id and number.e164 == body["number"]
+        validate_extension(number.extension)
+        validate_number_length(number.e164)
+        assert not Workplace.objects.filter(number=number).exists()
+    else:
+        assert_refused(response, "number")
+        assert saved(draft) == before
 
 
 # --- step 5: Konferenzpaket buchen -----------------------------------------------------------
@@ -237,8 +285,16 @@ def test_step_4_number(alice_client, draft, body, query, htmx):
     htmx=HTMX,
 )
 def test_step_5_package(alice_client, draft, body, htmx):
-    url = step_url(draft, "konferenzpaket")
-    assert_handled(alice_client.post(url, body, headers=headers(htmx)))
+    before = saved(draft)
+    response = post(alice_client, step_url(draft, "konferenzpaket"), body, htmx)
+    if accepted(response):
+        draft.refresh_from_db()
+        assert draft.package_chosen
+        assert draft.package is None or draft.package.kind == "conference"
+        assert (draft.package.code if draft.package else "none") == body["package"]
+    else:
+        assert_refused(response, "package")
+        assert saved(draft) == before
 
 
 # --- step 6: Warenkorb, and any step or draft in the URL ------------------------------------
@@ -249,7 +305,9 @@ def test_step_5_package(alice_client, draft, body, htmx):
 def test_step_6_summary(alice_client, draft, body, fragment, htmx):
     url = step_url(draft, "warenkorb")
     assert_handled(alice_client.get(url, {"fragment": fragment}, headers=headers(htmx)))
-    assert_handled(alice_client.post(url, body, headers=headers(htmx)))
+    assert_handled(post(alice_client, url, body, htmx))
+    draft.refresh_from_db()
+    assert draft.status == SetupDraft.Status.IN_CART  # whatever else was posted
 
 
 SLUGS = (
@@ -279,12 +337,14 @@ def every_step_asked_by_htmx_for_the_numbers(test):
 )
 @every_step_asked_by_htmx_for_the_numbers
 def test_any_step_url(alice_client, draft, code, slug, use_draft, fragment, htmx):
+    before = saved(draft)
     code = str(draft.code) if use_draft else code
     base = reverse("wizard:step", args=["c", "s"]).removesuffix("c/s/")
     url = f"{base}{segment(code)}/{segment(slug)}/"
     assert_handled(alice_client.get(url, {"fragment": fragment}, headers=headers(htmx)))
     username_url = f"{base}{segment(code)}/benutzername/"
     assert_handled(alice_client.get(username_url, {"username": fragment}))
+    assert saved(draft) == before  # a GET changes nothing
 
 
 # --- cart: place and remove ------------------------------------------------------------------
@@ -305,17 +365,21 @@ def test_cart_place(alice_client, alice, first_token, data):
     body = data.draw(form(token=field(*valid)))
     assert_handled(alice_client.post(reverse("orders:place"), body))
     assert_handled(alice_client.get(reverse("orders:cart")))
+    # Only the cart's first token orders, and only once.
+    assert [str(o.submission) for o in Order.objects.all()] in ([], [first_token])
 
 
 @fuzz
 @given(code=field("00000000-0000-0000-0000-000000000000"), method=st.sampled_from(["get", "post"]))
 def test_cart_remove(alice_client, draft, code, method):
+    before = saved(draft)
     url = reverse("orders:cart") + segment(code) + "/entfernen/"
     response = getattr(alice_client, method)(url)
     if method == "get":  # POST only; a URL that matches no route is a 404 first
         assert response.status_code in {HTTPStatus.METHOD_NOT_ALLOWED, HTTPStatus.NOT_FOUND}
     else:
         assert_handled(response)
+    assert saved(draft) == before  # no code but its own names the draft
 
 
 # --- the wizard's entry page: the workplace overview with its search -------------------------
@@ -331,3 +395,83 @@ def test_overview_search(alice_client, trunk, draft, query, trunk_code):
     if trunk_code is not None:
         query["trunk"] = str(trunk.code) if trunk_code == "own" else trunk_code
     assert_handled(alice_client.get(reverse("manage:overview"), query))
+
+
+# --- managing a workplace: the edit form -----------------------------------------------------
+
+
+@pytest.fixture
+def joerg(alice_client, alice, trunk) -> Workplace:
+    """An active workplace: Jörg Müller, password by SMS."""
+    return order_new_workplace(alice_client, alice, trunk, username="joerg.mueller")
+
+
+EDIT_DATA = {
+    **USER_DATA_NOT_NORMALISED,
+    "auth_email": "Joerg@Example.COM",
+    "auth_email_repeat": "joerg@example.com",
+    "mobile": "+49 171 7654321",
+}
+
+
+def edit_url(workplace: Workplace) -> str:
+    return reverse("manage:edit", args=[workplace.code])
+
+
+def workplace_state(workplace: Workplace) -> tuple:
+    """The workplace's columns, its login's e-mail and the number of edits recorded."""
+    row = Workplace.objects.filter(pk=workplace.pk).values().get()
+    login = Workplace.objects.get(pk=workplace.pk).user
+    edits = AuditEvent.objects.filter(action="workplace_edited").count()
+    return row, login.email, login.username, edits
+
+
+def assert_edit_refused_or_valid(response, workplace, before: tuple, *only: str) -> bool:
+    if not accepted(response):
+        assert_refused(response, *only)
+        assert workplace_state(workplace) == before
+        return False
+    assert response["Location"] == reverse("manage:detail", args=[workplace.code])
+    saved = Workplace.objects.select_related("user").get(pk=workplace.pk)
+    assert_valid_person(saved)
+    assert saved.auth_email and saved.user.email == saved.auth_email
+    assert saved.username == saved.user.username == "joerg.mueller"
+    return True
+
+
+@fuzz_fewer
+@given(
+    body=form(
+        first_name=field("Jörg", "Anne-Marie"),
+        last_name=field("Müller"),
+        street=field("Friedrich-Ebert-Allee"),
+        house_number=field("140", "12-14"),
+        postcode=field("53113"),
+        city=field("Bonn"),
+        email=field("joerg.mueller@example.com", ""),
+        auth_email=field("joerg@example.com", "Joerg.Neu@Example.com"),
+        auth_email_repeat=field("joerg@example.com", "joerg.neu@example.com"),
+        mobile=field("0170 1234567", "+49 171 7654321", ""),
+        without_mobile=field("on", ""),
+        username=field("eve.intruder"),  # not a field of the form: never saved
+    ),
+    htmx=HTMX,
+)
+def test_management_edit_form(alice_client, joerg, body, htmx):
+    before = workplace_state(joerg)
+    response = post(alice_client, edit_url(joerg), body, htmx)
+    assert_edit_refused_or_valid(response, joerg, before)
+
+
+@fuzz_fewer
+@given(spoilt=one_field_spoiled(EDIT_DATA, NEAR_MISSES))
+@with_near_misses(EDIT_DATA)
+def test_management_edit_form_refuses_the_spoiled_field(alice_client, joerg, spoilt):
+    name, body = spoilt
+    before = workplace_state(joerg)
+    partners = PARTNERS.get(name, ())
+    response = post(alice_client, edit_url(joerg), body)
+    if assert_edit_refused_or_valid(response, joerg, before, name, *partners):
+        assert_repeat_matches(body, Workplace.objects.get(pk=joerg.pk))
+    else:
+        assert {name, *partners} & set(response.context["form"].errors)

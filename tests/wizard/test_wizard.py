@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +37,21 @@ def test_required_fields_and_postcodes_are_checked(alice_client, trunk):
     assert 'id="id_first_name_error"' in page
     assert "deutsche Postleitzahl mit fünf Ziffern" in page
     assert 'value="Müller"' in page  # nothing entered is lost
+    assert not SetupDraft.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("first_name", "½"), ("last_name", "Müller Ⅻ"), ("city", "Bonn²")]
+)
+def test_numerals_are_not_letters_in_names(alice_client, trunk, field, value):
+    """Found by the fuzz tests: numerals such as ½, ² and Ⅻ were taken for letters."""
+    response = alice_client.post(
+        reverse("wizard:new", args=[trunk.code]), {**USER_DATA, field: value}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [
+        "Bitte nur Buchstaben, Leerzeichen, Bindestrich, Punkt oder Apostroph."
+    ]
     assert not SetupDraft.objects.exists()
 
 
