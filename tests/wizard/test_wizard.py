@@ -217,3 +217,13 @@ def test_paging_the_numbers_with_htmx_asks_for_the_number_list_only(alice_client
         headers={"HX-Request": "true"},
     ).content.decode()
     assert fragment.lstrip().startswith('<div id="number-choice">')
+
+
+def test_a_number_that_is_no_e164_string_is_refused_before_any_query(alice_client, trunk):
+    """A NUL byte reached PostgreSQL's query before (a DataError, a 500)."""
+    draft = start_draft(alice_client, trunk)
+    alice_client.post(step_url(draft, "benutzeranmeldung"), login_data())
+    for junk in ("+49228\x0018123410", "22818123410", "+49 228 18123410", "+٤٩٢٢٨"):
+        response = alice_client.post(step_url(draft, "rufnummer"), {"number": junk})
+        assert response.status_code == 200
+        assert "Diese Rufnummer gehört nicht zu diesem SIP-Trunk." in response.content.decode()

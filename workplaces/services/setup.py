@@ -214,7 +214,9 @@ def check_number(
     if not value:
         checked.add("number", _("Bitte wählen Sie eine Rufnummer aus."))
         return checked
-    number = Number.objects.filter(trunk=trunk, e164=value).first()
+    # Only an E.164 string can name a number row (and only such text may reach the query).
+    well_formed = value.startswith("+") and value[1:].isascii() and value[1:].isdigit()
+    number = Number.objects.filter(trunk=trunk, e164=value).first() if well_formed else None
     if number is None:
         checked.add("number", _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."))
     elif value in also_taken or number_is_held(number, draft=draft):
