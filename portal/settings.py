@@ -133,7 +133,7 @@ LOGOUT_REDIRECT_URL = "portal:login"
 # backend plus the pending password of "Passwort vergessen" and the temporary passwords' expiry).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "portal.backends.PasswordBackend",
+    "workplaces.myportal.backends.PasswordBackend",
 ]
 
 # Login throttling (django-axes), for the admin login, MyPortal and "Passwort ändern" alike:
