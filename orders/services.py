@@ -410,9 +410,7 @@ def process_order(order_id: int) -> None:
                 _("Keine Position konnte ausgeführt werden; die Gründe stehen bei den Positionen."),
             )
         elif not _registrar_ready(order):
-            _note_once(
-                order, _("Wartet auf den SIP-Registrar; die Gründe stehen bei den Positionen.")
-            )
+            _note_once(order, _("Wartet auf den SIP-Registrar."))
         else:
             _transition(order, Order.Status.COMPLETED)
             _queue_messages(order)

@@ -63,7 +63,7 @@ def connection_of(workplace: Workplace) -> Connection | None:
     return Connection(
         sip_domain=provisioning.sip_domain(),
         username=workplace.username,
-        number=workplace.number.e164 if workplace.number_id else "",
+        number=workplace.number.international if workplace.number_id else "",
     )
 
 
