@@ -30,6 +30,18 @@ def registrar_ref(workplace: Workplace) -> str:
     return f"workplace:{workplace.code}"
 
 
+def registrar_expected() -> dict[str, str | None]:
+    """What the registrar should hold: username -> E.164 number of every live workplace.
+
+    ``PROVISIONING_EXPECTED`` names this for the hourly check; ``provisioning_check`` too.
+    """
+    return dict(
+        Workplace.objects.filter(status__in=Workplace.LOGIN_ALLOWED).values_list(
+            "username", "number__e164"
+        )
+    )
+
+
 @transaction.atomic
 def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) -> bool:
     """Create the login (unusable password), book the package from today, mark active.
