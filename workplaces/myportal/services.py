@@ -101,9 +101,11 @@ def change_password(*, user: User, password: str) -> None:
     does), so MyPortal and the phones always share one password: when the registrar cannot
     take it, this raises :class:`PasswordNotSaved` and nothing changes.
     """
-    User.objects.select_for_update().filter(pk=user.pk).first()
+    locked = User.objects.select_for_update().get(pk=user.pk)
     try:
-        provisioning.set_password(username=user.username, password=password)
+        # Checked under the lock: a workplace deleted meanwhile must not come back there.
+        if workplace_of(locked) is not None:
+            provisioning.set_password(username=user.username, password=password)
     except RegistrarUnavailable as exc:
         log.warning("myportal: password of user %s not changed: %s", user.pk, exc)
         raise PasswordNotSaved from None
