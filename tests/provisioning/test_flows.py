@@ -344,6 +344,45 @@ def test_an_order_waits_while_the_registrar_is_down_and_completes_once_it_is_bac
     assert sip.register("anna.schmidt", password).status == 200
 
 
+@pytest.fixture
+def refusing(registrar):
+    """A registrar that refuses every password's hashes (a constraint an operator added)."""
+    registrar.sql(
+        "ALTER TABLE subscriber ADD CONSTRAINT ha1_short CHECK (length(ha1) < 10) NOT VALID"
+    )
+    yield registrar
+    registrar.sql("ALTER TABLE subscriber DROP CONSTRAINT ha1_short")
+
+
+def test_a_password_the_registrar_refuses_is_never_sent(order, refusing, sip):
+    placed, _anna, password = order("anna.schmidt")
+
+    assert placed.status == Order.Status.COMPLETED
+    assert password is None
+    message = Notification.objects.get(kind=Notification.Kind.PASSWORD_SMS)
+    assert message.status == Notification.Status.FAILED
+    assert "SQLSTATE 23514" in message.last_error
+
+
+def test_passwort_aendern_refused_by_the_registrar_changes_nothing(order, registrar, sip):
+    _placed, anna, temporary = order("anna.schmidt")
+    client, _response = myportal_login("anna.schmidt", temporary)
+    registrar.sql(
+        "ALTER TABLE subscriber ADD CONSTRAINT ha1_short CHECK (length(ha1) < 10) NOT VALID"
+    )
+    try:
+        response = change_password(client, temporary, NEW_PASSWORD)
+    finally:
+        registrar.sql("ALTER TABLE subscriber DROP CONSTRAINT ha1_short")
+
+    assert "Ihr neues Passwort konnte beim SIP-Server nicht gespeichert werden." in page_text(
+        response
+    )
+    anna.user.refresh_from_db()
+    assert anna.user.check_password(temporary)
+    assert sip.register("anna.schmidt", temporary).status == 200
+
+
 # --- secrets ---------------------------------------------------------------------------------
 
 
