@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from notifications.models import Notification
+from provisioning.services import is_connected
 
 #: Letters and digits that cannot be confused (no 0/O, 1/l/I) and are all GSM-7.
 PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet, not a password)
@@ -46,6 +47,8 @@ def render(notification: Notification, *, password: str = "") -> Rendered:
         **notification.context,
         "password": Secret(password),
         "keeps_current_password": notification.keeps_current_password,
+        # A password from "Passwort vergessen" reaches the phones only with its first login.
+        "sip_connected": is_connected(),
         "portal_url": settings.PORTAL_BASE_URL,
         "myportal_url": settings.PORTAL_BASE_URL + "/myportal/",
     }

@@ -24,6 +24,9 @@ from django.utils import timezone
 from notifications import messages, sms
 from notifications.models import Notification
 from portal import celery, outbox
+from provisioning import services as provisioning
+from provisioning.backends import RegistrarError, RegistrarUnavailable
+from provisioning.models import RegistrarJob
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,14 @@ def _set_temporary_password(notification: Notification) -> str:
 
     It replaces the current password now, or (``keeps_current_password``) waits as the
     pending password until its first use; either way its clock for expiry starts now.
+
+    A password that replaces the current one is written to the SIP registrar first (as its
+    digest hashes), under the user's lock and before the hash is saved here: when the
+    registrar cannot take it, nothing changes and nothing is sent (the caller retries), so no
+    password goes out that would not work on the phones. A pending one reaches the registrar
+    only when it is first used (see ``workplaces.myportal.backends``), so asking for a new
+    password cannot stop anybody's phones. A login that no longer works (its workplace
+    deleted) is not written there, so the registrar does not get it back.
     """
     password = messages.temporary_password()
     with transaction.atomic():
@@ -95,6 +106,8 @@ def _set_temporary_password(notification: Notification) -> str:
             user.set_pending_password(password)
             fields = user.PENDING_PASSWORD_FIELDS
         else:
+            if user.is_active:
+                provisioning.set_password(username=user.username, password=password)
             user.set_temporary_password(password)
             fields = user.TEMPORARY_PASSWORD_FIELDS
         user.save(update_fields=fields)
@@ -144,6 +157,16 @@ def deliver(notification_id: int, *, claim: str) -> bool:
         password = _set_temporary_password(notification) if notification.is_password else ""
         rendered = messages.render(notification, password=password)
         provider_id = _send(notification, rendered)
+    except RegistrarUnavailable as exc:
+        # The password was not set anywhere and not sent: a later attempt makes a new one.
+        error = str(RegistrarJob.Error(exc.reason).label)
+        _finish(notification, status=Notification.Status.PENDING, last_error=error)
+        raise TransientError(error) from None
+    except RegistrarError as exc:
+        error = str(exc)[:500]
+        _finish(notification, status=Notification.Status.FAILED, last_error=error)
+        log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
+        return False
     except sms.TransientSmsError as exc:
         _finish(notification, status=Notification.Status.PENDING, last_error=str(exc)[:500])
         raise TransientError(str(exc)) from None

@@ -19,6 +19,7 @@ from notifications.models import Notification
 from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
 from portal import audit, celery
 from portal.models import User
+from provisioning import services as provisioning
 from trunks.models import Number
 from workplaces.models import SetupDraft, Workplace
 from workplaces.services import WorkplaceError, credentials, lifecycle, quota, setup
@@ -357,10 +358,11 @@ def enqueue_processing(order_id: int) -> None:
 
 
 def sweep_orders(*, now=None) -> int:
-    """Hand orders stuck in "received" (lost publish) to a worker again."""
+    """Hand orders stuck in "received" (lost publish) or "processing" (waiting for the SIP
+    registrar, or a worker that died) to a worker again; processing is idempotent."""
     now = now or timezone.now()
     stuck = Order.objects.filter(
-        status=Order.Status.RECEIVED, created_at__lt=now - dt.timedelta(minutes=2)
+        status__in=Order.IN_PROGRESS, created_at__lt=now - dt.timedelta(minutes=2)
     ).values_list("pk", flat=True)[:500]
     ids = list(stuck)
     for order_id in ids:
@@ -369,11 +371,14 @@ def sweep_orders(*, now=None) -> int:
 
 
 def process_order(order_id: int, *, send_messages: bool = True) -> None:
-    """Activate every workplace of the order. Idempotent on the order's status.
+    """Activate every workplace of the order. Idempotent on the order's status and items.
 
-    A failure marks the order failed with a note for the admin, then re-raises for the log.
-    ``send_messages`` False leaves out the welcome, password and order messages (demo data,
-    which nobody is there to receive).
+    The order completes (and its messages are written) once the SIP registrar has every new
+    workplace: until then it stays "processing" with a note, and the registrar's outbox runs
+    this again when its jobs are done (the order sweep too). Without a registrar that is at
+    once. A failure marks the order failed with a note for the admin, then re-raises for the
+    log. ``send_messages`` False leaves out the welcome, password and order messages (the
+    demo data, which nobody is there to receive; it is made without a registrar).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
@@ -396,16 +401,42 @@ def process_order(order_id: int, *, send_messages: bool = True) -> None:
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != Order.Status.PROCESSING:
             return
-        if order.items.exclude(outcome=OrderItem.Outcome.REFUSED).exists():
-            _transition(order, Order.Status.COMPLETED)
-            if send_messages:
-                _queue_messages(order)
-        else:
+        if not order.items.exclude(outcome=OrderItem.Outcome.REFUSED).exists():
             _transition(
                 order,
                 Order.Status.FAILED,
                 _("Keine Position konnte ausgeführt werden; die Gründe stehen bei den Positionen."),
             )
+        elif not _registrar_ready(order):
+            _note_once(order, _("Wartet auf den SIP-Registrar."))
+        else:
+            _transition(order, Order.Status.COMPLETED)
+            if send_messages:
+                _queue_messages(order)
+
+
+def _registrar_ready(order: Order) -> bool:
+    """Whether the registrar has every new workplace; if not, it runs this order again then.
+
+    The messages wait for it: a password sent before the subscriber exists would not work.
+    """
+    workplaces = Workplace.objects.filter(
+        pk__in=order.items.filter(
+            kind=OrderItem.Kind.NEW_WORKPLACE, outcome=OrderItem.Outcome.DONE
+        ).values("workplace_id")
+    )
+    return provisioning.when_done(
+        [lifecycle.registrar_ref(w) for w in workplaces],
+        then_task="orders.tasks.process_order",
+        then_id=order.pk,
+    )
+
+
+def _note_once(order: Order, note: str) -> None:
+    """A note in the order's history without a change of status, not repeated by re-runs."""
+    latest = order.history.order_by("-created_at", "-id").first()
+    if latest is None or latest.status != order.status or latest.note != note:
+        OrderStatusChange.objects.create(order=order, status=order.status, note=note)
 
 
 @transaction.atomic

@@ -13,8 +13,9 @@ from orders import services
 from orders.access import get_order_for
 from orders.models import Order, OrderItem
 from portal.access import customer_admin_required, customer_of, get_scoped
+from provisioning import services as provisioning
 from workplaces.access import get_draft_for
-from workplaces.services import quota
+from workplaces.services import lifecycle, quota
 
 ORDERS_PER_PAGE = 20
 LATEST_ORDERS = 5
@@ -88,10 +89,18 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     order = get_order_for(request, code)
     items = list(order.items.select_related("workplace__number", "workplace__trunk", "package"))
     notifications = list(order.notifications.all())
+    # Per workplace, how far the SIP registrar is (only when one is connected).
+    registrar = provisioning.is_connected()
+    if registrar:
+        provisioned = [i for i in items if i.kind != OrderItem.Kind.PACKAGE_CHANGE]
+        states = provisioning.job_state(lifecycle.registrar_ref(i.workplace) for i in provisioned)
+        for item in provisioned:
+            item.registrar = states.get(lifecycle.registrar_ref(item.workplace))
     context = {
         "order": order,
         "items": items,
         "package_changed": any(i.kind == OrderItem.Kind.PACKAGE_CHANGE for i in items),
+        "registrar": registrar,
         "history": order.history.all(),
         "notifications": notifications,
         # Keep refreshing while messages are on their way, too.

@@ -133,7 +133,7 @@ LOGOUT_REDIRECT_URL = "portal:login"
 # backend plus the pending password of "Passwort vergessen" and the temporary passwords' expiry).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "portal.backends.PasswordBackend",
+    "workplaces.myportal.backends.PasswordBackend",
 ]
 
 # Login throttling (django-axes), for the admin login, MyPortal and "Passwort ändern" alike:
@@ -347,8 +347,9 @@ if PROVISIONING_BACKEND == "kamailio" and not (KAMAILIO_DATABASE_URL and SIP_DOM
 PROVISIONING_RETRY_BASE_SECONDS = env_int("PROVISIONING_RETRY_BASE_SECONDS", 10, maximum=600)
 PROVISIONING_RETRY_MAX_SECONDS = env_int("PROVISIONING_RETRY_MAX_SECONDS", 300, maximum=600)
 # Dotted path of a function returning {username: E.164 number or None} of the active
-# workplaces, for the hourly registrar check (provisioning.tasks.check_registrar).
-PROVISIONING_EXPECTED: str | None = None
+# workplaces, for the hourly registrar check (provisioning.tasks.check_registrar); by path,
+# since provisioning may not import workplaces.
+PROVISIONING_EXPECTED: str | None = "workplaces.services.lifecycle.registrar_expected"
 
 # Wizard drafts: reservations held by an idle draft are released after this many hours.
 DRAFT_IDLE_HOURS = env_int("DRAFT_IDLE_HOURS", 24, minimum=1, maximum=24 * 30)

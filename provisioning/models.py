@@ -43,6 +43,10 @@ class RegistrarJob(models.Model):
         _("Letzter Fehler"), max_length=20, choices=Error.choices, blank=True
     )
     next_attempt_at = models.DateTimeField(_("Nächster Versuch"), null=True, blank=True)
+    # Who waits for this job (e.g. an order to complete): the task by name and its argument,
+    # enqueued once the job is done. By name, so provisioning needs no import of the caller.
+    then_task = models.CharField(max_length=100, blank=True, editable=False)
+    then_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)

@@ -53,6 +53,11 @@ def is_connected() -> bool:
     return get_backend().connected
 
 
+def sip_domain() -> str:
+    """The SIP domain (and digest realm) clients register at; empty without a registrar."""
+    return get_backend().domain
+
+
 # --- the outbox ----------------------------------------------------------------------------
 
 
@@ -126,10 +131,10 @@ def run_job(job_id: int, *, claim: str) -> bool:
     try:
         with backend.transaction():
             # Under the registrar lock: a newer job of this username decides alone.
-            if RegistrarJob.objects.filter(username=job.username, pk__gt=job.pk).exists():
-                _finish(job, status=RegistrarJob.Status.SUPERSEDED, done_at=timezone.now())
-                return True
-            if job.kind == RegistrarJob.Kind.ENSURE:
+            superseded = RegistrarJob.objects.filter(username=job.username, pk__gt=job.pk).exists()
+            if superseded:
+                pass
+            elif job.kind == RegistrarJob.Kind.ENSURE:
                 backend.ensure_subscriber(username=job.username, e164=job.e164 or None)
             else:
                 backend.remove_subscriber(username=job.username)
@@ -140,9 +145,30 @@ def run_job(job_id: int, *, claim: str) -> bool:
         # outage, so the row does not stay "running" and shows its reason.
         log.exception("registrar: job %s (%s) failed", job.pk, job.kind)
         raise _defer(job, RegistrarJob.Error.FAILED, "unexpected error") from None
-    _finish(job, status=RegistrarJob.Status.DONE, done_at=timezone.now(), last_error="")
-    log.info("registrar: job %s done (%s %s)", job.pk, job.kind, job.username)
+    if superseded:
+        _finish(job, status=RegistrarJob.Status.SUPERSEDED, done_at=timezone.now())
+    else:
+        _finish(job, status=RegistrarJob.Status.DONE, done_at=timezone.now(), last_error="")
+        log.info("registrar: job %s done (%s %s)", job.pk, job.kind, job.username)
+    # Whoever waited for it carries on (after a superseded one, it finds the newer job).
+    _follow_up(job.pk)
     return True
+
+
+def _follow_up(job_id: int) -> None:
+    """Enqueue the task that waits for this job (see :func:`when_done`), if any.
+
+    Read after the row is marked finished: a :func:`when_done` that did not see it finished
+    had set the task before, so one of the two always hands the waiting work on.
+    """
+    then = (
+        RegistrarJob.objects.filter(pk=job_id)
+        .exclude(then_task="")
+        .values_list("then_task", "then_id")
+        .first()
+    )
+    if then is not None:
+        celery.enqueue(then[0], then[1])
 
 
 def _defer(job: RegistrarJob, reason: str, message: str) -> JobDeferred:
@@ -220,6 +246,24 @@ def job_state(refs: Iterable[str]) -> dict[str, JobState]:
         else:
             states[job.ref] = JobState("pending", job.kind)
     return states
+
+
+def when_done(refs: Iterable[str], *, then_task: str, then_id: int) -> bool:
+    """Whether the newest job of every ref is done (refs without a job count as done).
+
+    For each that is not, ``then_task`` (a task name) is enqueued with ``then_id`` once it is
+    done or superseded, so the caller can carry on then (and should ask again: a newer job
+    may have come). A job finishing meanwhile either is seen done here or finds the task set.
+    """
+    latest = (
+        RegistrarJob.objects.filter(ref__in=list(refs)).values("ref").annotate(last=Max("pk"))
+    ).values_list("last", flat=True)
+    waiting = (
+        RegistrarJob.objects.filter(pk__in=list(latest))
+        .exclude(status__in=[RegistrarJob.Status.DONE, RegistrarJob.Status.SUPERSEDED])
+        .update(then_task=then_task, then_id=then_id)
+    )
+    return waiting == 0
 
 
 # --- passwords -----------------------------------------------------------------------------

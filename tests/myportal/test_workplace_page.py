@@ -76,3 +76,29 @@ def test_the_page_is_in_english_when_chosen(end_user_client):
     assert 'lang="en"' in page
     assert "My workplace" in page
     assert "0228 181234-10" in page
+
+
+def test_it_shows_the_connection_data_the_clients_need(end_user_client, settings):
+    settings.PROVISIONING_BACKEND = "kamailio"
+    settings.KAMAILIO_DATABASE_URL = "postgres://portal@kamailio.example.net/kamailio"
+    settings.SIP_DOMAIN = "sip.example.net"
+
+    page = " ".join(text_of(end_user_client.get(HOME)).split())
+
+    assert "Verbindungsdaten für die Clients" in page
+    for label, value in [
+        ("SIP-Domain / Server", "<code>sip.example.net</code>"),
+        ("Benutzername", "<code>joerg.mueller</code>"),
+        ("Rufnummer", "<code>+49 228 181234-10</code>"),
+        ("Passwort", "Ihr MyPortal-Passwort"),
+    ]:
+        assert f"<div><dt>{label}</dt><dd>{value}</dd></div>" in page
+    assert "Es ist kein SIP-Server angebunden." not in page
+
+
+def test_without_a_sip_server_it_says_that_none_is_connected(end_user_client):
+    page = text_of(end_user_client.get(HOME))
+
+    assert "Verbindungsdaten für die Clients" in page
+    assert "Es ist kein SIP-Server angebunden." in page
+    assert "SIP-Domain" not in page

@@ -87,6 +87,57 @@ def test_the_reset_sms_says_whether_the_old_password_still_works_in_one_segment(
     assert is_gsm7(body) and fits_one_segment(body)
 
 
+@pytest.fixture
+def sip_server(settings):
+    """A SIP registrar is connected (rendering a message does not reach it)."""
+    settings.PROVISIONING_BACKEND = "kamailio"
+    settings.KAMAILIO_DATABASE_URL = "postgres://portal@kamailio.example.net/kamailio"
+    settings.SIP_DOMAIN = "sip.example.net"
+
+
+@pytest.mark.parametrize(
+    ("keeps_current_password", "says"),
+    [
+        (True, "erst in MyPortal anmelden, dann gilt es auch in den Clients."),
+        (False, "bitte ändern Sie es bei der nächsten Anmeldung."),
+    ],
+    ids=["passwort vergessen", "reset by the admin"],
+)
+def test_with_a_sip_server_the_forgotten_password_sms_says_it_reaches_the_clients_after_myportal(
+    sip_server, keeps_current_password, says
+):
+    username = "maximilian.mustermann-schmidt"
+    notification = Notification(
+        kind=Notification.Kind.PASSWORD_RESET_SMS,
+        channel=Notification.Channel.SMS,
+        keeps_current_password=keeps_current_password,
+        context={"username": username},
+    )
+    body = render(notification, password=temporary_password()).text
+    assert body.startswith(f"MyPortal: Ihr neues temporäres Passwort für {username} lautet ")
+    assert body.endswith(says)
+    assert is_gsm7(body) and fits_one_segment(body)
+
+
+def test_with_a_sip_server_the_forgotten_password_email_says_when_it_reaches_the_clients(
+    sip_server,
+):
+    notification = Notification(
+        kind=Notification.Kind.PASSWORD_RESET_EMAIL,
+        channel=Notification.Channel.EMAIL,
+        keeps_current_password=True,
+        context={"first_name": "Jörg", "last_name": "Müller", "username": "joerg.mueller"},
+    )
+    rendered = render(notification, password=temporary_password())
+    says = (
+        "Ihr bisheriges Passwort gilt weiter, in MyPortal und in den Clients, bis Sie sich zum "
+        "ersten Mal mit diesem neuen Passwort in MyPortal anmelden; erst danach gilt das neue "
+        "auch in den Clients."
+    )
+    assert says in " ".join(rendered.text.split())
+    assert says in " ".join(rendered.html.split())
+
+
 def test_without_mobile_the_password_comes_in_a_separate_email(
     alice_client, admin_with_email, trunk, django_capture_on_commit_callbacks
 ):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from unittest import mock
 
 import pytest
 from django.urls import reverse
 
+from orders import services as order_services
 from orders.models import Order
 from orders.services import cart_of, place_order, process_order
 from tests.wizard_helpers import complete_draft
@@ -44,6 +46,25 @@ def test_processing_twice_changes_nothing(
     process_order(order.pk)
     assert order.history.count() == 3
     assert Workplace.objects.get().user.username == "joerg.mueller"
+
+
+def test_the_sweep_hands_over_an_order_left_in_processing(
+    alice_client, alice, trunk, time_machine, django_capture_on_commit_callbacks
+):
+    """A worker died after "In Bearbeitung" (or the registrar's call-back was lost)."""
+    complete_draft(alice_client, trunk)
+    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run
+    order_services._transition(order, Order.Status.PROCESSING)
+
+    assert order_services.sweep_orders() == 0  # not yet: it may still be on its way
+    time_machine.move_to(order.created_at + dt.timedelta(minutes=3))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert order_services.sweep_orders() == 1
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.COMPLETED
+    assert Workplace.objects.get().status == Workplace.Status.ACTIVE
+    assert order_services.sweep_orders() == 0
 
 
 def test_the_order_page_refreshes_itself_while_in_progress(alice_client, alice, trunk):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from celery import signals
 
 from tests.conftest import require_service, wait_for
 from tests.notifications.conftest import (  # noqa: F401 - fixtures for the worker tests
@@ -254,6 +255,24 @@ def registrar(kamailio, settings) -> Kamailio:
     settings.KAMAILIO_RPC_URL = kamailio.rpc_url
     settings.KAMAILIO_TIMEOUT = 1
     return kamailio
+
+
+def closed_url(registrar: Kamailio) -> str:
+    """Kamailio's database URL on a port where nothing listens: the database is "down"."""
+    return registrar.database_url.replace(":5432/", f":{free_port()}/")
+
+
+@pytest.fixture
+def started_tasks() -> Iterator[list]:
+    """Name, arguments and keyword arguments of every task that starts meanwhile."""
+    seen: list = []
+
+    def record(sender=None, args=None, kwargs=None, **extra) -> None:
+        seen.append((sender.name, list(args or ()), dict(kwargs or {})))
+
+    signals.task_prerun.connect(record, weak=False, dispatch_uid="provisioning-task-args")
+    yield seen
+    signals.task_prerun.disconnect(dispatch_uid="provisioning-task-args")
 
 
 # --- sipp ------------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ These need no Kamailio; what reaches a real registrar is in test_registrar.py.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from celery import signals
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -176,3 +178,11 @@ def test_the_sweep_hands_out_due_and_stuck_rows_only(db, started, settings):
         "running": "running",
         "done": "done",
     }
+
+
+def test_provisioning_check_without_a_registrar_has_nothing_to_compare(db):
+    out = io.StringIO()
+
+    call_command("provisioning_check", "--repair", stdout=out)
+
+    assert out.getvalue() == "Kein SIP-Registrar angebunden (PROVISIONING_BACKEND=none).\n"

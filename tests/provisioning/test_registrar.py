@@ -14,7 +14,6 @@ import traceback
 
 import psycopg
 import pytest
-from celery import signals
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +29,7 @@ from provisioning.models import RegistrarJob
 from provisioning.tasks import run_job
 from tests.conftest import wait_for
 from tests.notifications.conftest import wait_idle
-from tests.provisioning.conftest import free_port
+from tests.provisioning.conftest import closed_url, free_port
 
 pytestmark = pytest.mark.kamailio
 
@@ -48,11 +47,6 @@ def provision(backend, username: str, number: str, password: str) -> None:
     backend.set_password(username=username, password=password)
 
 
-def closed_url(registrar) -> str:
-    """Kamailio's database URL on a port where nothing listens: the database is "down"."""
-    return registrar.database_url.replace(":5432/", f":{free_port()}/")
-
-
 @pytest.fixture
 def queue(db, django_capture_on_commit_callbacks):
     """``queue(fn, **kwargs)`` writes a job in a transaction, as a caller does; its task
@@ -63,24 +57,6 @@ def queue(db, django_capture_on_commit_callbacks):
             return fn(**kwargs)
 
     return write
-
-
-def task_args() -> list:
-    """Arguments of every task that starts while the test runs (in-process or not)."""
-    seen: list = []
-
-    def record(sender=None, args=None, kwargs=None, **extra) -> None:
-        seen.append((sender.name, list(args or ()), dict(kwargs or {})))
-
-    signals.task_prerun.connect(record, weak=False, dispatch_uid="provisioning-task-args")
-    return seen
-
-
-@pytest.fixture
-def started_tasks():
-    seen = task_args()
-    yield seen
-    signals.task_prerun.disconnect(dispatch_uid="provisioning-task-args")
 
 
 # --- registering ---------------------------------------------------------------------------
@@ -283,6 +259,38 @@ def test_an_older_job_retried_after_a_newer_one_is_superseded(registrar, setting
     removed.refresh_from_db()
     assert (ensured.status, removed.status) == ("superseded", "done")
     assert registrar.sql("SELECT count(*) FROM subscriber") == [(0,)]
+
+
+def test_a_finished_job_enqueues_the_task_waiting_for_it(registrar, settings, queue):
+    settings.KAMAILIO_DATABASE_URL = closed_url(registrar)
+    first = queue(services.queue_ensure, username=ANNA, e164=ANNA_NUMBER, ref="workplace:anna")
+    waiting = queue(services.queue_ensure, username=BEN, e164=BEN_NUMBER, ref="workplace:ben")
+    # Anna's job carries Ben's on (any task taking an id would do: an order's, say).
+    then = {"then_task": "provisioning.tasks.run_job", "then_id": waiting.pk}
+    assert services.when_done(["workplace:anna", "workplace:none"], **then) is False
+    settings.KAMAILIO_DATABASE_URL = registrar.database_url
+
+    run_job.apply(args=[first.pk])
+
+    assert RegistrarJob.objects.get(pk=waiting.pk).status == "done"
+    assert services.when_done(["workplace:anna", "workplace:ben"], **then) is True
+    assert registrar.sql("SELECT username FROM subscriber ORDER BY username") == [(ANNA,), (BEN,)]
+
+
+def test_a_superseded_job_enqueues_the_task_waiting_for_it_too(registrar, settings, queue):
+    settings.KAMAILIO_DATABASE_URL = closed_url(registrar)
+    ensured = queue(services.queue_ensure, username=ANNA, e164=ANNA_NUMBER, ref="workplace:anna")
+    waiting = queue(services.queue_ensure, username=BEN, e164=BEN_NUMBER, ref="workplace:ben")
+    services.when_done(
+        ["workplace:anna"], then_task="provisioning.tasks.run_job", then_id=waiting.pk
+    )
+    settings.KAMAILIO_DATABASE_URL = registrar.database_url
+    queue(services.queue_removal, username=ANNA, ref="workplace:anna")
+
+    run_job.apply(args=[ensured.pk])
+
+    assert RegistrarJob.objects.get(pk=ensured.pk).status == "superseded"
+    assert RegistrarJob.objects.get(pk=waiting.pk).status == "done"
 
 
 @pytest.mark.redis

@@ -18,6 +18,16 @@ class MyPortalLoginForm(ThrottledLoginForm):
     """Only the login of a live workplace gets in; admins are sent to the admin portal."""
 
     def get_invalid_login_error(self) -> ValidationError:
+        # The password backend flags a new password the SIP registrar could not take yet.
+        if getattr(self.request, "registrar_unavailable", False):
+            return ValidationError(
+                _(
+                    "Ihr neues Passwort kann gerade nicht aktiviert werden, weil der SIP-Server "
+                    "nicht erreichbar ist. Bitte versuchen Sie es in einigen Minuten erneut; bis "
+                    "dahin gilt Ihr bisheriges Passwort weiter."
+                ),
+                code="registrar_unavailable",
+            )
         # The password backend flags a right temporary password that is too old.
         if getattr(self.request, "temporary_password_expired", False):
             return ValidationError(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,9 +13,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from portal.models import User
+from provisioning import services as provisioning
+from provisioning.backends import RegistrarError, RegistrarUnavailable
 from workplaces.models import Workplace
 from workplaces.services import WorkplaceError
 from workplaces.services.credentials import reset_password
+
+log = logging.getLogger(__name__)
 
 #: "Passwort vergessen" counts requests in windows of one hour (the message says so).
 RESET_WINDOW_SECONDS = 60 * 60
@@ -42,9 +48,48 @@ def workplace_of(user: User) -> Workplace | None:
     )
 
 
+@dataclass(frozen=True)
+class Connection:
+    """What a SIP client needs: server and domain, username, number; the password is the
+    MyPortal password."""
+
+    sip_domain: str
+    username: str
+    number: str
+
+
+def connection_of(workplace: Workplace) -> Connection | None:
+    """The client's connection data; None while no SIP server is connected."""
+    if not provisioning.is_connected():
+        return None
+    return Connection(
+        sip_domain=provisioning.sip_domain(),
+        username=workplace.username,
+        number=workplace.number.international if workplace.number_id else "",
+    )
+
+
 def has_workplace(user: User) -> bool:
     """Whether ``user`` is (or was) the login of a workplace, live or not."""
     return Workplace.objects.filter(user=user).exists()
+
+
+class PasswordNotSaved(Exception):
+    """The SIP registrar could not take the new password; nothing changed."""
+
+    def __init__(self, *, for_good: bool = False) -> None:
+        if for_good:
+            self.message = _(
+                "Ihr neues Passwort konnte beim SIP-Server nicht gespeichert werden. Ihr "
+                "bisheriges Passwort gilt weiter. Bitte wenden Sie sich an Ihren Administrator."
+            )
+        else:
+            self.message = _(
+                "Ihr neues Passwort konnte nicht gespeichert werden, weil der SIP-Server gerade "
+                "nicht erreichbar ist. Ihr bisheriges Passwort gilt weiter. Bitte versuchen Sie "
+                "es in einigen Minuten erneut."
+            )
+        super().__init__(self.message)
 
 
 @transaction.atomic
@@ -53,7 +98,22 @@ def change_password(*, user: User, password: str) -> None:
 
     A new password still pending from "Passwort vergessen" stops too: the user has just shown
     that they know their password, and the message may have reached someone else.
+
+    The SIP registrar gets it first (under the user's lock, as a delivered temporary password
+    does), so MyPortal and the phones always share one password: when the registrar cannot
+    take it, this raises :class:`PasswordNotSaved` and nothing changes.
     """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    try:
+        # Checked under the lock: a workplace deleted meanwhile must not come back there.
+        if workplace_of(locked) is not None:
+            provisioning.set_password(username=user.username, password=password)
+    except RegistrarUnavailable as exc:
+        log.warning("myportal: password of user %s not changed: %s", user.pk, exc)
+        raise PasswordNotSaved from None
+    except RegistrarError as exc:
+        log.error("myportal: password of user %s not changed: %s", user.pk, exc)
+        raise PasswordNotSaved(for_good=True) from None
     user.set_password(password)
     user.own_password_set()
     user.save(update_fields=User.TEMPORARY_PASSWORD_FIELDS)
@@ -74,7 +134,7 @@ def request_password_reset(*, username: str, address: str | None, language: str)
     """ "Passwort vergessen": a new temporary password on the user's channel, if there is one.
 
     The current password keeps working until the new one is used to log in (see
-    ``portal.backends``), so knowing a username is not enough to lock its user out.
+    ``workplaces.myportal.backends``), so knowing a username is not enough to lock its user out.
 
     Whether the username belongs to a live workplace makes no difference to the caller: no
     error, and no sooner an answer (``MYPORTAL_RESET_MIN_SECONDS``). Requests are counted per

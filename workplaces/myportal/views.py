@@ -70,7 +70,11 @@ class LoginView(auth_views.LoginView):
 
 @end_user_required()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "workplaces/myportal/home.html", {"workplace": request.workplace})
+    context = {
+        "workplace": request.workplace,
+        "connection": services.connection_of(request.workplace),
+    }
+    return render(request, "workplaces/myportal/home.html", context)
 
 
 @sensitive_post_parameters()
@@ -78,10 +82,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.change_password(user=request.user, password=form.cleaned_data["new_password"])
-        update_session_auth_hash(request, request.user)
-        messages.success(request, _("Ihr neues Passwort ist gespeichert."))
-        return redirect("myportal:home")
+        try:
+            services.change_password(user=request.user, password=form.cleaned_data["new_password"])
+        except services.PasswordNotSaved as exc:
+            form.add_error(None, exc.message)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Ihr neues Passwort ist gespeichert."))
+            return redirect("myportal:home")
     # A TemplateResponse: django-axes' lockout response (portal.views.locked_out) finds the
     # form in it and keeps this page with its message.
     return TemplateResponse(

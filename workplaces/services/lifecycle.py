@@ -18,17 +18,37 @@ from django.utils.translation import gettext as _
 
 from portal import audit
 from portal.models import AuditEvent, User
+from provisioning import services as provisioning
 from trunks.models import SipTrunk
 from trunks.numbers import parse_number_query
 from workplaces.models import PERSON_FIELDS, Workplace
 from workplaces.services import WorkplaceError, setup
 
 
+def registrar_ref(workplace: Workplace) -> str:
+    """The ``ref`` of a workplace's registrar jobs, by which pages ask for their state."""
+    return f"workplace:{workplace.code}"
+
+
+def registrar_expected() -> dict[str, str | None]:
+    """What the registrar should hold: username -> E.164 number of every live workplace.
+
+    ``PROVISIONING_EXPECTED`` names this for the hourly check; ``provisioning_check`` too.
+    """
+    return dict(
+        Workplace.objects.filter(status__in=Workplace.LOGIN_ALLOWED).values_list(
+            "username", "number__e164"
+        )
+    )
+
+
 @transaction.atomic
 def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) -> bool:
     """Create the login (unusable password), book the package from today, mark active.
 
-    Idempotent on the workplace's status: an active workplace is left as it is.
+    The registrar gets the subscriber (without a password: that comes with the first
+    temporary password) and the number's alias through its outbox, written in this
+    transaction. Idempotent on the workplace's status: an active workplace is left as it is.
     """
     workplace = Workplace.objects.select_for_update().get(pk=workplace.pk)
     if workplace.status != Workplace.Status.PENDING:
@@ -48,6 +68,11 @@ def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) ->
     if workplace.package_id:
         workplace.package_booked_on = today or timezone.localdate()
     workplace.save(update_fields=["user", "status", "activated_at", "package_booked_on"])
+    provisioning.queue_ensure(
+        username=workplace.username,
+        e164=workplace.number.e164 if workplace.number_id else None,
+        ref=registrar_ref(workplace),
+    )
     audit.record(
         customer_id=workplace.trunk.customer_id,
         actor=workplace.created_by,
@@ -219,6 +244,9 @@ def delete_workplace(
 ) -> bool:
     """The number returns to the trunk's free numbers, the package ends, the login stops.
 
+    The registrar forgets the subscriber, its alias and its registered contacts through its
+    outbox, written in this transaction.
+
     The rules are checked again against the state now (:func:`deletion_refusal`); a deletion
     that no longer holds raises :class:`WorkplaceError`. The username stays with the deleted
     workplace, so it is never given out again. Idempotent: a deleted workplace is left as it is.
@@ -255,6 +283,7 @@ def delete_workplace(
         user.is_active = False
         user.set_unusable_password()
         user.save(update_fields=["is_active", "password"])
+    provisioning.queue_removal(username=workplace.username, ref=registrar_ref(workplace))
     _workplace_event(
         workplace,
         actor,

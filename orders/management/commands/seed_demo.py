@@ -15,6 +15,7 @@ from django.db import transaction
 from catalog.models import Feature, Package
 from orders import services as orders
 from portal.models import Customer
+from provisioning import services as provisioning
 from trunks.models import NumberBlock, SipTrunk
 from trunks.services import save_number_block
 from workplaces.models import Workplace
@@ -150,6 +151,9 @@ class Command(BaseCommand):
         logins keep unusable passwords until someone asks for a new one.
         """
         if Workplace.objects.filter(username__in=[w[2] for w in BONN_WORKPLACES]).exists():
+            return
+        if provisioning.is_connected():  # demo logins must not reach a real registrar
+            self.stderr.write("Ein SIP-Registrar ist angebunden: keine Demo-Arbeitsplätze.")
             return
         trunk = SipTrunk.objects.get(name="Zentrale Bonn", customer__number="K-100001")
         admin = get_user_model().objects.get(username="demo-admin")

@@ -51,7 +51,7 @@ def log_in(username: str, password: str) -> User | None:
 def test_the_backend_follows_axes_and_replaces_the_model_backend():
     assert settings.AUTHENTICATION_BACKENDS == [
         "axes.backends.AxesStandaloneBackend",
-        "portal.backends.PasswordBackend",
+        "workplaces.myportal.backends.PasswordBackend",
     ]
 
 

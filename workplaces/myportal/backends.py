@@ -5,11 +5,19 @@
   and forces "Passwort ändern".
 - A temporary password older than ``TEMP_PASSWORD_DAYS`` no longer logs in; the request is
   flagged (``request.temporary_password_expired``) so the login page can say so.
+- The SIP registrar gets a pending password when it becomes the password, not before: so
+  asking for a new password cannot stop anybody's phones. When the registrar cannot take it
+  then, the login is refused (flagged ``request.registrar_unavailable``) and nothing
+  changes; the current password keeps working.
 
-A refused login returns None, so django-axes counts it as a failure like any other.
+It lives here, not in ``portal``, because promoting a password writes the registrar. Admins
+log in through it too (settings name it by its path). A refused login returns None, so
+django-axes counts it as a failure like any other.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import check_password, make_password
@@ -17,6 +25,11 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from portal.models import User
+from provisioning import services as provisioning
+from provisioning.backends import RegistrarError, RegistrarUnavailable
+from workplaces.models import Workplace
+
+log = logging.getLogger(__name__)
 
 
 class PasswordBackend(ModelBackend):
@@ -53,7 +66,13 @@ class PasswordBackend(ModelBackend):
             return None
         if user.pending_password_expired:
             return _expired(request)
-        return _use_pending(user)
+        try:
+            return _use_pending(user, password)
+        except (RegistrarUnavailable, RegistrarError) as exc:
+            log.warning("login: pending password of user %s not used: %s", user.pk, exc)
+            if request is not None:
+                request.registrar_unavailable = True
+            return None
 
 
 def _expired(request: HttpRequest | None) -> None:
@@ -62,12 +81,16 @@ def _expired(request: HttpRequest | None) -> None:
     return None
 
 
-def _use_pending(user: User) -> User | None:
+def _use_pending(user: User, password: str) -> User | None:
+    """Make the pending password the password: on the registrar first, under the user's lock
+    (as every other password change), then here. Raises when the registrar cannot take it."""
     with transaction.atomic():
         locked = User._default_manager.select_for_update().get(pk=user.pk)
         if locked.pending_password != user.pending_password:
             # A login at the same moment used it already, or a newer request replaced it.
             return locked if locked.password == user.pending_password else None
+        if Workplace.objects.filter(user=locked, status__in=Workplace.LOGIN_ALLOWED).exists():
+            provisioning.set_password(username=locked.username, password=password)
         locked.use_pending_password()
         locked.save(update_fields=User.TEMPORARY_PASSWORD_FIELDS)
     return locked
