@@ -26,14 +26,17 @@ run: install
 	@echo "Portal: http://127.0.0.1:$(PORT)/  (Passwort der Demo-Anmeldungen: Demo-Portal-2026)"
 	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# SQLite always; PostgreSQL too when CI=true or when it answers on 127.0.0.1:5432.
+# SQLite always; PostgreSQL too when CI=true or when it answers on 127.0.0.1:5432. The slow
+# suites (browser, real Redis and worker, real Kamailio) run once, on PostgreSQL, when it is there.
+SLOW := browser or redis or kamailio
+
 test: install
 	$(VENV)/bin/lint-imports --no-cache
-	$(PYTEST) -q
 	@if [ "$$CI" = "true" ] || $(PY) .ci/pg-ready "$(TEST_DATABASE_URL)"; then \
-	  echo "== again on PostgreSQL =="; \
+	  $(PYTEST) -q -m "not ($(SLOW))" && \
+	  echo "== again on PostgreSQL, with the browser, Redis and Kamailio tests ==" && \
 	  DATABASE_URL="$(TEST_DATABASE_URL)" $(PYTEST) -q; \
-	else echo "PostgreSQL not reachable: ran on SQLite only (CI runs both)."; fi
+	else $(PYTEST) -q && echo "PostgreSQL not reachable: ran on SQLite only (CI runs both)."; fi
 
 lint: install
 	$(VENV)/bin/lint-imports --no-cache
