@@ -33,8 +33,13 @@ def enqueue(task_name: str, *args: object) -> bool:
     at, so a lost publish is handed over again later. With no broker configured the task runs
     in-process (``task_always_eager``), as every task of the project does.
     """
+    if task_name not in app.tasks:
+        # The web process imports no tasks module by itself; this imports every app's
+        # ``tasks`` (what autodiscovery does in a worker), so eager mode finds the task too.
+        app.loader.import_default_modules()
+    task = app.tasks[task_name]
     try:
-        app.signature(task_name, args=args).delay()
+        task.delay(*args)
     except Exception as exc:  # kombu raises OperationalError and friends
         log.warning("jobs: could not enqueue %s%s: %s", task_name, args, exc)
         return False
