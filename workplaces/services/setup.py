@@ -84,16 +84,17 @@ def check_contacts(
     ``without_mobile`` None means "by e-mail when no mobile number is given" (the import).
     """
     checked = Checked()
-    email = validators.clean_text(str(auth_email or ""), max_length=254) if auth_email else ""
-    if not email:
-        checked.add(
-            "auth_email", _("Bitte geben Sie die E-Mail-Adresse zur Authentifizierung ein.")
-        )
-    else:
-        try:
+    email = ""
+    try:
+        email = validators.clean_text(str(auth_email or ""), max_length=254)
+        if email:
             email = validators.normalize_email(email)
-        except ValidationError as error:
-            checked.add("auth_email", error.messages[0])
+        else:
+            checked.add(
+                "auth_email", _("Bitte geben Sie die E-Mail-Adresse zur Authentifizierung ein.")
+            )
+    except ValidationError as error:
+        checked.add("auth_email", error.messages[0])
     if auth_email_repeat is not None and "auth_email" not in checked.errors:
         repeat = str(auth_email_repeat).strip()
         try:
