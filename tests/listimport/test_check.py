@@ -255,6 +255,13 @@ def test_invalid_e_mail_addresses_are_refused_once_each(trunk):
     assert errors(check(trunk, person(auth_email="login@@example")), 2) == [("auth_email", invalid)]
 
 
+def test_invisible_characters_in_an_e_mail_address_are_a_message_not_a_crash(trunk):
+    result = check(trunk, person(email="", auth_email="jo\u200e@example.com"))
+    assert errors(result, 2) == [
+        ("auth_email", "Bitte verwenden Sie nur sichtbare Zeichen (keine Steuerzeichen).")
+    ]
+
+
 def test_without_any_e_mail_address_the_authentication_address_is_asked_for(trunk):
     result = check(trunk, person(email=""))
     assert errors(result, 2) == [

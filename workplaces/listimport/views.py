@@ -37,8 +37,9 @@ def run_url(run: ImportRun) -> str:
 def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
     """The import page: "Vorlage herunterladen", and "Prüfen" of an uploaded file."""
     trunk = get_trunk_for(request, trunk_code)
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
         run = service.start_check(
             admin=request.user,
             trunk=trunk,
@@ -77,6 +78,8 @@ def cart(request: HttpRequest, trunk_code: str, code: str) -> HttpResponse:
     """ "In den Warenkorb": the rows become drafts in the admin's cart, in a task."""
     trunk = get_trunk_for(request, trunk_code)
     run = get_import_run_for(request, trunk, code)
+    if run.status != ImportRun.Status.CHECKED:  # a second click lands on the result
+        return redirect(run_url(run))
     form = CartForm(request.POST)
     if form.is_valid():
         try:
