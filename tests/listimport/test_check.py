@@ -357,3 +357,13 @@ def test_the_check_asks_the_database_the_same_number_of_times_for_few_and_many_r
     with django_assert_max_num_queries(len(few)):
         result = check(trunk, *rows(60))
     assert result["ok"] == 60
+
+
+def test_many_people_of_one_name_are_suggested_without_a_query_each(
+    demo_customer, packages, django_assert_max_num_queries
+):
+    trunk = make_trunk(demo_customer, "Groß", "+49228181234", 10, 99, quota=100)
+    rows = [person(auth_email=f"j{i}@example.com") for i in range(40)]
+    with django_assert_max_num_queries(20):
+        result = check(trunk, *rows)
+    assert defaults(result, 41)["username"] == "joerg.mueller40"

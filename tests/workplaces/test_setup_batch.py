@@ -111,3 +111,17 @@ def test_more_free_numbers_than_the_trunk_has_gives_all_it_has(trunk):
     total = trunk.numbers.count()
     assert len(setup.next_free_numbers(trunk=trunk, count=total + 5, book=book)) == total
     assert len(setup.next_free_numbers(trunk=trunk, count=total + 5)) == total
+
+
+def test_the_candidates_are_the_names_a_suggestion_tries_in_order(holders):
+    assert setup.username_candidates(first_name="Bernd", last_name="Platz", count=3) == [
+        "bernd.platz",
+        "bernd.platz2",
+        "bernd.platz3",
+    ]
+    assert setup.username_candidates(first_name="", last_name="", count=3) == []
+    long = "a" * 70
+    assert [len(n) for n in setup.username_candidates(first_name=long, last_name="", count=2)] == [
+        64,
+        64,
+    ]

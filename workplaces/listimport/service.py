@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import ChainMap
+from collections import ChainMap, Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -43,7 +43,6 @@ from catalog.models import Package
 from portal import celery
 from portal.models import User
 from trunks.models import SipTrunk
-from workplaces import validators
 from workplaces.listimport.columns import FIELDS, HeaderMatch
 from workplaces.listimport.files import Row, Sheet
 from workplaces.listimport.numbers import TrunkNumbers, match_package, parse_rufnummer
@@ -253,15 +252,29 @@ def _in_file_message(what: str, line: int) -> str:
     return _("Diese Rufnummer steht schon in Zeile %(line)d der Datei.") % {"line": line}
 
 
+def _suggestion_candidates(rows: list[_Row]) -> set[str]:
+    """The names the suggestions will try: per name as many as rows share it, and one more."""
+    names: dict[str, tuple[str, str]] = {}
+    counts: Counter[str] = Counter()
+    for row in rows:
+        if row.raw["username"].strip() or not row.names_ok():
+            continue
+        first, last = row.user_data["first_name"], row.user_data["last_name"]
+        base = setup.username_candidates(first_name=first, last_name=last, count=1)
+        if base:
+            names.setdefault(base[0], (first, last))
+            counts[base[0]] += 1
+    candidates: set[str] = set()
+    for base, (first, last) in names.items():
+        count = counts[base] + 1
+        candidates.update(setup.username_candidates(first_name=first, last_name=last, count=count))
+    return candidates
+
+
 def _check_usernames(rows: list[_Row]) -> None:
     """Given usernames by the service's rules, empty ones suggested; none twice in the file."""
     given = {r.raw["username"].strip() for r in rows if r.raw["username"].strip()}
-    bases = {
-        validators.username_suggestion(r.user_data["first_name"], r.user_data["last_name"])
-        for r in rows
-        if not r.raw["username"].strip() and r.names_ok()
-    }
-    lookup = setup.UsernameLookup(given | bases)
+    lookup = setup.UsernameLookup(given | _suggestion_candidates(rows))
     seen: dict[str, int] = {}
     people: dict[tuple[str, str, str], int] = {}
     # Suggestions avoid every username the file gives, also those of later rows.

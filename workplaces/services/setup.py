@@ -12,7 +12,8 @@ into the cart takes a place of the trunk's quota.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+import itertools
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -226,6 +227,22 @@ def check_username(
     return checked
 
 
+def _candidates(base: str) -> Iterator[str]:
+    """``base``, then ``base2``, ``base3`` ... (cut so that each stays within the length)."""
+    yield base
+    counter = 2
+    while True:
+        suffix = str(counter)
+        yield base[: validators.MAX_USERNAME_LENGTH - len(suffix)] + suffix
+        counter += 1
+
+
+def username_candidates(*, first_name: str, last_name: str, count: int) -> list[str]:
+    """The first ``count`` names :func:`suggest_username` tries, in order (for a batch lookup)."""
+    base = validators.username_suggestion(first_name, last_name)
+    return list(itertools.islice(_candidates(base), count)) if base else []
+
+
 def suggest_username(
     *,
     first_name: str,
@@ -240,12 +257,11 @@ def suggest_username(
     base = validators.username_suggestion(first_name, last_name)
     if not base:
         return ""
-    candidate, counter = base, 1
-    while candidate in also_taken or _username_is_taken(candidate, None, taken):
-        counter += 1
-        suffix = str(counter)
-        candidate = base[: validators.MAX_USERNAME_LENGTH - len(suffix)] + suffix
-    return candidate
+    return next(
+        candidate
+        for candidate in _candidates(base)
+        if candidate not in also_taken and not _username_is_taken(candidate, None, taken)
+    )
 
 
 def _number_taken_message(number: Number) -> str:
