@@ -348,7 +348,7 @@ def _check_numbers(rows: list[_Row], trunk: SipTrunk, book: setup.NumberBook) ->
 
 def _check_quota(rows: list[_Row], trunk: SipTrunk) -> str:
     """The trunk's places left for all fault-free rows together; a notice when they are short."""
-    [counted] = quota.with_usage(SipTrunk.objects.filter(pk=trunk.pk))
+    [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
     left = max(quota.places_left(counted), 0)
     fault_free = [r for r in rows if r.ok]
     if len(fault_free) <= left:

@@ -383,7 +383,7 @@ def check_trunk(*, trunk: SipTrunk, admin: User, draft: SetupDraft | None = None
     if trunk.customer_id != admin.customer_id:
         checked.add("trunk", _("Bitte wählen Sie einen SIP-Trunk aus der Liste."))
         return checked
-    [counted] = quota.with_usage(SipTrunk.objects.filter(pk=trunk.pk))
+    [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
     own = draft is not None and draft.trunk_id == trunk.pk
     if not own and quota.places_left(counted) < 1:
         checked.add(
