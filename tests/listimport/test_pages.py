@@ -458,3 +458,12 @@ def test_no_upload_gives_a_server_error(alice_imports, data, name):
         assert follow.status_code == 200
         for tail in ("fehlerliste.csv", "fehlerliste.xlsx"):
             assert alice_imports.client.get(response["Location"] + tail).status_code == 200
+
+
+def test_a_nul_character_in_a_cell_is_a_message_on_any_database(alice_imports):
+    # Excel's escape _x0000_ is read as NUL, which PostgreSQL's JSON cannot hold.
+    row = person(first_name="Jö_x0000_rg")
+    run = alice_imports.upload(name="liste.xlsx", data=xlsx_bytes([HEADER, row]))
+    page = alice_imports.page(run)
+    assert "0 Zeilen fehlerfrei, 1 Zeile mit Fehlern" in page
+    assert "Zeile 2 Jö\ufffdrg Müller Vorname" in page

@@ -72,16 +72,21 @@ CRASHED = "crashed"
 # --- the sheet as the run keeps it --------------------------------------------------------
 
 
+def _storable(text: str) -> str:
+    """PostgreSQL's JSON cannot hold NUL; the mark shows where one was (it is an error anyway)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def sheet_to_json(sheet: Sheet) -> dict:
     return {
         "kind": sheet.kind,
-        "header": sheet.header,
+        "header": [_storable(cell) for cell in sheet.header],
         "header_line": sheet.header_line,
         "positions": sheet.match.positions,
-        "unknown": sheet.match.unknown,
+        "unknown": [_storable(cell) for cell in sheet.match.unknown],
         "error_position": sheet.match.error_position,
         "notices": sheet.notices,
-        "rows": [[row.line, row.raw] for row in sheet.rows],
+        "rows": [[row.line, [_storable(cell) for cell in row.raw]] for row in sheet.rows],
     }
 
 
