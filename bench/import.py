@@ -54,7 +54,7 @@ def list_rows(count: int, numbers: list[str]) -> list[list[str]]:
                 f"{10115 + i % 80000:05d}",
                 "Bonn",
                 f"person{i}@example.com",
-                f"bench.{i:05d}" if i % 5 == 0 else "",
+                f"bench{count}.{i:05d}" if i % 5 == 0 else "",
                 "",
                 f"0170 {1000000 + i}" if i % 2 else "",
                 "0" + numbers[-1 - i][3:] if i % 4 == 1 else "",
