@@ -125,3 +125,12 @@ def test_the_candidates_are_the_names_a_suggestion_tries_in_order(holders):
         64,
         64,
     ]
+
+
+@pytest.mark.parametrize("value", ["\x00", "+49\x00", "0228 181234-13", "+49 228"])
+def test_a_value_no_number_row_can_have_is_refused_without_asking_the_database(
+    trunk, value, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        checked = setup.check_number(trunk=trunk, e164=value)
+    assert checked.errors == {"number": ["Diese Rufnummer gehört nicht zu diesem SIP-Trunk."]}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -277,6 +278,9 @@ def number_is_held(number: Number, *, draft: SetupDraft | None = None) -> bool:
     return Workplace.objects.filter(number=number).exists() or held_by_drafts.exists()
 
 
+_E164 = re.compile(r"\+[0-9]{1,20}")
+
+
 @dataclass(frozen=True)
 class NumberBook:
     """A trunk's numbers and which of them are held, read once for checking a batch.
@@ -325,7 +329,9 @@ def check_number(
     if not value:
         checked.add("number", _("Bitte wählen Sie eine Rufnummer aus."))
         return checked
-    if book is not None and book.trunk.pk == trunk.pk:
+    if not _E164.fullmatch(value):  # no number row has it (and PostgreSQL refuses NUL)
+        number, held = None, False
+    elif book is not None and book.trunk.pk == trunk.pk:
         number = book.number(value)
         held = value in book.held
     else:
