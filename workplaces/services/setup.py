@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -96,6 +95,7 @@ def check_contacts(
                 "auth_email", _("Bitte geben Sie die E-Mail-Adresse zur Authentifizierung ein.")
             )
     except ValidationError as error:
+        email = ""
         checked.add("auth_email", error.messages[0])
     if auth_email_repeat is not None and "auth_email" not in checked.errors:
         repeat = str(auth_email_repeat).strip()
@@ -278,9 +278,6 @@ def number_is_held(number: Number, *, draft: SetupDraft | None = None) -> bool:
     return Workplace.objects.filter(number=number).exists() or held_by_drafts.exists()
 
 
-_E164 = re.compile(r"\+[0-9]{1,20}")
-
-
 @dataclass(frozen=True)
 class NumberBook:
     """A trunk's numbers and which of them are held, read once for checking a batch.
@@ -329,7 +326,9 @@ def check_number(
     if not value:
         checked.add("number", _("Bitte wählen Sie eine Rufnummer aus."))
         return checked
-    if not _E164.fullmatch(value):  # no number row has it (and PostgreSQL refuses NUL)
+    # Only an E.164 string can name a number row (and only such text may reach the query).
+    well_formed = value.startswith("+") and value[1:].isascii() and value[1:].isdigit()
+    if not well_formed:
         number, held = None, False
     elif book is not None and book.trunk.pk == trunk.pk:
         number = book.number(value)
