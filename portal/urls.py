@@ -14,6 +14,7 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("sip-trunk/arbeitsplaetze/import/", include("workplaces.listimport.urls")),
     path("", include("workplaces.manage.urls")),
     path("sip-trunk/", include("workplaces.wizard.urls")),
     path("sip-trunk/", include("orders.urls")),

@@ -5,7 +5,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from portal.access import customer_of, get_scoped
-from workplaces.models import SetupDraft, Workplace
+from trunks.models import SipTrunk
+from workplaces.models import ImportRun, SetupDraft, Workplace
 
 
 def get_draft_for(request: HttpRequest, code: object, *, live: bool = True) -> SetupDraft:
@@ -27,3 +28,11 @@ def manageable(request: HttpRequest, code: object) -> Workplace:
     if not workplace.is_manageable:
         messages.error(request, _("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
     return workplace
+
+
+def get_import_run_for(request: HttpRequest, trunk: SipTrunk, code: object) -> ImportRun:
+    """An import run of the requesting admin on ``trunk`` (runs are personal, like drafts)."""
+    runs = ImportRun.objects.select_related("trunk")
+    return get_scoped(
+        runs, request, code, customer=customer_of(request), trunk=trunk, created_by=request.user
+    )

@@ -226,3 +226,64 @@ class SetupDraft(PersonFields):
 
     def part_label(self, part: str) -> str:
         return str(self.PARTS[part])
+
+
+class ImportRun(models.Model):
+    """One uploaded list of workplaces: its rows as read, the check's result, the cart step's.
+
+    The rows are kept as read (no file bytes), so the check task, the result page and the
+    error list work from the same data. Runs are personal to the admin who uploaded them,
+    like drafts, and are purged after ``KEEP``.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Wartet auf die Prüfung")
+        CHECKING = "checking", _("Wird geprüft")
+        CHECKED = "checked", _("Geprüft")
+        ADDING = "adding", _("Wird in den Warenkorb gelegt")
+        ADDED = "added", _("In den Warenkorb gelegt")
+        FAILED = "failed", _("Fehlgeschlagen")
+
+    #: Statuses in which a task is still working on the run (the page polls).
+    WORKING = (Status.QUEUED, Status.CHECKING, Status.ADDING)
+    KEEP = dt.timedelta(hours=24)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    trunk = models.ForeignKey(SipTrunk, on_delete=models.CASCADE, related_name="import_runs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_runs"
+    )
+    file_name = models.CharField(_("Datei"), max_length=255)
+    #: The rows as read: header, positions of the known columns, rows with their line.
+    sheet = models.JSONField()
+    language = models.CharField(max_length=10, default="de")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    #: Which rows the cart step takes: only the fault-free ones, or all (refused with errors).
+    mode = models.CharField(max_length=10, blank=True)
+    #: Why the run failed, as a code the page turns into a sentence.
+    failure = models.CharField(max_length=20, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    #: The check: per row its errors, the defaults filled in and the values for the cart.
+    result = models.JSONField(default=dict)
+    #: The cart step: which rows were added and why the others were not.
+    cart_result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Listenimport")
+        verbose_name_plural = _("Listenimporte")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in self.WORKING
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.done / self.total)) if self.total else 0

@@ -119,3 +119,10 @@ def test_an_xlsx_upload_gives_an_error_list_with_its_text_as_read():
     )
     table = csv_table(error_list_csv(sheet, {2: ["Fehler in der Straße."]}))
     assert table[1] == ["Jörg", "Müller", "A", "12", "01067", "Bonn", "5", "Fehler in der Straße."]
+
+
+def test_control_characters_xlsx_cannot_hold_are_shown_as_replacement_characters():
+    sheet = read_upload("liste.csv", csv_bytes([MANDATORY, ["Jö\x1frg", *JOERG[1:]]]))
+    errors = {sheet.rows[0].line: ["Vorname: Bitte verwenden Sie nur sichtbare Zeichen."]}
+    workbook = load_workbook(io.BytesIO(error_list_xlsx(sheet, errors)))
+    assert workbook.active["A2"].value == "Jö\ufffdrg"

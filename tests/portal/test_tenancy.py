@@ -183,6 +183,7 @@ BAD_CODES = ["not-a-uuid", "0", "' OR 1=1 --", "%00", str(uuid.UUID(int=0)), "uu
 def code_requests(code: str) -> list[tuple[str, str]]:
     return [
         ("get", reverse("manage:numbers", args=[code])),
+        ("get", reverse("listimport:upload", args=[code])),
         ("get", reverse("wizard:new", args=[code])),
         ("get", reverse("manage:overview") + f"?trunk={code}"),
         ("get", reverse("wizard:step", args=[code, "benutzerdaten"])),
@@ -212,6 +213,10 @@ ADMIN_PAGES = [
     ("get", "wizard:check_username", "draft"),
     ("get", "wizard:discard", "draft"),
     ("get", "manage:numbers", "trunk"),
+    ("get", "listimport:upload", "trunk"),
+    ("post", "listimport:upload", "trunk"),
+    ("get", "listimport:template_xlsx", False),
+    ("get", "listimport:template_csv", False),
     ("get", "orders:cart", False),
     ("post", "orders:place", False),
     ("post", "orders:remove", "draft"),

@@ -14,6 +14,7 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -97,7 +98,8 @@ def _text(out, value: str, *, text=False, font=None, alignment=None) -> WriteOnl
     ``text`` formats it as text (``@``) so that editing keeps leading zeros; only for the
     columns that need it (PLZ, numbers), as openpyxl spends time on every styled cell.
     """
-    cell = WriteOnlyCell(out, value=value)
+    # XLSX cannot hold most control characters (a CSV can); the mark shows where one was.
+    cell = WriteOnlyCell(out, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
     cell.data_type = "s"
     if text:
         cell.number_format = "@"

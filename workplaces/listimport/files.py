@@ -133,10 +133,7 @@ def read_upload(name: str, data: bytes) -> Sheet:
     if not data.strip(_STRIP.encode("ascii", "ignore")).removeprefix(_UTF8_BOM).strip():
         raise ImportFileError(_("Die Datei ist leer."))
     if len(data) > MAX_BYTES:
-        raise ImportFileError(
-            _("Die Datei ist größer als %(mb)d MB. Bitte teilen Sie die Liste auf.")
-            % {"mb": MAX_BYTES // (1024 * 1024)}
-        )
+        raise ImportFileError(too_large_message())
     if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
         kind, rows, to_text, notices = "xlsx", *_xlsx_rows(data)
     elif data.startswith(_OLE_MAGIC):
@@ -153,6 +150,13 @@ def read_upload(name: str, data: bytes) -> Sheet:
 
 
 # --- messages used more than once ------------------------------------------------------------
+
+
+def too_large_message() -> str:
+    """Also for the upload form, which refuses a large file before reading it."""
+    return _("Die Datei ist größer als %(mb)d MB. Bitte teilen Sie die Liste auf.") % {
+        "mb": MAX_BYTES // (1024 * 1024)
+    }
 
 
 def _not_a_list() -> str:

@@ -12,12 +12,16 @@ into the cart takes a place of the trunk's quota.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+import itertools
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,6 +152,47 @@ def username_taken(username: str, *, draft: SetupDraft | None = None) -> bool:
     return drafts.exists()
 
 
+#: Names asked for at once by :func:`taken_usernames` (keeps each query's parameters few).
+BATCH_SIZE = 500
+
+
+def taken_usernames(names: Iterable[str]) -> set[str]:
+    """Which of ``names`` are taken, as :func:`username_taken` decides it, lowercased.
+
+    Three queries per :data:`BATCH_SIZE` names, however many there are.
+    """
+    keys = sorted({str(name).lower() for name in names})
+    taken: set[str] = set()
+    for start in range(0, len(keys), BATCH_SIZE):
+        chunk = keys[start : start + BATCH_SIZE]
+        for model in (get_user_model(), Workplace, SetupDraft):
+            found = model.objects.annotate(key=Lower("username")).filter(key__in=chunk)
+            taken.update(found.values_list("key", flat=True))
+    return taken
+
+
+class UsernameLookup:
+    """Whether usernames are taken, asked for a whole batch at once (the list import's rows).
+
+    A name the batch was asked for is answered from memory; any other name goes to the
+    database. Either way the answer is :func:`username_taken`'s, at the time of asking.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._asked = {str(name).lower() for name in names}
+        self._taken = taken_usernames(self._asked)
+
+    def __contains__(self, name: object) -> bool:
+        key = str(name).lower()
+        if key in self._asked:
+            return key in self._taken
+        return username_taken(str(name))
+
+
+def _username_is_taken(name: str, draft: SetupDraft | None, taken: UsernameLookup | None) -> bool:
+    return name in taken if taken is not None else username_taken(name, draft=draft)
+
+
 def _taken_message(username: str) -> str:
     return _(
         "Der Benutzername „%(name)s“ ist bereits vergeben. Bitte wählen Sie einen anderen."
@@ -155,9 +200,17 @@ def _taken_message(username: str) -> str:
 
 
 def check_username(
-    *, username: object, draft: SetupDraft | None = None, also_taken: Collection[str] = ()
+    *,
+    username: object,
+    draft: SetupDraft | None = None,
+    also_taken: Collection[str] = (),
+    taken: UsernameLookup | None = None,
 ) -> Checked:
-    """The seed's username rules, then whether it is free (``also_taken``: names of a batch)."""
+    """The seed's username rules, then whether it is free.
+
+    ``also_taken``: names a batch already uses; ``taken``: the batch's lookup of the names
+    taken in the system (None asks the database for this one name).
+    """
     checked = Checked()
     name = str(username or "").strip()
     if not name:
@@ -168,24 +221,48 @@ def check_username(
     except ValidationError as error:
         checked.add("username", error.messages[0])
         return checked
-    if name in also_taken or username_taken(name, draft=draft):
+    if name in also_taken or _username_is_taken(name, draft, taken):
         checked.add("username", _taken_message(name))
         return checked
     checked.values["username"] = name
     return checked
 
 
-def suggest_username(*, first_name: str, last_name: str, also_taken: Collection[str] = ()) -> str:
-    """The wizard's suggestion from the name (ä→ae ...), with a number added until it is free."""
+def _candidates(base: str) -> Iterator[str]:
+    """``base``, then ``base2``, ``base3`` ... (cut so that each stays within the length)."""
+    yield base
+    counter = 2
+    while True:
+        suffix = str(counter)
+        yield base[: validators.MAX_USERNAME_LENGTH - len(suffix)] + suffix
+        counter += 1
+
+
+def username_candidates(*, first_name: str, last_name: str, count: int) -> list[str]:
+    """The first ``count`` names :func:`suggest_username` tries, in order (for a batch lookup)."""
+    base = validators.username_suggestion(first_name, last_name)
+    return list(itertools.islice(_candidates(base), count)) if base else []
+
+
+def suggest_username(
+    *,
+    first_name: str,
+    last_name: str,
+    also_taken: Collection[str] = (),
+    taken: UsernameLookup | None = None,
+) -> str:
+    """The wizard's suggestion from the name (ä→ae ...), with a number added until it is free.
+
+    ``also_taken`` and ``taken`` as for :func:`check_username`.
+    """
     base = validators.username_suggestion(first_name, last_name)
     if not base:
         return ""
-    candidate, counter = base, 1
-    while candidate in also_taken or username_taken(candidate):
-        counter += 1
-        suffix = str(counter)
-        candidate = base[: validators.MAX_USERNAME_LENGTH - len(suffix)] + suffix
-    return candidate
+    return next(
+        candidate
+        for candidate in _candidates(base)
+        if candidate not in also_taken and not _username_is_taken(candidate, None, taken)
+    )
 
 
 def _number_taken_message(number: Number) -> str:
@@ -201,14 +278,49 @@ def number_is_held(number: Number, *, draft: SetupDraft | None = None) -> bool:
     return Workplace.objects.filter(number=number).exists() or held_by_drafts.exists()
 
 
+@dataclass(frozen=True)
+class NumberBook:
+    """A trunk's numbers and which of them are held, read once for checking a batch.
+
+    It answers as :func:`number_is_held` and the trunk's number rows did when it was read
+    (two queries); reserving re-checks under lock, so a number taken since then is refused.
+    """
+
+    trunk: SipTrunk
+    #: e164 -> (pk, extension)
+    numbers: dict[str, tuple[int, str]]
+    held: frozenset[str]
+
+    @classmethod
+    def of(cls, trunk: SipTrunk) -> NumberBook:
+        rows = Number.objects.filter(trunk=trunk).values_list("pk", "e164", "extension")
+        numbers = {e164: (pk, extension) for pk, e164, extension in rows}
+        held = Number.objects.filter(trunk=trunk).filter(
+            Q(workplaces__isnull=False) | Q(drafts__isnull=False)
+        )
+        return cls(trunk, numbers, frozenset(held.values_list("e164", flat=True)))
+
+    def number(self, e164: str) -> Number | None:
+        """The trunk's number row (without a query), or None when the trunk has no such number."""
+        found = self.numbers.get(e164)
+        if found is None:
+            return None
+        return Number(pk=found[0], trunk=self.trunk, e164=e164, extension=found[1])
+
+
 def check_number(
     *,
     trunk: SipTrunk,
     e164: object,
     draft: SetupDraft | None = None,
     also_taken: Collection[str] = (),
+    book: NumberBook | None = None,
 ) -> Checked:
-    """A number of the trunk (the seed's number rules made its rows) that nobody holds."""
+    """A number of the trunk (the seed's number rules made its rows) that nobody holds.
+
+    ``also_taken``: numbers a batch already uses; ``book``: the batch's :class:`NumberBook`
+    of the trunk (None asks the database).
+    """
     checked = Checked()
     value = str(e164 or "").strip()
     if not value:
@@ -216,22 +328,54 @@ def check_number(
         return checked
     # Only an E.164 string can name a number row (and only such text may reach the query).
     well_formed = value.startswith("+") and value[1:].isascii() and value[1:].isdigit()
-    number = Number.objects.filter(trunk=trunk, e164=value).first() if well_formed else None
+    if not well_formed:
+        number, held = None, False
+    elif book is not None and book.trunk.pk == trunk.pk:
+        number = book.number(value)
+        held = value in book.held
+    else:
+        number = Number.objects.filter(trunk=trunk, e164=value).first()
+        held = number is not None and number_is_held(number, draft=draft)
     if number is None:
         checked.add("number", _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."))
-    elif value in also_taken or number_is_held(number, draft=draft):
+    elif value in also_taken or held:
         checked.add("number", _number_taken_message(number))
     else:
         checked.values["number"] = number
     return checked
 
 
-def next_free_number(*, trunk: SipTrunk, also_taken: Collection[str] = ()) -> Number | None:
-    """The trunk's lowest number that no workplace, draft or ``also_taken`` holds."""
+def next_free_numbers(
+    *,
+    trunk: SipTrunk,
+    count: int,
+    also_taken: Collection[str] = (),
+    book: NumberBook | None = None,
+) -> list[Number]:
+    """The trunk's ``count`` lowest numbers that no workplace, draft or ``also_taken`` holds.
+
+    With a :class:`NumberBook` of the trunk no query is made.
+    """
+    if count < 1:
+        return []
+    if book is not None and book.trunk.pk == trunk.pk:
+        found = []
+        for e164 in sorted(book.numbers):
+            if e164 not in book.held and e164 not in also_taken:
+                found.append(book.number(e164))
+                if len(found) == count:
+                    break
+        return found
     free = trunk.numbers.free().order_by("e164")
     if also_taken:
         free = free.exclude(e164__in=list(also_taken))
-    return free.first()
+    return list(free[:count])
+
+
+def next_free_number(*, trunk: SipTrunk, also_taken: Collection[str] = ()) -> Number | None:
+    """The trunk's lowest number that no workplace, draft or ``also_taken`` holds."""
+    found = next_free_numbers(trunk=trunk, count=1, also_taken=also_taken)
+    return found[0] if found else None
 
 
 def conference_packages() -> list[Package]:
@@ -244,7 +388,7 @@ def check_trunk(*, trunk: SipTrunk, admin: User, draft: SetupDraft | None = None
     if trunk.customer_id != admin.customer_id:
         checked.add("trunk", _("Bitte wählen Sie einen SIP-Trunk aus der Liste."))
         return checked
-    [counted] = quota.with_usage(SipTrunk.objects.filter(pk=trunk.pk))
+    [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
     own = draft is not None and draft.trunk_id == trunk.pk
     if not own and quota.places_left(counted) < 1:
         checked.add(

@@ -1,0 +1,74 @@
+"""The import's forms: the upload ("Prüfen") and the choice of rows for the cart."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+
+from workplaces.listimport import service
+from workplaces.listimport.files import (
+    MAX_BYTES,
+    MAX_ROWS,
+    ImportFileError,
+    Sheet,
+    read_upload,
+    too_large_message,
+)
+
+
+class UploadForm(forms.Form):
+    """One file, read at once: a file that cannot be imported is refused with one message."""
+
+    file = forms.FileField(
+        label=_("Liste (Excel-Arbeitsmappe .xlsx oder CSV-Datei)"),
+        error_messages={
+            "required": _("Bitte wählen Sie eine Datei aus."),
+            "invalid": _("Bitte wählen Sie eine Datei aus."),
+            "missing": _("Bitte wählen Sie eine Datei aus."),
+            "empty": _("Die Datei ist leer."),
+        },
+        widget=forms.FileInput(attrs={"accept": ".xlsx,.xlsm,.csv,.txt"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "Höchstens %(mb)d MB und %(rows)s Zeilen. Spalten wie in der Vorlage."
+        ) % {"mb": MAX_BYTES // (1024 * 1024), "rows": number_format(MAX_ROWS, force_grouping=True)}
+        self.sheet: Sheet | None = None
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise ValidationError(too_large_message(), code="too_large")
+        try:
+            sheet = read_upload(upload.name or "", upload.read())
+        except ImportFileError as error:
+            raise ValidationError(error.message, code="file") from None
+        if not sheet.rows:
+            raise ValidationError(
+                _("Die Datei enthält nur die Kopfzeile, aber keine Zeile mit Daten."),
+                code="no_rows",
+            )
+        self.sheet = sheet
+        return upload
+
+
+class CartForm(forms.Form):
+    """ "In den Warenkorb": only the fault-free rows, or all rows (refused while any has errors)."""
+
+    mode = forms.ChoiceField(
+        label=_("Welche Zeilen sollen in den Warenkorb?"),
+        widget=forms.RadioSelect,
+        choices=[
+            (service.ONLY_OK, _("Nur die fehlerfreien Zeilen")),
+            (service.ALL, _("Alle Zeilen (nur möglich, wenn keine Zeile Fehler hat)")),
+        ],
+        initial=service.ONLY_OK,
+        error_messages={
+            "required": _("Bitte wählen Sie, welche Zeilen übernommen werden."),
+            "invalid_choice": _("Bitte wählen Sie, welche Zeilen übernommen werden."),
+        },
+    )
