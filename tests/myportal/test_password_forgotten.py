@@ -252,3 +252,9 @@ def test_known_and_unknown_usernames_take_equally_long(ask, by_sms, settings):
         assert ask(username, address=f"198.51.100.{len(durations) + 1}").status_code == 302
         durations[username] = time.monotonic() - started
     assert min(durations.values()) >= 0.3
+
+
+def test_the_page_says_the_current_password_keeps_working(client, db):
+    page = client.get(FORGOTTEN).content.decode()
+    assert "Ihr bisheriges Passwort gilt weiter, bis Sie sich zum ersten Mal mit dem neuen" in page
+    assert "gilt ab dann nicht mehr" not in page
