@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import AuditEvent, Customer, User
@@ -36,6 +38,22 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     readonly_fields = ["temporary_password_set_at", "pending_password_set_at"]
+
+    def user_change_password(self, request, id, form_url=""):
+        """A workplace's login gets its passwords only through the portal's password flows,
+        which also write them to the SIP registrar: here that path would skip it."""
+        user = self.get_object(request, id)
+        if user is not None and getattr(user, "workplace", None) is not None:
+            self.message_user(
+                request,
+                _(
+                    "Das Passwort eines Arbeitsplatz-Benutzers ändern Sie hier nicht: Senden Sie "
+                    "unter „SIP-Trunk Arbeitsplätze“ ein neues temporäres Passwort."
+                ),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:portal_user_change", args=[user.pk]))
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(AuditEvent)

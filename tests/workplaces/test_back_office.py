@@ -126,3 +126,15 @@ def test_releasing_a_draft_frees_its_username_and_number(operator_client, alice_
         None,
         None,
     )
+
+
+def test_a_workplace_logins_password_is_not_set_in_the_user_admin(operator_client, joerg):
+    url = reverse("admin:auth_user_password_change", args=[joerg.user_id])
+    before = Workplace.objects.get(pk=joerg.pk).user.password
+
+    response = operator_client.post(
+        url, {"password1": "Neu-Pass-2026!", "password2": "Neu-Pass-2026!"}
+    )
+
+    assert response.status_code == 302
+    assert Workplace.objects.get(pk=joerg.pk).user.password == before
