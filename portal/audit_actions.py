@@ -104,7 +104,7 @@ class Action:
     render: Callable[[Params], str]
     #: Parameters searched as they are (usernames, names, numbers): the same in any language.
     searched: tuple[str, ...] = ()
-    #: ISO dates, searched in every language's short form too (01.04.2026, 04/01/2026).
+    #: ISO dates, searched in every language's short form too (01.04.2026).
     dates: tuple[str, ...] = ()
 
 

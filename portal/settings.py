@@ -181,6 +181,8 @@ TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("Deutsch")), ("en", _("Englisch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates the German way in English too (portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

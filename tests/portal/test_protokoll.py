@@ -267,7 +267,7 @@ def test_the_same_events_read_in_english_to_a_reader_who_chose_english(
         page = reader.get(PROTOKOLL).content.decode()
         got = rows(page)
         assert [row[2:] for row in got[:3]] == [
-            ("Cancellation scheduled", "Cancellation of joerg.mueller scheduled for 04/01/2026"),
+            ("Cancellation scheduled", "Cancellation of joerg.mueller scheduled for 01.04.2026"),
             ("Edited", "joerg.mueller edited: Street, House number"),
             (
                 "Package changed",
@@ -275,7 +275,7 @@ def test_the_same_events_read_in_english_to_a_reader_who_chose_english(
             ),
         ]
         assert re.fullmatch(r"Order \d{4}-\d{6} placed", got[3][3])
-        assert got[0][0] == "03/06/2026 9 a.m."
+        assert got[0][0] == "06.03.2026 09:00"
         assert ">Cancellation scheduled</option>" in page
 
 
@@ -286,7 +286,7 @@ def test_the_workplace_history_reads_in_the_readers_language(bob_client, written
     assert german[0] == "Kündigung von joerg.mueller vorgemerkt zum 01.04.2026"
     bob_client.post(reverse("set_language"), {"language": "en", "next": "/"})
     english = [row[3] for row in rows(bob_client.get(detail).content.decode())]
-    assert english[0] == "Cancellation of joerg.mueller scheduled for 04/01/2026"
+    assert english[0] == "Cancellation of joerg.mueller scheduled for 01.04.2026"
     assert english[-1] == "Workstation Jörg Müller (joerg.mueller) set up"
 
 
@@ -310,7 +310,6 @@ def test_an_event_stores_its_parameters_not_a_sentence(written_in_english):
         ("anna.schmidt", ["Paket von anna.schmidt", "Arbeitsplatz Anna"]),
         ("Anna Schmidt", ["Arbeitsplatz Anna"]),
         ("01.04.2026", ["Kündigung von joerg.mueller"]),
-        ("04/01/2026", ["Kündigung von joerg.mueller"]),
         ("2026-04-01", ["Kündigung von joerg.mueller"]),
         ("Konferenz Plus", ["Paket von anna.schmidt"]),
     ],
