@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -172,3 +173,18 @@ class Child:
         self._log_file.flush()
         text = self.log.read_text(errors="replace").splitlines()
         return "\n".join(f"  {self.name} | " + line for line in text[-lines:])
+
+
+def settings_env(database_url: str) -> dict[str, str]:
+    """Production settings (no DEBUG, a fresh key); the test Client's host is allowed."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        # No mail or SMS server: the development outbox, which production settings want named.
+        "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "SMS_BACKEND": "notifications.sms.FileSmsBackend",
+    }

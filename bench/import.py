@@ -27,7 +27,7 @@ import time
 
 import common  # noqa: F401 (first: re-starts the benchmark with the project's venv if needed)
 import django
-from common import BenchError, recreate_database, setup_django
+from common import BenchError, recreate_database, settings_env, setup_django
 
 #: The issue's target for checking 5,000 rows on a two-core machine.
 CHECK_TARGET_SECONDS = 30
@@ -182,21 +182,6 @@ def import_list(world: World, size: int) -> tuple[float, float, int]:
     if run.status != ImportRun.Status.ADDED or in_cart != size:
         raise BenchError(f"{size} rows: status {run.status}, {in_cart} drafts in the cart")
     return checked, carted, len(data)
-
-
-def settings_env(database_url: str) -> dict[str, str]:
-    import secrets
-
-    return {
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": database_url,
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-        "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "SMS_BACKEND": "notifications.sms.FileSmsBackend",
-    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -21,7 +21,6 @@ import io
 import os
 import platform
 import re
-import secrets
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ from dataclasses import dataclass
 
 import common  # noqa: F401 (first: re-starts the benchmark with the project's venv if needed)
 import django
-from common import BenchError, recreate_database, setup_django
+from common import BenchError, recreate_database, settings_env, setup_django
 
 SMALL = {"workplaces": 10, "numbers": 100, "changes": 1}
 LARGE = {"workplaces": 10_000, "numbers": 100_000, "changes": 20}
@@ -188,21 +187,6 @@ def report(small: dict[str, Measured], large: dict[str, Measured]) -> None:
             f"{label:{width}}  {count:>9}  {s.median * 1000:7.1f}ms  {big.median * 1000:7.1f}ms  "
             f"{big.median / s.median:5.2f}x  {big.p90 * 1000:7.1f}ms  {big.size / 1024:8.1f}"
         )
-
-
-def settings_env(database_url: str) -> dict[str, str]:
-    """Production settings (no DEBUG, a fresh key); the test Client's host is allowed."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": database_url,
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-        # No mail or SMS server: the development outbox, which production settings want named.
-        "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "SMS_BACKEND": "notifications.sms.FileSmsBackend",
-    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
