@@ -99,3 +99,23 @@ def detail_url(workplace: Workplace) -> str:
 
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def edit_data(workplace: Workplace, **changes) -> dict:
+    """The edit form's fields filled as the workplace has them, with ``changes`` (None drops)."""
+    data = {
+        "first_name": workplace.first_name,
+        "last_name": workplace.last_name,
+        "street": workplace.street,
+        "house_number": workplace.house_number,
+        "postcode": workplace.postcode,
+        "city": workplace.city,
+        "email": workplace.email,
+        "auth_email": workplace.auth_email,
+        "auth_email_repeat": workplace.auth_email,
+        "mobile": workplace.mobile,
+    }
+    if not workplace.mobile:
+        data["without_mobile"] = "on"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}

@@ -28,6 +28,7 @@ from tests.manage_helpers import (
     DAY_0,
     DETAIL_LINK,
     detail_url,
+    edit_data,
     mail_password,
     order_new_workplace,
     sms_password,
@@ -446,25 +447,6 @@ def test_the_detail_page_shows_the_workplace_and_the_username_read_only_with_the
     page = alice_client.get(detail_url(team["anna"])).content.decode()
     assert "Authentifizierung ohne Mobilfunknummer: per E-Mail" in page
     assert "Kein Konferenzpaket" in page
-
-
-def edit_data(workplace: Workplace, **changes) -> dict:
-    data = {
-        "first_name": workplace.first_name,
-        "last_name": workplace.last_name,
-        "street": workplace.street,
-        "house_number": workplace.house_number,
-        "postcode": workplace.postcode,
-        "city": workplace.city,
-        "email": workplace.email,
-        "auth_email": workplace.auth_email,
-        "auth_email_repeat": workplace.auth_email,
-        "mobile": workplace.mobile,
-    }
-    if not workplace.mobile:
-        data["without_mobile"] = "on"
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def edit_url(workplace: Workplace) -> str:

@@ -63,30 +63,6 @@ def test_the_password_sms_fits_one_gsm7_segment_and_is_the_real_password(
     assert not by_subject("Passwort")  # no password by e-mail on the SMS path
 
 
-@pytest.mark.parametrize(
-    ("keeps_current_password", "says"),
-    [
-        (True, "das bisherige gilt, bis Sie das neue verwenden."),
-        (False, "bitte ändern Sie es bei der nächsten Anmeldung."),
-    ],
-    ids=["passwort vergessen", "reset by the admin"],
-)
-def test_the_reset_sms_says_whether_the_old_password_still_works_in_one_segment(
-    keeps_current_password, says
-):
-    username = "maximilian.mustermann-schmidt"  # a long one: 29 of at most 64 characters
-    notification = Notification(
-        kind=Notification.Kind.PASSWORD_RESET_SMS,
-        channel=Notification.Channel.SMS,
-        keeps_current_password=keeps_current_password,
-        context={"username": username},
-    )
-    body = render(notification, password=temporary_password()).text
-    assert body.startswith(f"MyPortal: Ihr neues temporäres Passwort für {username} lautet ")
-    assert body.endswith(says)
-    assert is_gsm7(body) and fits_one_segment(body)
-
-
 @pytest.fixture
 def sip_server(settings):
     """A SIP registrar is connected (rendering a message does not reach it)."""
@@ -96,17 +72,26 @@ def sip_server(settings):
 
 
 @pytest.mark.parametrize(
-    ("keeps_current_password", "says"),
+    ("connected", "keeps_current_password", "says"),
     [
-        (True, "erst in MyPortal anmelden, dann gilt es auch in den Clients."),
-        (False, "bitte ändern Sie es bei der nächsten Anmeldung."),
+        (False, True, "das bisherige gilt, bis Sie das neue verwenden."),
+        (False, False, "bitte ändern Sie es bei der nächsten Anmeldung."),
+        (True, True, "erst in MyPortal anmelden, dann gilt es auch in den Clients."),
+        (True, False, "bitte ändern Sie es bei der nächsten Anmeldung."),
     ],
-    ids=["passwort vergessen", "reset by the admin"],
+    ids=[
+        "passwort vergessen",
+        "reset by the admin",
+        "passwort vergessen, SIP server",
+        "reset by the admin, SIP server",
+    ],
 )
-def test_with_a_sip_server_the_forgotten_password_sms_says_it_reaches_the_clients_after_myportal(
-    sip_server, keeps_current_password, says
+def test_the_reset_sms_says_whether_and_where_the_old_password_still_works_in_one_segment(
+    request, connected, keeps_current_password, says
 ):
-    username = "maximilian.mustermann-schmidt"
+    if connected:
+        request.getfixturevalue("sip_server")
+    username = "maximilian.mustermann-schmidt"  # a long one: 29 of at most 64 characters
     notification = Notification(
         kind=Notification.Kind.PASSWORD_RESET_SMS,
         channel=Notification.Channel.SMS,

@@ -9,7 +9,7 @@ from django.urls import reverse
 from notifications.models import Notification
 from portal.models import AuditEvent, User
 from tests.conftest import client_for
-from tests.manage_helpers import order_new_workplace
+from tests.manage_helpers import edit_data, order_new_workplace
 from tests.wizard_helpers import complete_draft
 from workplaces.models import SetupDraft, Workplace
 
@@ -33,21 +33,6 @@ def change_url(workplace: Workplace) -> str:
     return reverse("admin:workplaces_workplace_change", args=[workplace.pk])
 
 
-def form_data(workplace: Workplace, **changes) -> dict:
-    data = {
-        "first_name": workplace.first_name,
-        "last_name": workplace.last_name,
-        "street": workplace.street,
-        "house_number": workplace.house_number,
-        "postcode": workplace.postcode,
-        "city": workplace.city,
-        "email": workplace.email,
-        "auth_email": workplace.auth_email,
-        "mobile": workplace.mobile,
-    }
-    return {**data, **changes}
-
-
 def test_fields_with_rules_are_read_only_and_a_forged_post_changes_none(
     operator_client, joerg, packages
 ):
@@ -55,7 +40,7 @@ def test_fields_with_rules_are_read_only_and_a_forged_post_changes_none(
     for name in ("status", "number", "package", "username"):
         assert f'name="{name}"' not in page
 
-    forged = form_data(
+    forged = edit_data(
         joerg,
         status="deleted",
         username="someone.else",
@@ -75,12 +60,12 @@ def test_fields_with_rules_are_read_only_and_a_forged_post_changes_none(
 
 
 def test_the_persons_data_follows_the_setup_rules_and_is_audited(operator_client, operator, joerg):
-    response = operator_client.post(change_url(joerg), form_data(joerg, postcode="5311"))
+    response = operator_client.post(change_url(joerg), edit_data(joerg, postcode="5311"))
     assert response.status_code == 200
     assert "deutsche Postleitzahl mit fünf Ziffern" in response.content.decode()
     assert Workplace.objects.get(pk=joerg.pk).postcode == joerg.postcode
 
-    response = operator_client.post(change_url(joerg), form_data(joerg, street="Am Hof"))
+    response = operator_client.post(change_url(joerg), edit_data(joerg, street="Am Hof"))
 
     assert response.status_code == 302
     assert Workplace.objects.get(pk=joerg.pk).street == "Am Hof"
