@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from tests.conftest import make_trunk
 from tests.listimport.helpers import HEADER, csv_bytes
@@ -19,21 +18,8 @@ from workplaces.services import GENERAL, setup
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _german():
-    with translation.override("de"):
-        yield
-
-
-JOERG = {
-    "first_name": "Jörg",
-    "last_name": "Müller",
-    "street": "Friedrich-Ebert-Allee",
-    "house_number": "140",
-    "postcode": "53113",
-    "city": "Bonn",
-    "email": "joerg.mueller@example.com",
-}
+#: The wizard tests' Jörg Müller.
+JOERG = USER_DATA
 
 
 def person(**values: str) -> list[str]:

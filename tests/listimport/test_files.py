@@ -9,7 +9,6 @@ import zipfile
 import zlib
 
 import pytest
-from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -28,12 +27,6 @@ from tests.listimport.helpers import (
 )
 from workplaces.listimport import files
 from workplaces.listimport.files import MAX_BYTES, MAX_ROWS, ImportFileError, Sheet, read_upload
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    with translation.override("de"):
-        yield
 
 
 def refused(name: str, data: bytes) -> str:

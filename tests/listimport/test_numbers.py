@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from orders.models import Package
 from tests.conftest import make_trunk
@@ -13,12 +12,6 @@ from trunks.services import save_number_block
 from workplaces.listimport.numbers import TrunkNumbers, match_package, parse_rufnummer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _german():
-    with translation.override("de"):
-        yield
 
 
 def message(value, trunk) -> str:

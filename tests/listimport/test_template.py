@@ -16,12 +16,6 @@ from workplaces.listimport.template import template_csv, template_xlsx
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _german():
-    with translation.override("de"):
-        yield
-
-
 @pytest.fixture
 def workbook(packages):
     return load_workbook(io.BytesIO(template_xlsx(Package.objects.conference())))
