@@ -23,6 +23,9 @@ class RegistrarJob(models.Model):
         DONE = "done", _("Erledigt")
         SUPERSEDED = "superseded", _("Überholt")
 
+    #: Nothing more will happen to a job in these.
+    FINISHED = (Status.DONE, Status.SUPERSEDED)
+
     class Error(models.TextChoices):
         UNREACHABLE = "unreachable", _("Datenbank des SIP-Registrars nicht erreichbar")
         TIMEOUT = "timeout", _("Datenbank des SIP-Registrars antwortet nicht rechtzeitig")

@@ -229,15 +229,17 @@ JOB_STATE_LABELS = {
 }
 
 
+def _latest_jobs(refs: Iterable[str]):
+    """The newest job of each ref (one query)."""
+    latest = RegistrarJob.objects.filter(ref__in=list(refs)).values("ref").annotate(last=Max("pk"))
+    return RegistrarJob.objects.filter(pk__in=latest.values("last"))
+
+
 def job_state(refs: Iterable[str]) -> dict[str, JobState]:
     """The newest job of each ref; refs without a job are left out."""
-    refs = list(refs)
-    latest = (
-        RegistrarJob.objects.filter(ref__in=refs).values("ref").annotate(last=Max("pk"))
-    ).values_list("last", flat=True)
     states = {}
-    for job in RegistrarJob.objects.filter(pk__in=list(latest)):
-        if job.status in (RegistrarJob.Status.DONE, RegistrarJob.Status.SUPERSEDED):
+    for job in _latest_jobs(refs):
+        if job.status in RegistrarJob.FINISHED:
             states[job.ref] = JobState("done", job.kind)
         elif job.last_error:
             states[job.ref] = JobState(
@@ -255,12 +257,9 @@ def when_done(refs: Iterable[str], *, then_task: str, then_id: int) -> bool:
     done or superseded, so the caller can carry on then (and should ask again: a newer job
     may have come). A job finishing meanwhile either is seen done here or finds the task set.
     """
-    latest = (
-        RegistrarJob.objects.filter(ref__in=list(refs)).values("ref").annotate(last=Max("pk"))
-    ).values_list("last", flat=True)
     waiting = (
-        RegistrarJob.objects.filter(pk__in=list(latest))
-        .exclude(status__in=[RegistrarJob.Status.DONE, RegistrarJob.Status.SUPERSEDED])
+        _latest_jobs(refs)
+        .exclude(status__in=RegistrarJob.FINISHED)
         .update(then_task=then_task, then_id=then_id)
     )
     return waiting == 0
