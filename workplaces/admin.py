@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.access import client_ip
+from workplaces.fields import show
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
 from workplaces.services import WorkplaceError, credentials, lifecycle, setup
 
@@ -46,11 +47,8 @@ class WorkplaceAdminForm(forms.ModelForm):
                 without_mobile=None,
             )
         )
-        for name, errors in checked.errors.items():
-            for message in errors:
-                self.add_error(name if name in self.fields else None, message)
-        cleaned.update({k: v for k, v in checked.values.items() if k not in checked.errors})
-        return cleaned
+        show(self, checked)
+        return self.cleaned_data
 
 
 @admin.register(Workplace)

@@ -42,10 +42,14 @@ class TextField(forms.CharField):
 
 
 def show(form: forms.Form, checked: Checked) -> None:
-    """Put the service's messages onto the form's fields (GENERAL above the form)."""
+    """Put the service's messages onto the form's fields (GENERAL and unknown fields above
+    the form), and take the domain values of the fields without a message into
+    ``cleaned_data`` (normalised e-mail, E.164 number, the Number row ...)."""
     for name, messages in checked.errors.items():
-        target = name if name in form.fields else None
-        if name == GENERAL:
-            target = None
+        target = name if name in form.fields and name != GENERAL else None
         for message in messages:
             form.add_error(target, message)
+    if hasattr(form, "cleaned_data"):
+        form.cleaned_data.update(
+            {k: v for k, v in checked.values.items() if k not in checked.errors}
+        )

@@ -34,7 +34,6 @@ class UserDataForm(forms.Form):
         cleaned = super().clean()
         checked = setup.check_user_data(data=cleaned)
         show(self, checked)
-        cleaned.update({k: v for k, v in checked.values.items() if k not in checked.errors})
         return cleaned
 
 
@@ -56,4 +55,3 @@ class ContactFields(forms.Form):
             without_mobile=bool(cleaned.get("without_mobile")),
         )
         show(self, checked)
-        cleaned.update({k: v for k, v in checked.values.items() if k not in checked.errors})

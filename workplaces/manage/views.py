@@ -20,9 +20,10 @@ from trunks.forms import NumberSearchForm
 from trunks.numbers import format_national
 from trunks.services import search_numbers
 from workplaces.access import get_workplace_for, manageable
+from workplaces.fields import show
 from workplaces.manage.forms import OverviewFilterForm, WorkplaceEditForm
 from workplaces.models import Workplace
-from workplaces.services import WorkplaceError, credentials, lifecycle, quota, setup
+from workplaces.services import Checked, WorkplaceError, credentials, lifecycle, quota, setup
 from workplaces.services.holders import number_holders
 
 NUMBERS_PER_PAGE = 50
@@ -175,9 +176,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
                 workplace=workplace, data=form.cleaned_data, actor=request.user
             )
         except WorkplaceError as error:
-            for field, errors in error.errors.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            show(form, Checked(errors=error.errors))
             context = {"workplace": workplace, "form": form}
             return render(request, "workplaces/manage/edit.html", context)
         if changed:

@@ -89,7 +89,6 @@ class LoginDataForm(ContactFields):
             cleaned["auth_email"] = cleaned["auth_email_repeat"] = self.draft.email
         checked = setup.check_username(username=cleaned.get("username"), draft=self.draft)
         show(self, checked)
-        cleaned.update(checked.values)
         self.check_contacts(cleaned)
         return cleaned
 
@@ -109,7 +108,6 @@ class NumberChoiceForm(forms.Form):
             trunk=self.draft.trunk, e164=cleaned.get("number"), draft=self.draft
         )
         show(self, checked)
-        cleaned.update(checked.values)
         return cleaned
 
 

@@ -8,8 +8,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from portal.access import customer_admin_required, customer_of
 from workplaces.access import get_draft_for
+from workplaces.fields import show
 from workplaces.models import SetupDraft
-from workplaces.services import WorkplaceError, quota, setup
+from workplaces.services import Checked, WorkplaceError, quota, setup
 from workplaces.wizard import steps as wizard
 
 
@@ -89,9 +90,7 @@ def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
         except WorkplaceError as error:
             if form is None:  # the summary step has no fields: the error stands above it
                 return _render_step(request, draft, current, form, error=error.message)
-            for field, messages in error.errors.items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
+            show(form, Checked(errors=error.errors))
             return _render_step(request, draft, current, form)
         following = wizard.next_step(current)
         url = step_url(draft, following) if following else reverse("orders:cart")
