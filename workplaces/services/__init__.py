@@ -33,10 +33,6 @@ class WorkplaceError(Exception):
     def message(self) -> str:
         return next(iter(self.errors.values()))[0]
 
-    @property
-    def field(self) -> str:
-        return next(iter(self.errors))
-
 
 @dataclass
 class Checked:
