@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "notifications",
     "provisioning",
     "axes",
+    # Only for its translations (German messages of the strength check below).
+    "django_zxcvbn_password_validator",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +127,12 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Strength: zxcvbn estimates how many guesses the password takes (dictionaries, names,
+    # keyboard patterns, repetitions); the MyPortal password is also the SIP password.
+    {"NAME": "django_zxcvbn_password_validator.ZxcvbnPasswordValidator"},
 ]
+# zxcvbn score 0-4 a password needs; 3 = "safely unguessable" (about 10^10 guesses).
+PASSWORD_MINIMAL_STRENGTH = 3
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "manage:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from tests.myportal.conftest import MYPORTAL_LOGIN, NEW_PASSWORD, log_in
 from workplaces.models import Workplace
@@ -65,6 +68,9 @@ def test_nothing_else_is_reachable_before_the_password_is_changed(client, by_sms
         ("1234567890123", None, "new_password", "komplett numerisch"),
         ("password1234", None, "new_password", "zu üblich"),
         ("joerg.mueller1", None, "new_password", "ähnlich"),
+        # Long enough for Django's own validators; the strength check refuses them.
+        ("a" * 65, None, "new_password", "Ihr Passwort ist zu leicht zu erraten"),
+        ("Sommer2026", None, "new_password", "Ihr Passwort ist zu leicht zu erraten"),
         (NEW_PASSWORD, "Sonnenblume-am-Rhein-43", "new_password_repeat", "stimmen nicht überein"),
     ],
 )
@@ -81,6 +87,14 @@ def test_a_new_password_must_pass_the_validators(client, by_sms, new, repeat, fi
     user.refresh_from_db()
     assert user.must_change_password
     assert user.check_password(by_sms.password)
+
+
+def test_a_strong_password_is_accepted(client, by_sms):
+    log_in(client, "joerg.mueller", by_sms.password)
+    response = client.post(PASSWORD_CHANGE, change_form(by_sms.password, "Kranich-über-Zons-81"))
+    assert response.status_code == 302
+    by_sms.workplace.user.refresh_from_db()
+    assert by_sms.workplace.user.check_password("Kranich-über-Zons-81")
 
 
 def test_the_current_password_must_be_right(client, by_sms):
@@ -204,3 +218,16 @@ def test_logging_in_with_the_login_as_next_ends_on_the_workplace_page(client, by
     )
     assert response.redirect_chain[-1] == (HOME, 302)
     assert "Mein Arbeitsplatz" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("de", "Ihr Passwort ist zu leicht zu erraten"),
+        ("en", "Your password is too guessable"),
+    ],
+)
+def test_the_strength_check_speaks_german_and_english(language, message):
+    with translation.override(language), pytest.raises(ValidationError) as refused:
+        password_validation.validate_password("a" * 65)
+    assert any(text.startswith(message) for text in refused.value.messages)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import password_validation
 from django.core import mail
 from django.urls import reverse
 
 from notifications.gsm7 import fits_one_segment, is_gsm7
-from notifications.messages import render, temporary_password
+from notifications.messages import PASSWORD_ALPHABET, render, temporary_password
 from notifications.models import Notification, mask
 from notifications.sms import LocmemSmsBackend
 from orders.models import Order
@@ -203,3 +204,14 @@ def test_the_dev_outbox_shows_welcome_email_and_sms_when_nothing_is_configured(
     assert "MyPortal: Ihr temporäres Passwort" in page
     settings.DEBUG = False
     assert alice_client.get(reverse("notifications:dev_outbox")).status_code == 404
+
+
+def test_the_temporary_password_is_easy_to_type_and_passes_the_password_validators(alice):
+    # Letters and digits only, none that look alike: typed from an SMS into a phone's keypad.
+    # And strong enough for the rules a user's own password has to pass.
+    for _ in range(200):
+        password = temporary_password()
+        assert len(password) == 12
+        assert set(password) <= set(PASSWORD_ALPHABET)
+        assert not set(password) & set("0O1lI")
+        password_validation.validate_password(password, alice)

@@ -50,9 +50,9 @@ PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 SIP_DOMAIN = "sip.portal-test.invalid"
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
+def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -197,10 +197,17 @@ class Kamailio:
             self.process.wait(timeout=10)
 
     def reset(self) -> None:
-        """No subscribers, aliases or contacts: every test starts from an empty registrar."""
+        """No subscribers, aliases, contacts, counted failures or bans: every test starts from
+        an empty registrar."""
         self.sql("TRUNCATE subscriber, dbaliases, location, location_attrs")
         for aor in self.contacts():
             self.rpc("ul.rm", "location", aor)
+        for table in ("authfail", "ipban"):
+            self.kamcmd("htable.flush", table)
+
+    def banned(self) -> set[str]:
+        """The source addresses in the ban table (``kamcmd htable.dump ipban``)."""
+        return set(re.findall(r"name: (\S+)", self.kamcmd("htable.dump", "ipban")))
 
 
 def _psql(database: str, *args: str) -> None:
@@ -298,11 +305,13 @@ class Sip:
         self.workdir = workdir
         self.runs = 0
 
-    def _command(self, scenario: str, port: int, *args: str) -> tuple[list[str], Path]:
+    def _command(
+        self, scenario: str, port: int, *args: str, source: str = "127.0.0.1"
+    ) -> tuple[list[str], Path]:
         self.runs += 1
         trace = self.workdir / f"sipp-{self.runs}-{scenario}.log"
         command = ["sipp", "-sf", str(SCENARIOS / f"{scenario}.xml")]
-        command += ["-i", "127.0.0.1", "-p", str(port), "-m", "1", "-l", "1", "-nostdin"]
+        command += ["-i", source, "-p", str(port), "-m", "1", "-l", "1", "-nostdin"]
         command += ["-timeout", "10s", "-timeout_error", "-default_behaviors", "all,-bye"]
         command += ["-trace_msg", "-message_file", str(trace)]
         command += ["-key", "domain", self.kamailio.domain, *args]
@@ -320,21 +329,42 @@ class Sip:
         return int(statuses[-1]) if statuses else None
 
     def register(
-        self, user: str, password: str, *, as_user: str | None = None, port: int | None = None
+        self,
+        user: str,
+        password: str,
+        *,
+        as_user: str | None = None,
+        port: int | None = None,
+        source: str = "127.0.0.1",
     ) -> SipResult:
-        """REGISTER the address ``user`` with the credentials of ``as_user`` (default: user)."""
+        """REGISTER the address ``user`` with the credentials of ``as_user`` (default: user),
+        sent from the loopback address ``source``."""
         command, trace = self._command(
             "register",
-            port or free_port(socket.SOCK_DGRAM),
+            port or free_port(socket.SOCK_DGRAM, source),
             *("-s", user, "-au", as_user or user, "-ap", password, "-key", "expires", "3600"),
             f"127.0.0.1:{self.kamailio.sip_port}",
+            source=source,
+        )
+        return self._run(command, trace)
+
+    def forged_invite(self, *, target: str, route: str, source: str) -> SipResult:
+        """An unauthenticated INVITE from ``source`` with a forged To-tag and a Route header
+        ``<sip:ROUTE;lr>``, to ``target`` (user@host:port)."""
+        command, trace = self._command(
+            "forged",
+            free_port(socket.SOCK_DGRAM, source),
+            *("-key", "target", target, "-key", "route", route),
+            f"127.0.0.1:{self.kamailio.sip_port}",
+            source=source,
         )
         return self._run(command, trace)
 
     @contextlib.contextmanager
-    def answer(self, port: int) -> Iterator[Answering]:
-        """A client on ``port`` that answers one call with 200; its result when it ended."""
-        command, trace = self._command("uas", port)
+    def answer(self, port: int, *, hang_up: bool = False) -> Iterator[Answering]:
+        """A client on ``port`` that answers one call with 200 (and with ``hang_up`` ends it
+        with its own BYE); its result when it ended."""
+        command, trace = self._command("uas-hangup" if hang_up else "uas", port)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         answering = Answering(process, trace)
         wait_for(lambda: udp_bound(port), timeout=5, what="the answering sipp to listen")
@@ -345,13 +375,29 @@ class Sip:
                 process.terminate()
             process.wait(timeout=10)
 
-    def call(self, number: str, *, caller: str, password: str) -> SipResult:
-        """INVITE ``number`` as ``caller`` (authenticating with ``password``)."""
+    def call(
+        self,
+        number: str,
+        *,
+        caller: str,
+        password: str,
+        port: int | None = None,
+        hung_up: bool = False,
+        reinvite_to: str = "",
+        source: str = "127.0.0.1",
+    ) -> SipResult:
+        """INVITE ``number`` as ``caller`` (authenticating with ``password``) from ``port`` on
+        ``source``; the caller ends the call with BYE, or with ``hung_up`` waits for the
+        callee's BYE. With ``reinvite_to`` (user@host:port) the caller first sends a re-INVITE
+        there inside the call and expects 403."""
+        scenario = "uac-hungup" if hung_up else "uac-hijack" if reinvite_to else "uac"
+        target = ("-key", "target", reinvite_to) if reinvite_to else ()
         command, trace = self._command(
-            "uac",
-            free_port(socket.SOCK_DGRAM),
-            *("-s", number, "-key", "caller", caller, "-au", caller, "-ap", password),
+            scenario,
+            port or free_port(socket.SOCK_DGRAM, source),
+            *("-s", number, "-key", "caller", caller, "-au", caller, "-ap", password, *target),
             f"127.0.0.1:{self.kamailio.sip_port}",
+            source=source,
         )
         return self._run(command, trace)
 
@@ -374,3 +420,28 @@ class Answering:
 @pytest.fixture
 def sip(registrar, tmp_path) -> Sip:
     return Sip(registrar, tmp_path)
+
+
+class Listener:
+    """A plain UDP socket that only collects what reaches it: a host a relay must not reach."""
+
+    def __init__(self, host: str) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.setblocking(False)
+        self.address = f"{host}:{self.sock.getsockname()[1]}"
+
+    def received(self) -> list[bytes]:
+        datagrams = []
+        while True:
+            try:
+                datagrams.append(self.sock.recv(65535))
+            except BlockingIOError:
+                return datagrams
+
+
+@pytest.fixture
+def second_listener() -> Iterator[Listener]:
+    listener = Listener("127.0.0.5")
+    yield listener
+    listener.sock.close()

@@ -89,8 +89,9 @@ class PasswordChangeForm(forms.Form):
         _("Neues Passwort"),
         "new-password",
         _(
-            "Mindestens 10 Zeichen, nicht nur Ziffern, kein gängiges Passwort und nicht ähnlich "
-            "zu Ihrem Namen, Benutzernamen oder Ihrer E-Mail-Adresse."
+            "Mindestens 10 Zeichen, nicht nur Ziffern, kein gängiges Passwort, nicht ähnlich zu "
+            "Ihrem Namen, Benutzernamen oder Ihrer E-Mail-Adresse, und schwer zu erraten: am "
+            "besten mehrere ungewöhnliche Wörter. Es ist auch das Passwort Ihrer Telefone."
         ),
     )
     new_password_repeat = _password_field(_("Neues Passwort wiederholen"), "new-password")
