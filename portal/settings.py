@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "provisioning",
-    "axes",
+    "portal.apps.LoginThrottleConfig",  # django-axes, named in German
 ]
 
 MIDDLEWARE = [
