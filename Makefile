@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 PORT ?= 8000
+# Links in e-mails point at the server `make run` starts (override with PORTAL_BASE_URL=...).
+PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
+DEV_ENV = DJANGO_DEBUG=True PORTAL_BASE_URL=$(PORTAL_BASE_URL)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 
 .PHONY: run test install lint format messages bench clean
@@ -21,10 +24,10 @@ install: $(VENV)/.installed
 	@DJANGO_DEBUG=True $(PY) manage.py compile_translations
 
 run: install
-	DJANGO_DEBUG=True $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=True $(PY) manage.py seed_demo
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py seed_demo
 	@echo "Portal: http://127.0.0.1:$(PORT)/  (Passwort der Demo-Anmeldungen: Demo-Portal-2026)"
-	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # SQLite always; PostgreSQL too when CI=true or when it answers on 127.0.0.1:5432. The slow
 # suites (browser, real Redis and worker, real Kamailio) run once, on PostgreSQL, when it is there.

@@ -8,8 +8,10 @@ or workplaces names it. Staff see everything, also messages no row names.
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import email.utils
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -85,9 +87,22 @@ def _visible(kept: Iterable[Kept], channel: str, customer: Customer | None) -> l
     return visible[:SHOWN]
 
 
+def _sent_at(value: str, parse) -> dt.datetime | str:
+    """The time a kept message was sent, as an aware datetime (the page shows it in local
+    time, the German way); the text as it was when it cannot be read."""
+    try:
+        moment = parse(value)
+    except (TypeError, ValueError):
+        return value
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def sms_for(*, customer: Customer | None) -> list[dict]:
     """Kept SMS (``at``, ``to``, ``body``) of ``customer``'s messages; all for None (staff)."""
-    return [k.raw for k in _visible(_sms_kept(), Notification.Channel.SMS, customer)]
+    return [
+        {**k.raw, "at": _sent_at(k.raw.get("at", ""), dt.datetime.fromisoformat)}
+        for k in _visible(_sms_kept(), Notification.Channel.SMS, customer)
+    ]
 
 
 def mails_for(*, customer: Customer | None) -> list[dict]:
@@ -100,7 +115,7 @@ def mails_for(*, customer: Customer | None) -> list[dict]:
             {
                 "to": message["To"],
                 "subject": message["Subject"],
-                "date": message["Date"],
+                "date": _sent_at(str(message["Date"] or ""), email.utils.parsedate_to_datetime),
                 "text": text.get_content() if text else "",
             }
         )

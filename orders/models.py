@@ -20,6 +20,8 @@ class Cart(models.Model):
     token = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
+        verbose_name = _("Warenkorb")
+        verbose_name_plural = _("Warenkörbe")
         constraints = [
             models.UniqueConstraint(fields=["customer", "owner"], name="orders_one_cart_per_admin")
         ]
@@ -44,6 +46,8 @@ class CartChange(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("Paketwechsel im Warenkorb")
+        verbose_name_plural = _("Paketwechsel im Warenkorb")
         constraints = [
             # One package change per workplace in all carts: a second admin's change would
             # be checked against a package that is about to change.
@@ -82,7 +86,7 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    submission = models.UUIDField(editable=False)
+    submission = models.UUIDField(_("Übermittlung"), editable=False)
     status = models.CharField(
         _("Status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
     )
@@ -125,13 +129,20 @@ class OrderItem(models.Model):
         DONE = "done", _("Ausgeführt")
         REFUSED = "refused", _("Nicht ausgeführt")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    order = models.ForeignKey(
+        Order, verbose_name=_("Auftrag"), on_delete=models.CASCADE, related_name="items"
+    )
     kind = models.CharField(_("Art"), max_length=30, choices=Kind.choices)
     workplace = models.ForeignKey(
         Workplace, verbose_name=_("Arbeitsplatz"), on_delete=models.PROTECT, related_name="+"
     )
     package = models.ForeignKey(
-        Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Package,
+        verbose_name=_("Konferenzpaket"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     workplace_net = models.DecimalField(_("Arbeitsplatz netto"), max_digits=8, decimal_places=2)
     package_net = models.DecimalField(
@@ -143,6 +154,8 @@ class OrderItem(models.Model):
     reason = models.CharField(_("Grund"), max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("Auftragsposition")
+        verbose_name_plural = _("Auftragspositionen")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -154,12 +167,16 @@ class OrderItem(models.Model):
 
 
 class OrderStatusChange(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    order = models.ForeignKey(
+        Order, verbose_name=_("Auftrag"), on_delete=models.CASCADE, related_name="history"
+    )
     status = models.CharField(_("Status"), max_length=20, choices=Order.Status.choices)
     note = models.CharField(_("Hinweis"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("Zeitpunkt"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("Statuswechsel")
+        verbose_name_plural = _("Statusverlauf")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:

@@ -3,19 +3,42 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import AuditEvent, Customer, User
 
 admin.site.site_header = _("SIP-Trunk Portal: Betrieb")
 admin.site.site_title = _("SIP-Trunk Portal")
+# "Website anzeigen": the portal's start page is the customers' (it refuses staff); staff get
+# their own, with the ways into the portal that are theirs.
+admin.site.site_url = reverse_lazy("portal:staff_start")
+
+#: What the customer page links to: (admin changelist, filter parameter, label).
+CUSTOMER_LISTS = (
+    ("admin:trunks_siptrunk_changelist", "customer__id__exact", _("SIP-Trunks")),
+    ("admin:workplaces_workplace_changelist", "trunk__customer__id__exact", _("Arbeitsplätze")),
+    ("admin:orders_order_changelist", "customer__id__exact", _("Aufträge")),
+    ("admin:portal_user_changelist", "customer__id__exact", _("Benutzer")),
+)
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "number", "code"]
+    list_display = ["name", "number", "code", "lists"]
     search_fields = ["name", "number", "code"]
+    readonly_fields = ["lists"]
+
+    @admin.display(description=_("Zum Kunden"))
+    def lists(self, customer: Customer) -> str:
+        if customer.pk is None:
+            return "–"
+        return format_html_join(
+            " · ",
+            '<a href="{}?{}={}">{}</a>',
+            ((reverse(url), param, customer.pk, label) for url, param, label in CUSTOMER_LISTS),
+        )
 
 
 @admin.register(User)

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "provisioning",
-    "axes",
+    "portal.apps.LoginThrottleConfig",  # django-axes, named in German
     # Only for its translations (German messages of the strength check below).
     "django_zxcvbn_password_validator",
 ]

@@ -8,6 +8,7 @@ portal_patterns = [
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("healthz", views.healthz, name="healthz"),
     path("sip-trunk/protokoll/", views.protokoll, name="protokoll"),
+    path("mitarbeiter/", views.staff_start, name="staff_start"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
 ]
 

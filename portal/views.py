@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +17,13 @@ from portal.models import AuditEvent
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers and the benchmark's baseline: no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@staff_member_required
+def staff_start(request: HttpRequest) -> HttpResponse:
+    """ "Website anzeigen" of the back office: the customers' pages need a customer's admin,
+    so staff get the ways into the portal that are open to them."""
+    return render(request, "portal/staff_start.html", {"debug": settings.DEBUG})
 
 
 class LoginView(auth_views.LoginView):

@@ -1,10 +1,34 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin
+from django.db.models import QuerySet
 
 from trunks.forms import NumberBlockForm
 from trunks.models import Number, NumberBlock, SipTrunk
+from trunks.numbers import parse_number_query
 from trunks.services import save_number_block
+
+#: A search term written like a phone number: ``0228 181234-20``, ``+49 228 18123420``.
+_PHONE_LIKE = re.compile(r"\+?[\d\s/()-]+")
+
+
+class NumberSearchMixin:
+    """The changelist's search also finds a number written the way the portal shows it
+    (``0228 181234-20``) or internationally, though the database keeps E.164 (``+4922818123420``).
+    ``number_search_field`` names the E.164 field to compare."""
+
+    number_search_field = "e164"
+
+    def get_search_results(self, request, queryset: QuerySet, search_term: str):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        number = parse_number_query(term) if _PHONE_LIKE.fullmatch(term) else None
+        if number is not None and number.prefix:
+            lookup = {f"{self.number_search_field}__startswith": number.prefix}
+            results = results | queryset.filter(**lookup)
+        return results, duplicates
 
 
 class NumberBlockInline(admin.TabularInline):
@@ -40,7 +64,7 @@ class NumberBlockAdmin(admin.ModelAdmin):
 
 
 @admin.register(Number)
-class NumberAdmin(admin.ModelAdmin):
+class NumberAdmin(NumberSearchMixin, admin.ModelAdmin):
     list_display = ["e164", "extension", "trunk"]
     list_filter = ["trunk__customer", "trunk"]
     search_fields = ["e164"]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.access import client_ip
+from trunks.admin import NumberSearchMixin
 from workplaces.fields import show
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
 from workplaces.services import WorkplaceError, credentials, lifecycle, setup
@@ -52,8 +53,12 @@ class WorkplaceAdminForm(forms.ModelForm):
 
 
 @admin.register(Workplace)
-class WorkplaceAdmin(admin.ModelAdmin):
+class WorkplaceAdmin(NumberSearchMixin, admin.ModelAdmin):
     form = WorkplaceAdminForm
+    number_search_field = "number__e164"
+    search_help_text = _(
+        "Name, Benutzername, E-Mail-Adresse oder Rufnummer (z. B. 0228 181234-20 oder +49 228 …)"
+    )
     list_display = ["username", "first_name", "last_name", "trunk", "number", "package", "status"]
     list_filter = ["status", "package", "trunk__customer", "trunk"]
     search_fields = ["username", "first_name", "last_name", "number__e164", "auth_email"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
 from notifications import dev_outbox
 from notifications.models import Notification
+from notifications.sms import get_backend as get_sms_backend
 from orders.services import cart_of
 from portal.models import User
 from tests.conftest import client_for
@@ -130,3 +134,14 @@ def test_lines_the_page_cannot_read_are_left_out(file_outbox, settings, db):
     settings.SMS_OUTBOX_FILE.parent.mkdir(parents=True)
     settings.SMS_OUTBOX_FILE.write_text('{"sid": "DEV1", "to": "+49", "body": "a"}\n{"sid": ')
     assert [m["sid"] for m in dev_outbox.sms_for(customer=None)] == ["DEV1"]
+
+
+def test_the_outbox_shows_when_a_message_was_sent_the_german_way_in_local_time(file_outbox, db):
+    """13:03 UTC in November is 14:03 in Berlin; no ISO string, no RFC 2822 date."""
+    staff = User.objects.create_user(username="olga", password="Secret-Pass-1", is_staff=True)
+    with time_machine.travel(dt.datetime(2026, 11, 25, 13, 3, tzinfo=dt.UTC), tick=False):
+        get_sms_backend().send(to="+491701234567", body="Ihr Passwort: geheim")
+        mail.send_mail("Willkommen", "Hallo.", "portal@localhost", ["x@example.com"])
+    page = client_for(staff).get(OUTBOX).content.decode()
+    assert page.count("25.11.2026 14:03") == 2
+    assert "2026-11-25T13:03" not in page and "Wed, 25 Nov 2026" not in page

@@ -56,12 +56,24 @@ class UploadForm(forms.Form):
         return upload
 
 
+class _RadioSelectWithDisabled(forms.RadioSelect):
+    """Radio buttons of which some can be offered but not chosen (``disabled_values``)."""
+
+    disabled_values: frozenset[str] = frozenset()
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class CartForm(forms.Form):
     """ "In den Warenkorb": only the fault-free rows, or all rows (refused while any has errors)."""
 
     mode = forms.ChoiceField(
         label=_("Welche Zeilen sollen in den Warenkorb?"),
-        widget=forms.RadioSelect,
+        widget=_RadioSelectWithDisabled,
         choices=[
             (service.ONLY_OK, _("Nur die fehlerfreien Zeilen")),
             (service.ALL, _("Alle Zeilen (nur möglich, wenn keine Zeile Fehler hat)")),
@@ -72,3 +84,8 @@ class CartForm(forms.Form):
             "invalid_choice": _("Bitte wählen Sie, welche Zeilen übernommen werden."),
         },
     )
+
+    def __init__(self, *args, failed: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if failed:  # the service refuses ALL then; the page does not offer it
+            self.fields["mode"].widget.disabled_values = frozenset({service.ALL})

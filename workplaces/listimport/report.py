@@ -7,9 +7,12 @@ translated) and the sentences around them are put in here, at the edge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from catalog.models import Package
+from trunks.numbers import format_national
 from workplaces.listimport import service
 from workplaces.listimport.columns import BY_FIELD, FIELDS
 from workplaces.listimport.files import Sheet
@@ -68,6 +71,18 @@ def _fill(table: Table, names: dict[int, str], row: dict) -> None:
         table.add(Entry(row["line"], names.get(row["line"], ""), column_of(name), message))
 
 
+@dataclass(frozen=True)
+class CartEntry:
+    """A fault-free row as it would go into the cart."""
+
+    line: int
+    name: str
+    username: str
+    number: str
+    package: str
+    monthly_net: Decimal
+
+
 @dataclass
 class CheckReport:
     ok: int
@@ -77,6 +92,39 @@ class CheckReport:
     errors: Table
     defaults: Table
     skips: Table
+    to_cart: list[CartEntry] = field(default_factory=list)
+
+    @property
+    def monthly_net(self) -> Decimal:
+        return sum((entry.monthly_net for entry in self.to_cart), Decimal("0.00"))
+
+    @property
+    def to_cart_shown(self) -> list[CartEntry]:
+        return self.to_cart[:SHOWN]
+
+
+def _cart_entries(run: ImportRun, names: dict[int, str]) -> list[CartEntry]:
+    """What "In den Warenkorb" would add: names, usernames, numbers, packages, prices."""
+    workplace_net = Package.workplace_product().monthly_net
+    packages = {p.code: p for p in Package.objects.conference()}
+    entries = []
+    for row in run.result.get("rows", []):
+        values = row.get("values")
+        if values is None or row["errors"]:
+            continue
+        package = packages.get(values["package"] or "")
+        number = values["number"]
+        entries.append(
+            CartEntry(
+                line=row["line"],
+                name=names.get(row["line"], ""),
+                username=values["username"],
+                number=format_national(number) if number else "",
+                package=package.name if package else _("Kein Konferenzpaket"),
+                monthly_net=workplace_net + (package.monthly_net if package else Decimal("0.00")),
+            )
+        )
+    return entries
 
 
 def check_report(run: ImportRun, sheet: Sheet) -> CheckReport:
@@ -100,6 +148,7 @@ def check_report(run: ImportRun, sheet: Sheet) -> CheckReport:
         errors=errors,
         defaults=defaults,
         skips=skips,
+        to_cart=_cart_entries(run, names),
     )
 
 

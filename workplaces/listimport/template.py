@@ -43,11 +43,13 @@ def template_csv() -> bytes:
     return ("\ufeff" + ";".join(c.header for c in COLUMNS) + "\r\n").encode("utf-8")
 
 
-def template_xlsx(packages: Iterable[PricedPackage]) -> bytes:
+def template_xlsx(packages: Iterable[PricedPackage], rows: Iterable[dict[str, str]] = ()) -> bytes:
     """Sheet "Arbeitsplätze" to fill in, sheet "Hinweise" with the packages and the rules.
 
     The header texts stay exactly the contract's, so the file can be uploaded as it is:
     mandatory columns are marked by a yellow fill, bold text and their comment, not by an ``*``.
+    ``rows`` (column field -> cell text) fill the sheet: the overview's export, which can be
+    edited and uploaded again.
     """
     packages = list(packages)
     workbook = Workbook()
@@ -68,6 +70,11 @@ def template_xlsx(packages: Iterable[PricedPackage]) -> bytes:
             # Text, so Excel keeps 01067 and 0228 ... as typed instead of dropping the zero.
             dimension.number_format = "@"
     sheet.freeze_panes = "A2"
+    for line, row in enumerate(rows, start=2):
+        for index, column in enumerate(COLUMNS, start=1):
+            cell = sheet.cell(row=line, column=index, value=row.get(column.field, "") or None)
+            if cell.value is not None:
+                cell.data_type = "s"  # as written, never a formula (a name like "=SUM(...)")
     _package_choices(sheet, packages)
     _hints(workbook.create_sheet(HINTS_SHEET_NAME), packages)
     buffer = io.BytesIO()

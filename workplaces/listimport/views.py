@@ -53,7 +53,8 @@ def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
 
 def _render_run(request: HttpRequest, run: ImportRun, form: CartForm | None = None):
     sheet = service.sheet_from_json(run.sheet)
-    context = {"run": run, "trunk": run.trunk, "form": form or CartForm()}
+    failed = (run.result or {}).get("failed", 0)
+    context = {"run": run, "trunk": run.trunk, "form": form or CartForm(failed=failed)}
     if run.result:
         context["check"] = report.check_report(run, sheet)
     if run.cart_result:
@@ -80,7 +81,7 @@ def cart(request: HttpRequest, trunk_code: str, code: str) -> HttpResponse:
     run = get_import_run_for(request, trunk, code)
     if run.status != ImportRun.Status.CHECKED:  # a second click lands on the result
         return redirect(run_url(run))
-    form = CartForm(request.POST)
+    form = CartForm(request.POST, failed=run.result.get("failed", 0))
     if form.is_valid():
         try:
             service.start_cart(run=run, mode=form.cleaned_data["mode"])

@@ -9,6 +9,7 @@ urlpatterns = [
     path("sip-trunk/trunks/<str:code>/rufnummern/", views.trunk_numbers, name="numbers"),
     path("sip-trunk/arbeitsplaetze/", views.overview, name="overview"),
     path("sip-trunk/arbeitsplaetze/export.csv", views.export_csv, name="export"),
+    path("sip-trunk/arbeitsplaetze/export.xlsx", views.export_list, name="export_list"),
     path("sip-trunk/arbeitsplaetze/<str:code>/", views.detail, name="detail"),
     path("sip-trunk/arbeitsplaetze/<str:code>/bearbeiten/", views.edit, name="edit"),
     path(

@@ -21,6 +21,8 @@ from trunks.numbers import format_national
 from trunks.services import search_numbers
 from workplaces.access import get_workplace_for, manageable
 from workplaces.fields import show
+from workplaces.listimport.numbers import NO_PACKAGE_LABEL, package_short_name
+from workplaces.listimport.template import template_xlsx
 from workplaces.manage.forms import OverviewFilterForm, WorkplaceEditForm
 from workplaces.models import Workplace
 from workplaces.services import Checked, WorkplaceError, credentials, lifecycle, quota, setup
@@ -143,6 +145,43 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
 
     name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    return response
+
+
+@customer_admin_required
+def export_list(request: HttpRequest) -> HttpResponse:
+    """The overview's rows (same filters) in the import template's columns: edit the file and
+    upload it again under "Arbeitsplätze importieren"; the rows already set up are found."""
+    trunks = quota.trunk_overview(customer_of(request))
+    trunk = _trunk_of(request, trunks)
+    packages = setup.conference_packages()
+    filters = OverviewFilterForm(request.GET or None, packages=packages).filters()
+    rows = (
+        lifecycle.workplaces_of_trunk(
+            trunk, filters["query"], status=filters["status"], package=filters["package"]
+        )
+        if trunk
+        else Workplace.objects.none()
+    )
+    short = {p.code: package_short_name(p) for p in packages}
+    person = ("first_name", "last_name", "street", "house_number", "postcode", "city", "email")
+    columns = (*person, "username", "auth_email", "mobile", "number__e164", "number__extension")
+    lines = []
+    for values in rows.values(*columns, "package__code"):
+        e164 = values.pop("number__e164")
+        extension = values.pop("number__extension")
+        code = values.pop("package__code")
+        mobile = values["mobile"]
+        values["mobile"] = format_national(mobile) if mobile.startswith("+49") else mobile
+        values["number"] = format_national(e164, extension) if e164 else ""
+        values["package"] = short.get(code, NO_PACKAGE_LABEL) if code else NO_PACKAGE_LABEL
+        lines.append(values)
+    data = template_xlsx(packages, lines)
+    name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.xlsx"
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
     return response
 
