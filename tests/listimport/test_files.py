@@ -841,3 +841,21 @@ def test_random_xlsx_cells_give_a_sheet_or_a_clear_refusal(rows):
     except (ValueError, TypeError, IllegalCharacterError):  # openpyxl refuses some itself
         return
     _either_sheet_or_refusal("liste.xlsx", data)
+
+
+# --- the cheap checks of a web request ------------------------------------------------------
+
+
+def test_the_cheap_checks_refuse_by_size_type_and_archive_without_reading_rows():
+    def check(name: str, data: bytes) -> str:
+        with pytest.raises(ImportFileError) as caught:
+            files.check_upload(name, data)
+        return caught.value.message
+
+    expanding = repeated_string_xlsx("x" * 30_000, 400, header=MANDATORY, row=JOERG)
+    assert check("liste.xlsx", expanding).startswith("Die Excel-Datei enthält zu viel Text")
+    assert check("bild.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 20).startswith("Die Datei ist weder")
+    assert check("gross.csv", b"x" * (MAX_BYTES + 1)).startswith("Die Datei ist größer")
+    # Rows are the task's: a file without a known header passes the cheap checks.
+    files.check_upload("liste.csv", csv_bytes([["Name"], ["A"]]))
+    files.check_upload("liste.xlsx", xlsx_bytes([["Name"], ["A"]]))

@@ -135,29 +135,48 @@ class Sheet:
         return self.match.columns
 
 
+def check_upload(name: str, data: bytes) -> None:
+    """The cheap checks of an upload, or :class:`ImportFileError`: what a web request does.
+
+    Size, type, and for an XLSX the archive (unpacked size, grid, expanded text), all without
+    reading a cell; reading the rows (:func:`read_upload`) is the check task's work.
+    """
+    if _kind_of(name, data) == "xlsx":
+        _check_archive(data)
+    else:
+        _decode(data)
+
+
 def read_upload(name: str, data: bytes) -> Sheet:
     """Read an uploaded list, or raise :class:`ImportFileError`; never anything else.
 
     ``name`` is the uploaded file name; the content decides what the file is, the name only
     sharpens the message for a broken ``.xlsx``.
     """
-    if not data.strip(_STRIP.encode("ascii", "ignore")).removeprefix(_UTF8_BOM).strip():
-        raise ImportFileError(_("Die Datei ist leer."))
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(too_large_message())
-    if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+    if _kind_of(name, data) == "xlsx":
         kind, rows, to_text, notices = "xlsx", *_xlsx_rows(data)
-    elif data.startswith(_OLE_MAGIC):
-        raise ImportFileError(_ole_message(data))
-    elif data.startswith(_BINARY_MAGIC):
-        raise ImportFileError(_not_a_list())
-    elif name.lower().endswith((".xlsx", ".xlsm")):
-        raise ImportFileError(_broken_xlsx())
     else:
         kind, rows, to_text, notices = "csv", _csv_rows(_decode(data)), _csv_text, []
     sheet = _build_sheet(kind, rows, to_text)
     sheet.notices.extend(notices)
     return sheet
+
+
+def _kind_of(name: str, data: bytes) -> str:
+    """``xlsx`` or ``csv`` by the content, or the refusal of an empty, large or other file."""
+    if not data.strip(_STRIP.encode("ascii", "ignore")).removeprefix(_UTF8_BOM).strip():
+        raise ImportFileError(_("Die Datei ist leer."))
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(too_large_message())
+    if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        return "xlsx"
+    if data.startswith(_OLE_MAGIC):
+        raise ImportFileError(_ole_message(data))
+    if data.startswith(_BINARY_MAGIC):
+        raise ImportFileError(_not_a_list())
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        raise ImportFileError(_broken_xlsx())
+    return "csv"
 
 
 # --- messages used more than once ------------------------------------------------------------

@@ -44,7 +44,7 @@ from portal import celery
 from portal.models import User
 from trunks.models import SipTrunk
 from workplaces.listimport.columns import FIELDS, HeaderMatch
-from workplaces.listimport.files import Row, Sheet
+from workplaces.listimport.files import ImportFileError, Row, Sheet, read_upload
 from workplaces.listimport.numbers import TrunkNumbers, match_package, parse_rufnummer
 from workplaces.models import ImportRun, SetupDraft, Workplace
 from workplaces.services import GENERAL, Checked, WorkplaceError, quota, setup
@@ -67,6 +67,8 @@ CART_PROGRESS_EVERY = 25
 #: Why a run failed (the page says it in words).
 NOT_STARTED = "not_started"
 CRASHED = "crashed"
+#: The file cannot be imported; ``ImportRun.failure_message`` says why.
+REFUSED = "refused"
 
 
 # --- the sheet as the run keeps it --------------------------------------------------------
@@ -489,9 +491,13 @@ def _enqueue(task: str, run_id: int) -> None:
 
 
 def start_check(
-    *, admin: User, trunk: SipTrunk, file_name: str, sheet: Sheet, language: str = "de"
+    *, admin: User, trunk: SipTrunk, file_name: str, data: bytes, language: str = "de"
 ) -> ImportRun:
-    """Keep the rows as read and hand the check to a task (in-process without a broker)."""
+    """Keep the upload and hand reading and checking it to a task (in-process without a broker).
+
+    The caller has made the cheap checks (``files.check_upload``); the rows are read in the
+    task, so a request never holds the text a file expands to.
+    """
     purge_runs()
     with transaction.atomic():
         run = ImportRun.objects.create(
@@ -499,9 +505,8 @@ def start_check(
             trunk=trunk,
             created_by=admin,
             file_name=file_name[:255],
-            sheet=sheet_to_json(sheet),
+            upload=data,
             language=language,
-            total=len(sheet.rows),
         )
         transaction.on_commit(lambda: _enqueue("workplaces.tasks.check_import", run.pk))
     return run
@@ -514,6 +519,34 @@ def _progress(run_id: int) -> Callable[[int], None]:
     return write
 
 
+def _read(run: ImportRun) -> Sheet | None:
+    """The run's rows: read from the upload (kept as JSON, the upload dropped), or as kept.
+
+    None when the file cannot be imported; the run is then marked with the reason.
+    """
+    if run.upload is None:
+        return sheet_from_json(run.sheet)
+    try:
+        sheet = read_upload(run.file_name, bytes(run.upload))
+        if not sheet.rows:
+            raise ImportFileError(
+                _("Die Datei enthält nur die Kopfzeile, aber keine Zeile mit Daten.")
+            )
+    except ImportFileError as error:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED,
+            failure=REFUSED,
+            failure_message=error.message,
+            upload=None,
+            updated_at=timezone.now(),
+        )
+        return None
+    ImportRun.objects.filter(pk=run.pk).update(
+        sheet=sheet_to_json(sheet), upload=None, total=len(sheet.rows), updated_at=timezone.now()
+    )
+    return sheet
+
+
 def run_check(*, run_id: int) -> None:
     """The check task's body. Idempotent: a check reserves nothing and writes only its run."""
     claimed = ImportRun.objects.filter(
@@ -522,9 +555,11 @@ def run_check(*, run_id: int) -> None:
     if not claimed:
         return
     run = ImportRun.objects.select_related("trunk").get(pk=run_id)
-    sheet = sheet_from_json(run.sheet)
     try:
         with translation.override(run.language):
+            sheet = _read(run)
+            if sheet is None:
+                return
             result = check_rows(
                 trunk=run.trunk, rows=sheet.rows, notices=sheet.notices, progress=_progress(run_id)
             )
@@ -532,7 +567,10 @@ def run_check(*, run_id: int) -> None:
         ImportRun.objects.filter(pk=run_id).update(status=ImportRun.Status.FAILED, failure=CRASHED)
         raise
     ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.CHECKING).update(
-        status=ImportRun.Status.CHECKED, result=result, done=run.total, updated_at=timezone.now()
+        status=ImportRun.Status.CHECKED,
+        result=result,
+        done=len(sheet.rows),
+        updated_at=timezone.now(),
     )
 
 
