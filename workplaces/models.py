@@ -175,6 +175,15 @@ class SetupDraft(PersonFields):
         Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     package_chosen = models.BooleanField(default=False)
+    #: The list import that put the draft into the cart, if one did (its rows count as added).
+    import_run = models.ForeignKey(
+        "ImportRun",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="drafts",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -270,6 +279,10 @@ class ImportRun(models.Model):
     failure_message = models.TextField(blank=True)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
+    #: The task working on the run (one execution, not one message: a redelivered message has
+    #: the same task id) and since when; see ``service.claim_run``.
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     #: The check: per row its errors, the defaults filled in and the values for the cart.
     result = models.JSONField(default=dict)
     #: The cart step: which rows were added and why the others were not.
