@@ -325,7 +325,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
+#: The list import's tasks (5,000 rows into the cart) may run this long; the longest limit.
+IMPORT_TASK_TIME_LIMIT = 1800
+# With acks_late, Redis hands a task that is not acknowledged within visibility_timeout to
+# another worker, even while the first still runs it. So it must exceed the longest time
+# limit (a task is killed by then), with room for a worker to pick the task up.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": IMPORT_TASK_TIME_LIMIT + 600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hold up a request when Redis is down: the outbox sweep sends later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}

@@ -31,8 +31,13 @@ def manageable(request: HttpRequest, code: object) -> Workplace:
 
 
 def get_import_run_for(request: HttpRequest, trunk: SipTrunk, code: object) -> ImportRun:
-    """An import run of the requesting admin on ``trunk`` (runs are personal, like drafts)."""
-    runs = ImportRun.objects.select_related("trunk")
+    """An import run of the requesting admin on ``trunk`` (runs are personal, like drafts).
+
+    The big fields are loaded only when read: a poll of the progress page needs none of them.
+    """
+    runs = ImportRun.objects.select_related("trunk").defer(
+        "upload", "sheet", "result", "cart_result"
+    )
     return get_scoped(
         runs, request, code, customer=customer_of(request), trunk=trunk, created_by=request.user
     )

@@ -175,6 +175,15 @@ class SetupDraft(PersonFields):
         Package, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     package_chosen = models.BooleanField(default=False)
+    #: The list import that put the draft into the cart, if one did (its rows count as added).
+    import_run = models.ForeignKey(
+        "ImportRun",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="drafts",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -231,9 +240,10 @@ class SetupDraft(PersonFields):
 class ImportRun(models.Model):
     """One uploaded list of workplaces: its rows as read, the check's result, the cart step's.
 
-    The rows are kept as read (no file bytes), so the check task, the result page and the
-    error list work from the same data. Runs are personal to the admin who uploaded them,
-    like drafts, and are purged after ``KEEP``.
+    The upload is kept until the check task has read it; then the rows as read (the known
+    columns and those with a header), so the check, the result page and the error list work
+    from the same data. Runs are personal to the admin who uploaded them, like drafts, and
+    are purged after ``KEEP``.
     """
 
     class Status(models.TextChoices):
@@ -255,16 +265,24 @@ class ImportRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_runs"
     )
     file_name = models.CharField(_("Datei"), max_length=255)
+    #: The file as uploaded, until the check task has read it (then None).
+    upload = models.BinaryField(null=True, editable=False)
     #: The rows as read: header, positions of the known columns, rows with their line.
-    sheet = models.JSONField()
+    sheet = models.JSONField(default=dict)
     language = models.CharField(max_length=10, default="de")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     #: Which rows the cart step takes: only the fault-free ones, or all (refused with errors).
     mode = models.CharField(max_length=10, blank=True)
     #: Why the run failed, as a code the page turns into a sentence.
     failure = models.CharField(max_length=20, blank=True)
+    #: Why the file was refused, in the run's language (the reader's message, with its values).
+    failure_message = models.TextField(blank=True)
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
+    #: The task working on the run (one execution, not one message: a redelivered message has
+    #: the same task id) and since when; see ``service.claim_run``.
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     #: The check: per row its errors, the defaults filled in and the values for the cart.
     result = models.JSONField(default=dict)
     #: The cart step: which rows were added and why the others were not.

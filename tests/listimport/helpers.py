@@ -132,3 +132,42 @@ def shared_strings_xlsx(rows: list[list[str]], *, unique_count: int | None = Non
         archive.writestr("xl/sharedStrings.xml", sst)
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
     return buffer.getvalue()
+
+
+def repeated_string_xlsx(text: str, count: int, *, header: list[str], row: list[str]) -> bytes:
+    """A header, then one row whose cells right of ``row`` all name one shared string ``text``.
+
+    Stored once, the string compresses to almost nothing: the file stays a few KB however
+    often it is named.
+    """
+    from openpyxl.utils import get_column_letter
+
+    strings = [*dict.fromkeys([*header, *row, text])]
+
+    def cells(r: int, values: list[str]) -> str:
+        return "".join(
+            f'<c r="{get_column_letter(c)}{r}" t="s"><v>{strings.index(v)}</v></c>'
+            for c, v in enumerate(values, start=1)
+        )
+
+    big = [text] * count
+    rows = f'<row r="1">{cells(1, header)}</row><row r="2">{cells(2, [*row, *big])}</row>'
+    sst = (
+        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main" count="{len(strings)}" uniqueCount="{len(strings)}">'
+        + "".join(f"<si><t>{s}</t></si>" for s in strings)
+        + "</sst>"
+    )
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org'
+        f'/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr("xl/sharedStrings.xml", sst)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return buffer.getvalue()

@@ -73,10 +73,10 @@ def test_only_the_failed_rows_on_request(sheet):
     assert [row[0] for row in table[1:]] == ["4712", "4713"]
 
 
-def test_values_beyond_the_header_stay_in_their_columns():
+def test_values_beyond_the_header_are_not_repeated():
     sheet = read_upload("liste.csv", csv_bytes([MANDATORY, [*JOERG, "", "Rest"]]))
     table = csv_table(error_list_csv(sheet, {}))
-    assert table == [[*MANDATORY, "", "", "Fehler"], [*JOERG, "", "Rest", ""]]
+    assert table == [[*MANDATORY, "Fehler"], [*JOERG, ""]]
 
 
 def test_the_xlsx_error_list_has_the_same_table_as_text_cells(sheet):

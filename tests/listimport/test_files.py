@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import tracemalloc
 import warnings
 import zipfile
 import zlib
@@ -21,6 +22,7 @@ from tests.listimport.helpers import (
     MANDATORY,
     cached_formula,
     csv_bytes,
+    repeated_string_xlsx,
     rewrite_part,
     shared_strings_xlsx,
     xlsx_bytes,
@@ -270,9 +272,9 @@ def test_rows_with_values_only_in_unknown_columns_are_skipped_with_a_notice():
     )
 
 
-def test_values_right_of_the_last_header_are_kept_for_the_error_list_with_a_notice():
+def test_values_right_of_the_last_header_are_dropped_with_a_notice():
     sheet = read_upload("liste.csv", csv_bytes([MANDATORY, [*JOERG, "", "Rest"], JOERG]))
-    assert sheet.rows[0].raw == [*JOERG, "", "Rest"]
+    assert sheet.rows[0].raw == JOERG
     assert sheet.notices == [
         "In 1 Zeile stehen Werte rechts der letzten Spalte mit Überschrift; sie werden nicht "
         "übernommen (Zeile 2)."
@@ -322,11 +324,11 @@ def test_a_file_over_5_mb_is_refused_before_it_is_read():
 
 
 def test_a_file_of_exactly_5_mb_is_read():
-    rows = [[*MANDATORY, "Bemerkung"], *([[*JOERG, "x" * 100_000]] * 52)]
+    rows = [[*MANDATORY, "Bemerkung"], *([[*JOERG, "x" * 32_000]] * 160)]
     data = csv_bytes(rows)
     data += b" " * (MAX_BYTES - len(data))
     assert len(data) == MAX_BYTES
-    assert len(read_upload("liste.csv", data).rows) == 52
+    assert len(read_upload("liste.csv", data).rows) == 160
 
 
 # --- files that are not lists ------------------------------------------------------------
@@ -512,6 +514,72 @@ def test_a_shared_string_count_that_would_exhaust_memory_is_refused():
     # calamine reserves uniqueCount strings before reading one: 4e9 would abort the process.
     data = shared_strings_xlsx([MANDATORY, JOERG], unique_count=4_000_000_000)
     assert refused("liste.xlsx", data) == BROKEN
+
+
+def peak_of(read) -> tuple[str, int]:
+    """The refusal of ``read()`` and the most memory Python held while it ran."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFileError) as caught:
+            read()
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return caught.value.message, peak
+
+
+def test_one_shared_string_of_a_mib_named_by_600_cells_is_refused_without_expanding_it():
+    # Stored once, copied into every cell: about 600 MiB of text from a 5 KB file.
+    data = repeated_string_xlsx("x" * 2**20, 600, header=MANDATORY, row=JOERG)
+    assert len(data) < 10_000
+    message, peak = peak_of(lambda: read_upload("liste.xlsx", data))
+    assert message == (
+        "Die Zelle G2 enthält mehr als 32.767 Zeichen; so viel fasst keine Excel-Zelle. Bitte "
+        "prüfen Sie die Datei."
+    )
+    assert peak < 20 * 2**20
+
+
+def test_text_that_cells_expand_to_beyond_the_budget_is_refused_before_a_cell_is_read():
+    # Each cell as long as Excel allows; together 12 million characters.
+    data = repeated_string_xlsx("x" * 30_000, 400, header=MANDATORY, row=JOERG)
+    assert len(data) < 10_000
+    message, peak = peak_of(lambda: read_upload("liste.xlsx", data))
+    assert message == (
+        "Die Excel-Datei enthält zu viel Text: Ihre Zellen ergeben zusammen mehr als "
+        "10.000.000 Zeichen. Bitte entfernen Sie alles, was nicht zur Liste gehört, oder laden "
+        "Sie die Liste als CSV hoch."
+    )
+    assert peak < 20 * 2**20
+
+
+def test_text_within_the_budget_is_read_and_cells_right_of_the_header_are_not_kept():
+    data = repeated_string_xlsx("x" * 30_000, 20, header=MANDATORY, row=JOERG)
+    sheet = read_upload("liste.xlsx", data)
+    assert [row.raw for row in sheet.rows] == [JOERG]
+    assert "In 1 Zeile stehen Werte rechts der letzten Spalte" in sheet.notices[0]
+
+
+def test_an_inline_string_longer_than_excel_allows_is_refused():
+    data = rewrite_part(
+        xlsx_bytes([MANDATORY, JOERG]),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(
+            b"</row></sheetData>",
+            b'<c r="C2" t="inlineStr"><is><t>' + b"y" * 32_768 + b"</t></is></c></row></sheetData>",
+        ),
+    )
+    assert refused("liste.xlsx", data).startswith("Die Zelle C2 enthält mehr als 32.767 Zeichen")
+
+
+def test_a_csv_cell_longer_than_excel_allows_is_refused():
+    data = csv_bytes([[*MANDATORY, "Bemerkung"], [*JOERG, "z" * 32_768]])
+    assert refused("liste.csv", data).startswith("Die Zelle G2 enthält mehr als 32.767 Zeichen")
+
+
+def test_a_cell_of_exactly_32767_characters_is_read():
+    data = csv_bytes([[*MANDATORY, "Bemerkung"], [*JOERG, "z" * 32_767]])
+    assert len(read_upload("liste.csv", data).rows[0].raw[-1]) == 32_767
 
 
 def _declare_smaller(xlsx: bytes, name: str, keep: int) -> bytes:
@@ -773,3 +841,21 @@ def test_random_xlsx_cells_give_a_sheet_or_a_clear_refusal(rows):
     except (ValueError, TypeError, IllegalCharacterError):  # openpyxl refuses some itself
         return
     _either_sheet_or_refusal("liste.xlsx", data)
+
+
+# --- the cheap checks of a web request ------------------------------------------------------
+
+
+def test_the_cheap_checks_refuse_by_size_type_and_archive_without_reading_rows():
+    def check(name: str, data: bytes) -> str:
+        with pytest.raises(ImportFileError) as caught:
+            files.check_upload(name, data)
+        return caught.value.message
+
+    expanding = repeated_string_xlsx("x" * 30_000, 400, header=MANDATORY, row=JOERG)
+    assert check("liste.xlsx", expanding).startswith("Die Excel-Datei enthält zu viel Text")
+    assert check("bild.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 20).startswith("Die Datei ist weder")
+    assert check("gross.csv", b"x" * (MAX_BYTES + 1)).startswith("Die Datei ist größer")
+    # Rows are the task's: a file without a known header passes the cheap checks.
+    files.check_upload("liste.csv", csv_bytes([["Name"], ["A"]]))
+    files.check_upload("liste.xlsx", xlsx_bytes([["Name"], ["A"]]))

@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +21,7 @@ from notifications.models import Notification
 from orders.models import Order
 from orders.services import cart_of
 from tests.conftest import client_for
-from tests.listimport.helpers import HEADER, csv_bytes, xlsx_bytes
+from tests.listimport.helpers import HEADER, csv_bytes, repeated_string_xlsx, xlsx_bytes
 from tests.listimport.test_check import person
 from tests.wizard_helpers import complete_draft
 from workplaces.listimport.files import MAX_BYTES, read_upload
@@ -133,22 +135,21 @@ def test_an_xlsx_list_is_checked_like_a_csv(alice_imports):
     assert "1 Zeile fehlerfrei, 1 Zeile mit Fehlern" in alice_imports.page(run)
 
 
+#: Hostile to a reader: one shared string, 30,000 characters, named by 400 cells (a few KB).
+EXPANDING = repeated_string_xlsx("x" * 30_000, 400, header=HEADER, row=ANNA)
+
+
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
         ("leer.csv", b"", "Die Datei ist leer."),
         ("bild.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 20, "weder eine CSV-Datei noch eine Excel"),
-        ("liste.csv", csv_bytes([HEADER]), "Die Datei enthält nur die Kopfzeile"),
-        (
-            "liste.csv",
-            csv_bytes([["Name", "Telefon"], ["A", "1"]]),
-            "keine Kopfzeile mit bekannten",
-        ),
-        ("liste.csv", csv_bytes([HEADER[1:], ANNA[1:]]), "fehlt die Pflichtspalte „Vorname“"),
         ("gross.csv", b"x" * (MAX_BYTES + 1), "Die Datei ist größer als 5 MB."),
+        ("liste.xlsx", b"PK\x03\x04" + b"\0" * 40, "Die Excel-Datei ist beschädigt"),
+        ("liste.xlsx", EXPANDING, "Die Excel-Datei enthält zu viel Text"),
     ],
 )
-def test_a_file_that_cannot_be_imported_gets_one_message_and_nothing_happens(
+def test_a_file_that_fails_the_cheap_checks_gets_one_message_and_nothing_happens(
     alice_imports, name, data, message
 ):
     response = alice_imports.post(data, name)
@@ -158,6 +159,44 @@ def test_a_file_that_cannot_be_imported_gets_one_message_and_nothing_happens(
     assert len(errors) == 1 and message in errors[0]
     assert re.search(r'<input type="file"[^>]*aria-invalid="true"', page)
     assert not ImportRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (csv_bytes([HEADER]), "Die Datei enthält nur die Kopfzeile"),
+        (csv_bytes([["Name", "Telefon"], ["A", "1"]]), "keine Kopfzeile mit bekannten"),
+        (csv_bytes([HEADER[1:], ANNA[1:]]), "fehlt die Pflichtspalte „Vorname“"),
+    ],
+)
+def test_a_file_whose_rows_cannot_be_imported_gets_its_message_on_the_run_page(
+    alice_imports, data, message
+):
+    run = alice_imports.upload(data=data)
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED
+    assert run.upload is None and run.sheet == {}
+    page = alice_imports.page(run)
+    assert "Die Datei kann nicht importiert werden:" in page and message in page
+    assert "Eine weitere Liste hochladen" in page
+    assert not SetupDraft.objects.exists()
+
+
+def test_the_request_keeps_the_upload_and_the_task_reads_it(alice_client, trunk):
+    url = reverse("listimport:upload", args=[trunk.code])
+    data = csv_bytes([HEADER, ANNA])
+    response = alice_client.post(url, {"file": SimpleUploadedFile("liste.csv", data)})
+    assert response.status_code == 302
+    run = ImportRun.objects.get()  # no on-commit callbacks here: the task has not run
+    assert (run.status, bytes(run.upload), run.sheet, run.total) == ("queued", data, {}, 0)
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "Die Datei wird gelesen." in page
+    from workplaces.listimport.service import run_check
+
+    run_check(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.upload, run.total) == ("checked", None, 1)
+    assert run.sheet["rows"][0][1][:2] == ["Anna", "Schmidt"]
 
 
 def test_posting_without_a_file_asks_for_one(alice_client, trunk):
@@ -208,6 +247,19 @@ def test_htmx_polls_only_the_status_part_and_the_result_stops_the_polling(
     assert "hx-trigger" not in part
     page = alice_client.get(run_url(run)).content.decode()
     assert "http-equiv" not in page
+
+
+@pytest.mark.parametrize("status", ["queued", "checking", "adding"])
+def test_polling_a_working_run_never_loads_its_rows_or_results(alice_client, alice, trunk, status):
+    run = unfinished_run(alice, trunk)
+    ImportRun.objects.filter(pk=run.pk).update(status=status, upload=b"x" * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        response = alice_client.get(run_url(run), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "hx-trigger" in response.content.decode()
+    selects = [q["sql"] for q in queries if "workplaces_importrun" in q["sql"]]
+    assert selects
+    for column in ("upload", "sheet", "result", "cart_result"):
+        assert not any(f'"workplaces_importrun"."{column}"' in sql for sql in selects), column
 
 
 # --- error list ---------------------------------------------------------------------------
@@ -456,8 +508,11 @@ def test_no_upload_gives_a_server_error(alice_imports, data, name):
     if response.status_code == 302:
         follow = alice_imports.client.get(response["Location"])
         assert follow.status_code == 200
+        checked = ImportRun.objects.get(code=response["Location"].rstrip("/").rsplit("/", 1)[1])
         for tail in ("fehlerliste.csv", "fehlerliste.xlsx"):
-            assert alice_imports.client.get(response["Location"] + tail).status_code == 200
+            status = alice_imports.client.get(response["Location"] + tail).status_code
+            # A file refused while its rows are read has no check and so no error list.
+            assert status == (200 if checked.result else 404)
 
 
 def test_a_nul_character_in_a_cell_is_a_message_on_any_database(alice_imports):

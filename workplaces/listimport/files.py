@@ -21,7 +21,11 @@ What comes back:
 - ``Row.line`` is the row number Excel shows (and an editor, for CSV without line breaks in
   cells). The header is the first row that names a known column; rows above it are dropped
   with a notice. Empty rows, and rows with values only in unknown columns (with a notice), are
-  skipped but keep their line numbers.
+  skipped but keep their line numbers. Cells right of the last header are dropped (with a
+  notice); no cell may hold more than Excel's 32,767 characters.
+- An XLSX is checked before calamine reads a cell: its unpacked size, its grid, and the text
+  its cells expand to (``MAX_TEXT_CHARS``; a shared string counts once for every cell that
+  names it).
 
 CSV: UTF-8 with or without BOM, else Windows-1252 (strict UTF-8 is tried first: a
 Windows-1252 file with umlauts is almost never valid UTF-8). The delimiter (``;``, ``,`` or a
@@ -39,6 +43,7 @@ import logging
 import re
 import unicodedata
 import zipfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from posixpath import join, normpath
@@ -64,6 +69,12 @@ MAX_ZIP_ENTRIES = 1000
 #: python-calamine holds the first sheet as a dense grid (about 32 bytes a cell) from A1 to
 #: the last cell with a value, so one value in XFD1048576 would need hundreds of gigabytes.
 MAX_SHEET_CELLS = 2_000_000
+#: The text the first sheet's cells expand to, summed before calamine reads one cell: a
+#: shared string is stored once but copied into every cell that names it, so a file of a few
+#: KB could otherwise make gigabytes of text. A full list of 5,000 rows needs about 1 million.
+MAX_TEXT_CHARS = 10_000_000
+#: Excel's own limit for one cell.
+MAX_CELL_CHARS = 32_767
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -124,29 +135,48 @@ class Sheet:
         return self.match.columns
 
 
+def check_upload(name: str, data: bytes) -> None:
+    """The cheap checks of an upload, or :class:`ImportFileError`: what a web request does.
+
+    Size, type, and for an XLSX the archive (unpacked size, grid, expanded text), all without
+    reading a cell; reading the rows (:func:`read_upload`) is the check task's work.
+    """
+    if _kind_of(name, data) == "xlsx":
+        _check_archive(data)
+    else:
+        _decode(data)
+
+
 def read_upload(name: str, data: bytes) -> Sheet:
     """Read an uploaded list, or raise :class:`ImportFileError`; never anything else.
 
     ``name`` is the uploaded file name; the content decides what the file is, the name only
     sharpens the message for a broken ``.xlsx``.
     """
-    if not data.strip(_STRIP.encode("ascii", "ignore")).removeprefix(_UTF8_BOM).strip():
-        raise ImportFileError(_("Die Datei ist leer."))
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(too_large_message())
-    if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+    if _kind_of(name, data) == "xlsx":
         kind, rows, to_text, notices = "xlsx", *_xlsx_rows(data)
-    elif data.startswith(_OLE_MAGIC):
-        raise ImportFileError(_ole_message(data))
-    elif data.startswith(_BINARY_MAGIC):
-        raise ImportFileError(_not_a_list())
-    elif name.lower().endswith((".xlsx", ".xlsm")):
-        raise ImportFileError(_broken_xlsx())
     else:
         kind, rows, to_text, notices = "csv", _csv_rows(_decode(data)), _csv_text, []
     sheet = _build_sheet(kind, rows, to_text)
     sheet.notices.extend(notices)
     return sheet
+
+
+def _kind_of(name: str, data: bytes) -> str:
+    """``xlsx`` or ``csv`` by the content, or the refusal of an empty, large or other file."""
+    if not data.strip(_STRIP.encode("ascii", "ignore")).removeprefix(_UTF8_BOM).strip():
+        raise ImportFileError(_("Die Datei ist leer."))
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(too_large_message())
+    if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        return "xlsx"
+    if data.startswith(_OLE_MAGIC):
+        raise ImportFileError(_ole_message(data))
+    if data.startswith(_BINARY_MAGIC):
+        raise ImportFileError(_not_a_list())
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        raise ImportFileError(_broken_xlsx())
+    return "csv"
 
 
 # --- messages used more than once ------------------------------------------------------------
@@ -233,10 +263,12 @@ def _build_sheet(
     only_unknown: list[int] = []
     beyond_header: list[int] = []
     for line, cells in rows:
-        raw = [_clean(to_text(value, field_at.get(i))) for i, value in enumerate(cells)]
+        # Cells right of the last header are not taken, so they are not kept either.
+        beyond = any(_clean(to_text(value, None)) for value in cells[width:])
+        raw = [_clean(to_text(value, field_at.get(i))) for i, value in enumerate(cells[:width])]
         while raw and not raw[-1]:
             raw.pop()
-        if not raw:
+        if not raw and not beyond:
             continue
         values = dict.fromkeys(FIELDS, "")
         for field_name, position in match.positions.items():
@@ -245,8 +277,11 @@ def _build_sheet(
         if not any(values.values()):
             only_unknown.append(line)
             continue
-        if len(raw) > width:
+        if beyond:
             beyond_header.append(line)
+        for position, cell in enumerate(raw):
+            if len(cell) > MAX_CELL_CHARS:
+                raise ImportFileError(_cell_too_long_message(f"{_letter(position)}{line}"))
         if len(sheet.rows) == MAX_ROWS:
             raise ImportFileError(
                 _(
@@ -488,7 +523,8 @@ def _check_archive(data: bytes) -> int:
 
     Everything calamine will read is checked here first, on the bytes it will read: the
     parts' real unpacked sizes (a zip may declare less than it holds), the shared-string
-    count calamine reserves memory for, and the grid of every sheet it might load.
+    count calamine reserves memory for, and the grid and the expanded text of every sheet it
+    might load.
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -514,12 +550,13 @@ def _check_archive(data: bytes) -> int:
         _check_shared_strings(part)
     first, others = _sheet_parts(parts)
     try:
-        formulas = _scan_sheet(parts[first]) if first else 0
+        shared = _shared_lengths(parts)
+        formulas = _scan_sheet(parts[first], shared) if first else 0
         # Sheet-like parts that no other sheet of the workbook names are checked too: calamine
         # might resolve a reference differently than this code does.
         for name, part in parts.items():
             if name != first and name not in others and b"sheetData" in part:
-                _scan_sheet(part)
+                _scan_sheet(part, shared)
     except ImportFileError:
         raise
     except Exception:  # ExpatError and whatever else a damaged sheet causes
@@ -623,32 +660,91 @@ class _TooFar(Exception):
     pass
 
 
-_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
-_CELL_WITH_REF = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["\']([A-Za-z]+)([0-9]+)["\']')
-_FORMULA_TAG = re.compile(rb"<(?:[\w.-]+:)?f[\s/>]")
+class _TooMuchText(Exception):
+    pass
 
 
-def _scan_sheet(xml: bytes) -> int:
-    """Refuse a sheet whose grid calamine could not hold; count its formulas.
+class _CellTooLong(Exception):
+    pass
 
-    Fast path: when every cell names its position (Excel and openpyxl write ``r="B7"``),
-    the largest position, counting empty cells too, bounds the grid. Otherwise, or when that
-    bound is too large, the XML is walked to find the cells that have a value.
+
+def _text_budget_message() -> str:
+    return _(
+        "Die Excel-Datei enthält zu viel Text: Ihre Zellen ergeben zusammen mehr als %(max)s "
+        "Zeichen. Bitte entfernen Sie alles, was nicht zur Liste gehört, oder laden Sie die "
+        "Liste als CSV hoch."
+    ) % {"max": number_format(MAX_TEXT_CHARS, force_grouping=True)}
+
+
+def _cell_too_long_message(cell: str) -> str:
+    return _(
+        "Die Zelle %(cell)s enthält mehr als %(max)s Zeichen; so viel fasst keine Excel-Zelle. "
+        "Bitte prüfen Sie die Datei."
+    ) % {"cell": cell, "max": number_format(MAX_CELL_CHARS, force_grouping=True)}
+
+
+def _shared_lengths(parts: dict[str, bytes]) -> array[int]:
+    """The length of every shared string (by index), without building one of them.
+
+    calamine reads ``xl/sharedStrings.xml`` (a name it matches loosely); should a zip hold
+    more than one such part, each index counts with its longest string.
+    """
+    lengths: array[int] = array("q")
+    for name, part in parts.items():
+        if name.replace("\\", "/").lower() != "xl/sharedstrings.xml":
+            continue
+        found = _string_lengths(part)
+        for index, length in enumerate(found):
+            if index < len(lengths):
+                lengths[index] = max(lengths[index], length)
+            else:
+                lengths.append(length)
+    return lengths
+
+
+def _string_lengths(xml: bytes) -> array[int]:
+    lengths: array[int] = array("q")
+    state = {"si": False, "t": 0}
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "si":
+            state["si"] = True
+            lengths.append(0)
+        elif local == "t" and state["si"]:
+            state["t"] += 1
+
+    def end(name: str) -> None:
+        local = name.rpartition(":")[2]
+        if local == "si":
+            state["si"] = False
+        elif local == "t" and state["t"]:
+            state["t"] -= 1
+
+    def text(data: str) -> None:
+        if state["t"]:
+            lengths[-1] += len(data)
+
+    parser = _parser()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.Parse(xml, True)
+    return lengths
+
+
+def _scan_sheet(xml: bytes, shared: array[int]) -> int:
+    """Refuse a sheet whose grid or text calamine could not hold; count its formulas.
+
+    The XML is walked as calamine reads it: positions as calamine assigns them (only cells
+    with a value make the grid), and the text every cell expands to (a shared string's length
+    for each cell that names it, inline strings and values as written), summed against
+    ``MAX_TEXT_CHARS`` and each cell against ``MAX_CELL_CHARS``. Only lengths are kept.
     """
     if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
         raise ImportFileError(_broken_xlsx())
-    refs = _CELL_WITH_REF.findall(xml)
-    if len(refs) == len(_CELL_TAG.findall(xml)):
-        rows = max((int(row) for _letters, row in refs), default=0)
-        cols = max((_column_index(c.decode()) + 1 for c in {c for c, _r in refs}), default=0)
-        if rows * cols <= MAX_SHEET_CELLS:
-            return len(_FORMULA_TAG.findall(xml))
-    return _walk_sheet(xml)
-
-
-def _walk_sheet(xml: bytes) -> int:
-    """The exact walk: positions as calamine assigns them, only cells with a value count."""
     state = {"row": -1, "col": -1, "value": False, "formulas": 0, "rows": 0, "cols": 0}
+    cell = {"type": "", "in_v": False, "in_t": 0, "length": 0, "index": "", "text": 0}
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
@@ -667,22 +763,50 @@ def _walk_sheet(xml: bytes) -> int:
             else:  # a position this code cannot read: do not guess what calamine makes of it
                 raise ValueError(position)
             state["value"] = False
+            cell.update(type=attrs.get("t", ""), in_v=False, in_t=0, length=0, index="")
         elif local in ("v", "is"):
             state["value"] = True
+            cell["in_v"] = local == "v"
+        elif local == "t":
+            cell["in_t"] += 1
         elif local == "f":
             state["formulas"] += 1
 
     def end(name: str) -> None:
-        if name.rpartition(":")[2] == "c" and state["value"]:
+        local = name.rpartition(":")[2]
+        if local == "v":
+            cell["in_v"] = False
+        elif local == "t" and cell["in_t"]:
+            cell["in_t"] -= 1
+        elif local == "c" and state["value"]:
             row, col = max(state["row"], 0), max(state["col"], 0)
             state["rows"] = max(state["rows"], row + 1)
             state["cols"] = max(state["cols"], col + 1)
             if state["rows"] * state["cols"] > MAX_SHEET_CELLS:
                 raise _TooFar(f"{_letter(col)}{row + 1}")
+            length = cell["length"]
+            if cell["type"] == "s":
+                index = cell["index"].strip()
+                length = shared[int(index)] if index.isdigit() and int(index) < len(shared) else 0
+            if length > MAX_CELL_CHARS:
+                raise _CellTooLong(f"{_letter(col)}{row + 1}")
+            cell["text"] += length
+            if cell["text"] > MAX_TEXT_CHARS:
+                raise _TooMuchText
+
+    def text(data: str) -> None:
+        if cell["in_v"]:
+            if cell["type"] == "s":
+                cell["index"] = (cell["index"] + data)[:20]  # an index, never long text
+            else:
+                cell["length"] += len(data)
+        elif cell["in_t"]:
+            cell["length"] += len(data)
 
     parser = _parser()
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     try:
         parser.Parse(xml, True)
     except _TooFar as far:
@@ -693,6 +817,10 @@ def _walk_sheet(xml: bytes) -> int:
             )
             % {"cell": str(far), "max": number_format(MAX_ROWS, force_grouping=True)}
         ) from None
+    except _CellTooLong as where:
+        raise ImportFileError(_cell_too_long_message(str(where))) from None
+    except _TooMuchText:
+        raise ImportFileError(_text_budget_message()) from None
     return state["formulas"]
 
 

@@ -12,14 +12,13 @@ from workplaces.listimport.files import (
     MAX_BYTES,
     MAX_ROWS,
     ImportFileError,
-    Sheet,
-    read_upload,
+    check_upload,
     too_large_message,
 )
 
 
 class UploadForm(forms.Form):
-    """One file, read at once: a file that cannot be imported is refused with one message."""
+    """One file, checked cheaply at once (size, type, archive); its rows are read in a task."""
 
     file = forms.FileField(
         label=_("Liste (Excel-Arbeitsmappe .xlsx oder CSV-Datei)"),
@@ -37,22 +36,18 @@ class UploadForm(forms.Form):
         self.fields["file"].help_text = _(
             "Höchstens %(mb)d MB und %(rows)s Zeilen. Spalten wie in der Vorlage."
         ) % {"mb": MAX_BYTES // (1024 * 1024), "rows": number_format(MAX_ROWS, force_grouping=True)}
-        self.sheet: Sheet | None = None
+        self.content = b""
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise ValidationError(too_large_message(), code="too_large")
+        content = upload.read()
         try:
-            sheet = read_upload(upload.name or "", upload.read())
+            check_upload(upload.name or "", content)
         except ImportFileError as error:
             raise ValidationError(error.message, code="file") from None
-        if not sheet.rows:
-            raise ValidationError(
-                _("Die Datei enthält nur die Kopfzeile, aber keine Zeile mit Daten."),
-                code="no_rows",
-            )
-        self.sheet = sheet
+        self.content = content
         return upload
 
 

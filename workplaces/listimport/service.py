@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections import ChainMap, Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -44,7 +47,7 @@ from portal import celery
 from portal.models import User
 from trunks.models import SipTrunk
 from workplaces.listimport.columns import FIELDS, HeaderMatch
-from workplaces.listimport.files import Row, Sheet
+from workplaces.listimport.files import ImportFileError, Row, Sheet, read_upload
 from workplaces.listimport.numbers import TrunkNumbers, match_package, parse_rufnummer
 from workplaces.models import ImportRun, SetupDraft, Workplace
 from workplaces.services import GENERAL, Checked, WorkplaceError, quota, setup
@@ -67,6 +70,8 @@ CART_PROGRESS_EVERY = 25
 #: Why a run failed (the page says it in words).
 NOT_STARTED = "not_started"
 CRASHED = "crashed"
+#: The file cannot be imported; ``ImportRun.failure_message`` says why.
+REFUSED = "refused"
 
 
 # --- the sheet as the run keeps it --------------------------------------------------------
@@ -411,7 +416,9 @@ def check_rows(
 # --- the cart step ------------------------------------------------------------------------
 
 
-def _add_row(*, admin: User, trunk: SipTrunk, values: dict, book, packages) -> None:
+def _add_row(
+    *, admin: User, trunk: SipTrunk, values: dict, book, packages, run: ImportRun | None = None
+) -> None:
     """One row into the cart, exactly as the wizard's steps 2 to 6; all or nothing."""
     number = book.number(values["number"])
     if number is None:
@@ -429,6 +436,8 @@ def _add_row(*, admin: User, trunk: SipTrunk, values: dict, book, packages) -> N
         setup.reserve_number(draft=draft, number=number)
         setup.choose_package(draft=draft, package=package)
         setup.add_to_cart(draft=draft)
+        if run is not None:
+            SetupDraft.objects.filter(pk=draft.pk).update(import_run=run)
 
 
 def add_rows_to_cart(
@@ -437,14 +446,19 @@ def add_rows_to_cart(
     trunk: SipTrunk,
     rows: Sequence[dict],
     progress: Callable[[int], None] | None = None,
+    run: ImportRun | None = None,
 ) -> dict:
     """ "In den Warenkorb": the checked fault-free rows become drafts in the admin's cart.
 
     ``rows`` are the check's rows with values. Each row is its own transaction: a row that
     a rule now stops (username or number taken since the check, quota used up) is reported
     with the service's message, the others go on. A row whose person is in a cart or set up
-    by now is reported as such and not added.
+    by now is reported as such and not added, unless ``run`` put it there: an earlier attempt
+    of this run whose worker died, so the row counts as added.
     """
+    mine = set()
+    if run is not None:
+        mine = set(SetupDraft.objects.filter(import_run=run).values_list("username", flat=True))
     people = People.of(trunk)
     book = setup.NumberBook.of(trunk)
     codes = {r["values"]["package"] for r in rows if r["values"]["package"]}
@@ -453,14 +467,18 @@ def add_rows_to_cart(
     for index, row in enumerate(rows, start=1):
         values = row["values"]
         found = people.find(values["key"]) if values.get("key") else None
-        if found is not None:
+        if values["username"] in mine:
+            added += 1
+        elif found is not None:
             skip, admin_id, by = found
             report.append(
                 {"line": row["line"], "skip": skip, "skip_admin": admin_id, "skip_by": by}
             )
         else:
             try:
-                _add_row(admin=admin, trunk=trunk, values=values, book=book, packages=packages)
+                _add_row(
+                    admin=admin, trunk=trunk, values=values, book=book, packages=packages, run=run
+                )
             except WorkplaceError as error:
                 errors = [[name, m] for name, ms in error.errors.items() for m in ms]
                 report.append({"line": row["line"], "errors": errors})
@@ -472,6 +490,40 @@ def add_rows_to_cart(
 
 
 # --- runs: upload, task, purge ------------------------------------------------------------
+
+
+class Busy(Exception):
+    """Another task holds the run's claim and may still be working on it: try again later."""
+
+
+def _stale_before(now: dt.datetime) -> dt.datetime:
+    # By then the task's hard time limit has killed whoever held the claim.
+    return now - dt.timedelta(seconds=settings.IMPORT_TASK_TIME_LIMIT + 30)
+
+
+def claim_run(run_id: int, statuses: Sequence[str], **changes) -> str | None:
+    """Claim the run for this execution with one conditional update; the claim, or None.
+
+    Claimable: in one of ``statuses`` and not claimed, or claimed longer ago than a task may
+    run (its worker died). :class:`Busy` when another execution holds a live claim: a second
+    delivery of the same task (same task id) must not run beside the first.
+    """
+    claim = uuid.uuid4().hex
+    now = timezone.now()
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=_stale_before(now))
+    runs = ImportRun.objects.filter(pk=run_id, status__in=statuses)
+    if runs.filter(free).update(claimed_by=claim, claimed_at=now, **changes):
+        return claim
+    if runs.exists():
+        raise Busy(run_id)
+    return None
+
+
+def _release(run_id: int, claim: str, **changes) -> int:
+    """Write the run's outcome and free it, if this execution still holds the claim."""
+    return ImportRun.objects.filter(pk=run_id, claimed_by=claim).update(
+        claimed_by="", claimed_at=None, updated_at=timezone.now(), **changes
+    )
 
 
 def purge_runs(*, now: dt.datetime | None = None) -> int:
@@ -489,9 +541,13 @@ def _enqueue(task: str, run_id: int) -> None:
 
 
 def start_check(
-    *, admin: User, trunk: SipTrunk, file_name: str, sheet: Sheet, language: str = "de"
+    *, admin: User, trunk: SipTrunk, file_name: str, data: bytes, language: str = "de"
 ) -> ImportRun:
-    """Keep the rows as read and hand the check to a task (in-process without a broker)."""
+    """Keep the upload and hand reading and checking it to a task (in-process without a broker).
+
+    The caller has made the cheap checks (``files.check_upload``); the rows are read in the
+    task, so a request never holds the text a file expands to.
+    """
     purge_runs()
     with transaction.atomic():
         run = ImportRun.objects.create(
@@ -499,41 +555,80 @@ def start_check(
             trunk=trunk,
             created_by=admin,
             file_name=file_name[:255],
-            sheet=sheet_to_json(sheet),
+            upload=data,
             language=language,
-            total=len(sheet.rows),
         )
         transaction.on_commit(lambda: _enqueue("workplaces.tasks.check_import", run.pk))
     return run
 
 
-def _progress(run_id: int) -> Callable[[int], None]:
+def _progress(run_id: int, claim: str) -> Callable[[int], None]:
     def write(done: int) -> None:
-        ImportRun.objects.filter(pk=run_id).update(done=done, updated_at=timezone.now())
+        ImportRun.objects.filter(pk=run_id, claimed_by=claim).update(
+            done=done, updated_at=timezone.now()
+        )
 
     return write
 
 
+def _read(run: ImportRun, claim: str) -> Sheet | None:
+    """The run's rows: read from the upload (kept as JSON, the upload dropped), or as kept.
+
+    None when the file cannot be imported; the run is then marked with the reason.
+    """
+    if run.upload is None:
+        return sheet_from_json(run.sheet)
+    try:
+        sheet = read_upload(run.file_name, bytes(run.upload))
+        if not sheet.rows:
+            raise ImportFileError(
+                _("Die Datei enthält nur die Kopfzeile, aber keine Zeile mit Daten.")
+            )
+    except ImportFileError as error:
+        _release(
+            run.pk,
+            claim,
+            status=ImportRun.Status.FAILED,
+            failure=REFUSED,
+            failure_message=error.message,
+            upload=None,
+        )
+        return None
+    ImportRun.objects.filter(pk=run.pk, claimed_by=claim).update(
+        sheet=sheet_to_json(sheet), upload=None, total=len(sheet.rows), updated_at=timezone.now()
+    )
+    return sheet
+
+
 def run_check(*, run_id: int) -> None:
-    """The check task's body. Idempotent: a check reserves nothing and writes only its run."""
-    claimed = ImportRun.objects.filter(
-        pk=run_id, status__in=(ImportRun.Status.QUEUED, ImportRun.Status.CHECKING)
-    ).update(status=ImportRun.Status.CHECKING, done=0)
-    if not claimed:
+    """The check task's body. Idempotent: a check reserves nothing and writes only its run.
+
+    Raises :class:`Busy` while another execution works on the run.
+    """
+    claim = claim_run(
+        run_id,
+        (ImportRun.Status.QUEUED, ImportRun.Status.CHECKING),
+        status=ImportRun.Status.CHECKING,
+        done=0,
+    )
+    if claim is None:
         return
     run = ImportRun.objects.select_related("trunk").get(pk=run_id)
-    sheet = sheet_from_json(run.sheet)
     try:
         with translation.override(run.language):
+            sheet = _read(run, claim)
+            if sheet is None:
+                return
             result = check_rows(
-                trunk=run.trunk, rows=sheet.rows, notices=sheet.notices, progress=_progress(run_id)
+                trunk=run.trunk,
+                rows=sheet.rows,
+                notices=sheet.notices,
+                progress=_progress(run_id, claim),
             )
     except Exception:
-        ImportRun.objects.filter(pk=run_id).update(status=ImportRun.Status.FAILED, failure=CRASHED)
+        _release(run_id, claim, status=ImportRun.Status.FAILED, failure=CRASHED)
         raise
-    ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.CHECKING).update(
-        status=ImportRun.Status.CHECKED, result=result, done=run.total, updated_at=timezone.now()
-    )
+    _release(run_id, claim, status=ImportRun.Status.CHECKED, result=result, done=len(sheet.rows))
 
 
 def start_cart(*, run: ImportRun, mode: str) -> None:
@@ -559,29 +654,38 @@ def start_cart(*, run: ImportRun, mode: str) -> None:
         raise WorkplaceError(_("Keine Zeile ist fehlerfrei; es gibt nichts zu übernehmen."))
     with transaction.atomic():
         claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.CHECKED).update(
-            status=ImportRun.Status.ADDING, mode=mode, done=0, total=ok
+            status=ImportRun.Status.ADDING,
+            mode=mode,
+            done=0,
+            total=ok,
+            claimed_by="",
+            claimed_at=None,
         )
         if claimed:  # a second click finds the run taken and starts nothing
             transaction.on_commit(lambda: _enqueue("workplaces.tasks.add_import_to_cart", run.pk))
 
 
 def run_cart(*, run_id: int) -> None:
-    """The cart task's body. Safe twice: a row already added is found in the cart again."""
-    run = ImportRun.objects.select_related("trunk", "created_by").get(pk=run_id)
-    if run.status != ImportRun.Status.ADDING:
+    """The cart task's body. Safe twice: a row this run added before (its worker died) counts
+    as added, a row added otherwise is found in the cart again.
+
+    Raises :class:`Busy` while another execution works on the run.
+    """
+    claim = claim_run(run_id, (ImportRun.Status.ADDING,), done=0)
+    if claim is None:
         return
+    run = ImportRun.objects.select_related("trunk", "created_by").get(pk=run_id)
     rows = [row for row in run.result["rows"] if "values" in row]
     try:
         with translation.override(run.language):
             cart_result = add_rows_to_cart(
-                admin=run.created_by, trunk=run.trunk, rows=rows, progress=_progress(run_id)
+                admin=run.created_by,
+                trunk=run.trunk,
+                rows=rows,
+                progress=_progress(run_id, claim),
+                run=run,
             )
     except Exception:
-        ImportRun.objects.filter(pk=run_id).update(status=ImportRun.Status.FAILED, failure=CRASHED)
+        _release(run_id, claim, status=ImportRun.Status.FAILED, failure=CRASHED)
         raise
-    ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.ADDING).update(
-        status=ImportRun.Status.ADDED,
-        cart_result=cart_result,
-        done=len(rows),
-        updated_at=timezone.now(),
-    )
+    _release(run_id, claim, status=ImportRun.Status.ADDED, cart_result=cart_result, done=len(rows))

@@ -44,7 +44,7 @@ def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
             admin=request.user,
             trunk=trunk,
             file_name=form.cleaned_data["file"].name or "",
-            sheet=form.sheet,
+            data=form.content,
             language=request.LANGUAGE_CODE,
         )
         return redirect(run_url(run))
@@ -52,13 +52,15 @@ def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
 
 
 def _render_run(request: HttpRequest, run: ImportRun, form: CartForm | None = None):
-    sheet = service.sheet_from_json(run.sheet)
-    failed = (run.result or {}).get("failed", 0)
-    context = {"run": run, "trunk": run.trunk, "form": form or CartForm(failed=failed)}
-    if run.result:
-        context["check"] = report.check_report(run, sheet)
-    if run.cart_result:
-        context["cart"] = report.cart_report(run, sheet)
+    context = {"run": run, "trunk": run.trunk, "form": form}
+    if not run.is_working:  # a poll while a task works loads neither the rows nor the results
+        sheet = service.sheet_from_json(run.sheet) if run.result else None
+        if run.result:
+            context["check"] = report.check_report(run, sheet)
+        if run.cart_result:
+            context["cart"] = report.cart_report(run, sheet)
+        if form is None:
+            context["form"] = CartForm(failed=(run.result or {}).get("failed", 0))
     template = "workplaces/listimport/run.html"
     if request.htmx and not request.htmx.boosted:
         template += "#run-status"

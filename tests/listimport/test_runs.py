@@ -1,0 +1,132 @@
+"""Import runs under a real broker's habits: redelivery while a task runs, a worker killed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.utils import timezone
+
+from portal.celery import app
+from tests.listimport.test_check import person
+from tests.listimport.test_pages import Importer
+from workplaces import tasks
+from workplaces.listimport import service
+from workplaces.models import ImportRun, SetupDraft
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = [
+    person(first_name=f"Person{chr(ord('a') + i)}", email=f"p{i}@example.com") for i in range(12)
+]
+
+
+class WorkerKilled(BaseException):
+    """What SIGKILL looks like to the code: nothing after it runs, no except clause."""
+
+
+@pytest.fixture
+def importer(alice_client, trunk, django_capture_on_commit_callbacks) -> Importer:
+    return Importer(alice_client, trunk, django_capture_on_commit_callbacks)
+
+
+def adding_run(importer: Importer) -> ImportRun:
+    """A checked run of 12 fault-free rows, handed to the cart step (whose task has not run)."""
+    run = importer.upload(*PEOPLE)
+    run.refresh_from_db()
+    assert run.result["ok"] == 12
+    service.start_cart(run=run, mode=service.ONLY_OK)
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.ADDING
+    return run
+
+
+def killed_after(monkeypatch, rows: int) -> None:
+    """The cart step's worker dies after ``rows`` rows are committed."""
+    real = service._add_row
+    done = []
+
+    def add_row(**kwargs):
+        if len(done) == rows:
+            raise WorkerKilled
+        real(**kwargs)
+        done.append(1)
+
+    monkeypatch.setattr(service, "_add_row", add_row)
+
+
+def test_the_broker_never_redelivers_a_task_before_its_time_limit():
+    app.loader.import_default_modules()
+    limits = [task.time_limit or settings.CELERY_TASK_TIME_LIMIT for task in app.tasks.values()]
+    assert max(limits) == settings.IMPORT_TASK_TIME_LIMIT
+    assert app.conf.broker_transport_options["visibility_timeout"] > max(limits)
+
+
+def test_a_second_delivery_during_a_live_claim_does_nothing(importer, monkeypatch):
+    run = adding_run(importer)
+    killed_after(monkeypatch, 5)
+    with pytest.raises(WorkerKilled):
+        service.run_cart(run_id=run.pk)  # the first delivery, still "running"
+    monkeypatch.undo()
+    with pytest.raises(service.Busy):
+        service.run_cart(run_id=run.pk)  # the broker hands the same task to another worker
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.ADDING and run.cart_result == {}
+    assert SetupDraft.objects.filter(import_run=run).count() == 5
+
+
+def test_a_second_delivery_of_the_task_waits_instead_of_running(importer, monkeypatch):
+    run = adding_run(importer)
+    ImportRun.objects.filter(pk=run.pk).update(claimed_by="first", claimed_at=timezone.now())
+    monkeypatch.setattr(tasks.add_import_to_cart, "max_retries", 0)
+    result = tasks.add_import_to_cart.apply(args=(run.pk,))
+    # Asked to retry later, which no retry is left for here: it gave up without running.
+    assert result.state == "FAILURE"
+    assert type(result.result).__name__ == "MaxRetriesExceededError"
+    assert not SetupDraft.objects.exists()
+
+
+def test_a_check_delivered_twice_reads_the_file_once(importer, alice, trunk):
+    run = ImportRun.objects.create(
+        customer=alice.customer,
+        trunk=trunk,
+        created_by=alice,
+        file_name="liste.csv",
+        upload=b"x",
+    )
+    ImportRun.objects.filter(pk=run.pk).update(claimed_by="first", claimed_at=timezone.now())
+    with pytest.raises(service.Busy):
+        service.run_check(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, bytes(run.upload)) == ("queued", b"x")
+
+
+def test_after_a_worker_died_in_the_cart_step_the_retry_counts_every_row_of_this_import(
+    importer, monkeypatch
+):
+    run = adding_run(importer)
+    killed_after(monkeypatch, 5)
+    with pytest.raises(WorkerKilled):
+        service.run_cart(run_id=run.pk)
+    monkeypatch.undo()
+    later = timezone.now() + dt.timedelta(seconds=settings.IMPORT_TASK_TIME_LIMIT + 60)
+    with time_machine.travel(later, tick=False):
+        service.run_cart(run_id=run.pk)  # the claim is stale: this delivery takes over
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.ADDED
+    assert (run.cart_result["added"], run.cart_result["rows"]) == (12, [])
+    assert (run.claimed_by, run.claimed_at) == ("", None)
+    assert SetupDraft.objects.filter(import_run=run, status="in_cart").count() == 12
+    page = importer.page(run)
+    assert "12 Arbeitsplätze liegen jetzt in Ihrem Warenkorb." in page
+    assert "bereits im Warenkorb" not in page
+
+
+def test_a_later_import_of_the_same_people_still_finds_them_in_the_cart(importer):
+    first = adding_run(importer)
+    service.run_cart(run_id=first.pk)
+    again = importer.upload(*PEOPLE)
+    again.refresh_from_db()
+    assert (again.result["ok"], again.result["skipped"]) == (0, 12)
