@@ -14,7 +14,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_networks, env_str, env_url
+from portal.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_seconds,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -55,6 +63,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.GermanFirstLocaleMiddleware",
+    # A lock or statement timeout answers 503 with Retry-After (German, so after the locale).
+    "portal.middleware.DatabaseBusyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -88,6 +98,15 @@ TEMPLATES = [
 ]
 
 # Database: SQLite file by default, PostgreSQL through DATABASE_URL.
+# PostgreSQL: how long a statement waits for a lock, how long it may run, how long connecting
+# may take (seconds).
+DATABASE_LOCK_TIMEOUT = env_seconds("DATABASE_LOCK_TIMEOUT", 5, minimum=0.01, maximum=600)
+DATABASE_STATEMENT_TIMEOUT = env_seconds(
+    "DATABASE_STATEMENT_TIMEOUT", 30, minimum=0.01, maximum=3600
+)
+# A request cut short by one of them answers 503 with this Retry-After (seconds).
+DATABASE_BUSY_RETRY_AFTER = 10
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
 _database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
 try:
     _database = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
@@ -106,7 +125,17 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-elif _database["ENGINE"] != "django.db.backends.postgresql":
+elif _database["ENGINE"] == "django.db.backends.postgresql":
+    # Bounded waits: a held lock or a runaway query cancels the statement (the request
+    # answers 503, see portal.middleware) instead of holding every worker.
+    _lock_ms = round(1000 * DATABASE_LOCK_TIMEOUT)
+    _statement_ms = round(1000 * DATABASE_STATEMENT_TIMEOUT)
+    _database["OPTIONS"] = {
+        **_database.get("OPTIONS", {}),
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        "options": f"-c lock_timeout={_lock_ms} -c statement_timeout={_statement_ms}",
+    }
+else:
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL.")
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
