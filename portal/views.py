@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from portal import health
 from portal.access import customer_admin_required, customer_of
 from portal.forms import LoginForm, ProtokollFilterForm, has_lockout_error, lockout_message
 from portal.models import AuditEvent
@@ -15,6 +16,16 @@ from portal.models import AuditEvent
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for load balancers and the benchmark's baseline: no database, no template."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: 200 when the database (and Redis, when configured) answer, else 503."""
+    checks = health.readiness()
+    ready = all(checks.values())
+    body = {"status": "ok" if ready else "unavailable"} | {
+        name: "ok" if up else "unavailable" for name, up in checks.items()
+    }
+    return JsonResponse(body, status=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
 
 class LoginView(auth_views.LoginView):
