@@ -203,6 +203,13 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 MYPORTAL_RESETS_PER_USERNAME = 3
 MYPORTAL_RESETS_PER_ADDRESS = 10
 MYPORTAL_RESET_MIN_SECONDS = 0.5
+# Whether a username is taken answers for all customers: an admin may have so many usernames
+# checked per hour, by "Prüfen" of the list import and by the wizard's check while typing.
+# Counted in the default cache, like the limits above.
+LISTIMPORT_CHECKS_PER_HOUR = env_int("LISTIMPORT_CHECKS_PER_HOUR", 20, minimum=1, maximum=10_000)
+WIZARD_USERNAME_CHECKS_PER_HOUR = env_int(
+    "WIZARD_USERNAME_CHECKS_PER_HOUR", 300, minimum=1, maximum=100_000
+)
 # A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
 TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
 

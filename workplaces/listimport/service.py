@@ -33,6 +33,7 @@ from collections import ChainMap, Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -40,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Package
-from portal import celery
+from portal import celery, ratelimit
 from portal.models import User
 from trunks.models import SipTrunk
 from workplaces.listimport.columns import FIELDS, HeaderMatch
@@ -491,7 +492,28 @@ def _enqueue(task: str, run_id: int) -> None:
 def start_check(
     *, admin: User, trunk: SipTrunk, file_name: str, sheet: Sheet, language: str = "de"
 ) -> ImportRun:
-    """Keep the rows as read and hand the check to a task (in-process without a broker)."""
+    """Keep the rows as read and hand the check to a task (in-process without a broker).
+
+    At most ``LISTIMPORT_CHECKS_PER_HOUR`` per admin: a check says for every username of the
+    file whether it is taken anywhere, so one admin must not probe thousands of guessed names.
+    Over the limit this raises :class:`WorkplaceError` on the field ``file``.
+    """
+    try:
+        ratelimit.hit(
+            "listimport-check",
+            admin.pk,
+            limit=settings.LISTIMPORT_CHECKS_PER_HOUR,
+            window_seconds=3600,
+        )
+    except ratelimit.RateLimited as limited:
+        raise WorkplaceError(
+            _(
+                "Sie haben in kurzer Zeit zu viele Listen prüfen lassen. Bitte versuchen Sie "
+                "es ab %(time)s Uhr erneut."
+            )
+            % {"time": limited.local_time},
+            field="file",
+        ) from None
     purge_runs()
     with transaction.atomic():
         run = ImportRun.objects.create(
