@@ -11,6 +11,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
+from portal.throttling import set_device_cookie
+
 log = logging.getLogger(__name__)
 
 
@@ -98,4 +100,16 @@ class DatabaseBusyMiddleware:
         response = HttpResponse(body, status=503)
         response["Retry-After"] = str(retry_after)
         add_never_cache_headers(response)
+        return response
+
+
+class DeviceCookieMiddleware:
+    """Sets the device cookie a successful login asked for (see ``portal.throttling``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        set_device_cookie(request, response)
         return response

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.DeviceCookieMiddleware",
     "portal.middleware.NoStoreWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -180,6 +181,11 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 # What the handler counts; axes itself uses this for its log lines and checks.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
 AXES_RESET_ON_SUCCESS = True
+# A successful login leaves a signed device cookie; a try with a valid one for its username is
+# judged by that browser's own failures only (AXES_FAILURE_LIMIT within AXES_COOLOFF_TIME,
+# counted in the default cache), not by the locks above.
+LOGIN_DEVICE_COOKIE_NAME = "portal_device"
+LOGIN_DEVICE_COOKIE_AGE = dt.timedelta(days=365)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
 AXES_USERNAME_CALLABLE = "portal.throttling.client_username"  # fits axes' records
