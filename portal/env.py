@@ -48,6 +48,20 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 2**31) 
     return number
 
 
+def env_seconds(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    """A duration in seconds, whole or decimal (``5``, ``0.5``), within the given bounds."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {value!r}.") from None
+    if not minimum <= number <= maximum:  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be between {minimum:g} and {maximum:g} seconds.")
+    return number
+
+
 def env_url(name: str, default: str | None = None, *, schemes: tuple[str, ...]) -> str | None:
     value = env_str(name, default)
     if not value:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit_actions import action_choices
-from portal.throttling import LOCKED_EVERYWHERE
+from portal.throttling import LOCKED_EVERYWHERE, LOCKED_ON_DEVICE
 
 
 def lockout_message(request: HttpRequest) -> str:
@@ -21,7 +21,14 @@ def lockout_message(request: HttpRequest) -> str:
     the cool-off time after the failure that set it off, sooner as older failures age out.
     """
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    if getattr(request, "login_lock", None) == LOCKED_EVERYWHERE:
+    lock = getattr(request, "login_lock", None)
+    if lock == LOCKED_ON_DEVICE:
+        message = gettext(
+            "Zu viele fehlgeschlagene Anmeldeversuche: Die Anmeldung mit diesem Benutzernamen "
+            "ist in diesem Browser für %(minutes)s Minuten gesperrt. Bitte versuchen Sie es "
+            "danach erneut."
+        )
+    elif lock == LOCKED_EVERYWHERE:
         message = gettext(
             "Zu viele fehlgeschlagene Anmeldeversuche: Zum Schutz des Kontos ist die Anmeldung "
             "mit diesem Benutzernamen für bis zu %(minutes)s Minuten gesperrt, von jedem "

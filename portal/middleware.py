@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+
+from portal.throttling import set_device_cookie
+
+log = logging.getLogger(__name__)
 
 
 class GermanFirstLocaleMiddleware(LocaleMiddleware):
@@ -37,8 +44,72 @@ class NoStoreWhenLoggedInMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
+        # A response that never looked at the session cannot show a user's data; asking for
+        # the user now would load the session from the database (``/healthz`` must not).
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed:
+            return response
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             # Headers only: a streamed body is left as it is.
             add_never_cache_headers(response)
+        return response
+
+
+#: PostgreSQL's lock_not_available (lock_timeout) and query_canceled (statement_timeout).
+_BUSY_SQLSTATES = {"55P03", "57014"}
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is a wait on the database that was cut short, not a broken query.
+
+    PostgreSQL cancels a statement after ``lock_timeout`` or ``statement_timeout``; SQLite
+    gives up after its busy timeout with "database is locked". Django raises both as
+    ``OperationalError``; the driver's own error is its cause.
+    """
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(exc) or "database table is locked" in str(exc)
+
+
+class DatabaseBusyMiddleware:
+    """A request that waited too long for the database answers 503 with ``Retry-After``.
+
+    The statement was cancelled and its transaction rolled back, so nothing half-done stays
+    behind and the same request may simply be sent again ("Kostenpflichtig bestellen" keeps
+    its cart token, so a retry still makes one order). The page asks nothing of the database
+    (no user, no customer): it may still be busy.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_busy(exception):
+            return None
+        log.warning(
+            "database busy, answered 503: %s %s: %s", request.method, request.path, exception
+        )
+        retry_after = settings.DATABASE_BUSY_RETRY_AFTER
+        body = render_to_string("portal/busy.html", {"retry_after": retry_after})
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = str(retry_after)
+        add_never_cache_headers(response)
+        return response
+
+
+class DeviceCookieMiddleware:
+    """Sets the device cookie a successful login asked for (see ``portal.throttling``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        set_device_cookie(request, response)
         return response

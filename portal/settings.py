@@ -14,7 +14,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_networks, env_str, env_url
+from portal.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_seconds,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -57,9 +65,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.GermanFirstLocaleMiddleware",
+    # A lock or statement timeout answers 503 with Retry-After (German, so after the locale).
+    "portal.middleware.DatabaseBusyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.DeviceCookieMiddleware",
     "portal.middleware.NoStoreWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -90,6 +101,15 @@ TEMPLATES = [
 ]
 
 # Database: SQLite file by default, PostgreSQL through DATABASE_URL.
+# PostgreSQL: how long a statement waits for a lock, how long it may run, how long connecting
+# may take (seconds).
+DATABASE_LOCK_TIMEOUT = env_seconds("DATABASE_LOCK_TIMEOUT", 5, minimum=0.01, maximum=600)
+DATABASE_STATEMENT_TIMEOUT = env_seconds(
+    "DATABASE_STATEMENT_TIMEOUT", 30, minimum=0.01, maximum=3600
+)
+# A request cut short by one of them answers 503 with this Retry-After (seconds).
+DATABASE_BUSY_RETRY_AFTER = 10
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
 _database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
 try:
     _database = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
@@ -108,7 +128,17 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-elif _database["ENGINE"] != "django.db.backends.postgresql":
+elif _database["ENGINE"] == "django.db.backends.postgresql":
+    # Bounded waits: a held lock or a runaway query cancels the statement (the request
+    # answers 503, see portal.middleware) instead of holding every worker.
+    _lock_ms = round(1000 * DATABASE_LOCK_TIMEOUT)
+    _statement_ms = round(1000 * DATABASE_STATEMENT_TIMEOUT)
+    _database["OPTIONS"] = {
+        **_database.get("OPTIONS", {}),
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        "options": f"-c lock_timeout={_lock_ms} -c statement_timeout={_statement_ms}",
+    }
+else:
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL.")
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -158,6 +188,11 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 # What the handler counts; axes itself uses this for its log lines and checks.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
 AXES_RESET_ON_SUCCESS = True
+# A successful login leaves a signed device cookie; a try with a valid one for its username is
+# judged by that browser's own failures only (AXES_FAILURE_LIMIT within AXES_COOLOFF_TIME,
+# counted in the default cache), not by the locks above.
+LOGIN_DEVICE_COOKIE_NAME = "portal_device"
+LOGIN_DEVICE_COOKIE_AGE = dt.timedelta(days=365)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "portal.access.client_ip"
 AXES_USERNAME_CALLABLE = "portal.throttling.client_username"  # fits axes' records
@@ -181,6 +216,13 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 MYPORTAL_RESETS_PER_USERNAME = 3
 MYPORTAL_RESETS_PER_ADDRESS = 10
 MYPORTAL_RESET_MIN_SECONDS = 0.5
+# Whether a username is taken answers for all customers: an admin may have so many usernames
+# checked per hour, by "Prüfen" of the list import and by the wizard's check while typing.
+# Counted in the default cache, like the limits above.
+LISTIMPORT_CHECKS_PER_HOUR = env_int("LISTIMPORT_CHECKS_PER_HOUR", 20, minimum=1, maximum=10_000)
+WIZARD_USERNAME_CHECKS_PER_HOUR = env_int(
+    "WIZARD_USERNAME_CHECKS_PER_HOUR", 300, minimum=1, maximum=100_000
+)
 # A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
 TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
 

@@ -7,6 +7,7 @@ from portal import views
 portal_patterns = [
     path("anmelden/", views.LoginView.as_view(), name="login"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("sip-trunk/protokoll/", views.protokoll, name="protokoll"),
     path("mitarbeiter/", views.staff_start, name="staff_start"),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from portal import health
 from portal.access import customer_admin_required, customer_of
 from portal.forms import LoginForm, ProtokollFilterForm, has_lockout_error, lockout_message
 from portal.models import AuditEvent
@@ -24,6 +25,16 @@ def staff_start(request: HttpRequest) -> HttpResponse:
     """ "Website anzeigen" of the back office: the customers' pages need a customer's admin,
     so staff get the ways into the portal that are open to them."""
     return render(request, "portal/staff_start.html", {"debug": settings.DEBUG})
+
+
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: 200 when the database (and Redis, when configured) answer, else 503."""
+    checks = health.readiness()
+    ready = all(checks.values())
+    body = {"status": "ok" if ready else "unavailable"} | {
+        name: "ok" if up else "unavailable" for name, up in checks.items()
+    }
+    return JsonResponse(body, status=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
 
 class LoginView(auth_views.LoginView):

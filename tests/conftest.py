@@ -85,6 +85,20 @@ def _celery_as_configured():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_cache():
+    """Counters in the process's own cache (rate limits, device lock counts) start at zero.
+
+    Only the in-memory cache is cleared: a Redis named by the environment is not ours.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _empty_sms_outbox():
     from notifications.sms import LocmemSmsBackend
 

@@ -8,6 +8,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # on locmem, so the host is never asked; SMS are kept in memory (below).
 os.environ.setdefault("SMTP_HOST", "smtp.invalid")
 os.environ.setdefault("SMS_BACKEND", "notifications.sms.LocmemSmsBackend")
+# Uploads and username checks are many in tests; the tests of these limits set their own.
+os.environ.setdefault("LISTIMPORT_CHECKS_PER_HOUR", "10000")
+os.environ.setdefault("WIZARD_USERNAME_CHECKS_PER_HOUR", "10000")
 
 from portal.settings import *  # noqa: F403
 

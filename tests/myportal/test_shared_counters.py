@@ -37,10 +37,16 @@ from django.test.utils import setup_test_environment
 setup_test_environment()
 settings.MYPORTAL_RESET_MIN_SECONDS = 0  # the answer's minimum time is not tested here
 print(json.dumps({"pid": os.getpid(), "cache": settings.CACHES["default"]["BACKEND"]}), flush=True)
+from portal.models import User
 for line in sys.stdin:
     job = json.loads(line)
-    response = Client().post(job["url"], job["data"], REMOTE_ADDR=job["address"])
-    print(json.dumps({"status": response.status_code}), flush=True)
+    client = Client()
+    if job.get("login"):
+        client.force_login(User.objects.get(username=job["login"]))
+    send = client.get if job.get("method") == "GET" else client.post
+    response = send(job["url"], job["data"], REMOTE_ADDR=job["address"], headers=job["headers"])
+    body = response.content.decode() if response.get("Content-Type", "").startswith("text/") else ""
+    print(json.dumps({"status": response.status_code, "body": body}), flush=True)
 """
 
 
@@ -52,6 +58,7 @@ class WebProcess:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": database_url(),
             "REDIS_URL": REDIS_URL,
+            "WIZARD_USERNAME_CHECKS_PER_HOUR": "4",
         }
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(
@@ -66,10 +73,14 @@ class WebProcess:
         self.started = self._answer()
 
     def post(self, url: str, data: dict, address: str) -> int:
-        job = {"url": url, "data": data, "address": address}
+        return self.send(url, data, address)["status"]
+
+    def send(self, url: str, data: dict, address: str, **job) -> dict:
+        """``job`` may name ``method`` (GET), ``login`` (a username) and ``headers``."""
+        job = {"url": url, "data": data, "address": address, "headers": {}, **job}
         self.process.stdin.write(json.dumps(job) + "\n")
         self.process.stdin.flush()
-        return self._answer()["status"]
+        return self._answer()
 
     def _answer(self) -> dict:
         ready, _, _ = select.select([self.process.stdout], [], [], 60)
@@ -144,3 +155,24 @@ def test_two_web_processes_share_the_login_lockout(alice, web_processes):
     assert second.post(ADMIN_LOGIN, right, address) == 429
     # Only that address is locked.
     assert first.post(ADMIN_LOGIN, right, "203.0.113.8") == 302
+
+
+def test_two_web_processes_share_the_limit_of_username_checks(alice, trunk, web_processes):
+    from tests.conftest import client_for
+    from tests.wizard_helpers import start_draft
+
+    draft = start_draft(client_for(alice), trunk)
+    url = reverse("wizard:check_username", args=[draft.code])
+    answers = [
+        web_processes[n % 2].send(
+            url,
+            {"username": f"geraten{n}"},
+            "203.0.113.7",
+            method="GET",
+            login="alice",
+            headers={"HX-Request": "true"},
+        )
+        for n in range(5)
+    ]
+    assert ["ist frei" in a["body"] for a in answers] == [True] * 4 + [False]
+    assert "zu viele Benutzernamen prüfen lassen" in answers[-1]["body"]

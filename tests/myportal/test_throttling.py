@@ -226,18 +226,16 @@ def change_password(client: Client, current: str):
 def test_wrong_current_passwords_in_passwort_aendern_count_like_failed_logins(
     end_user, end_user_client
 ):
-    # Two failed logins from the user's own address, then wrong current passwords there.
+    # Wrong current passwords in the browser Jörg logged in with (it has his device cookie).
     address = "127.0.0.1"  # the test client's
-    for n in range(2):
-        attempt(MYPORTAL_LOGIN, end_user.username, f"Falsch-geraten-{n}", address)
-    for n in range(2, settings.AXES_FAILURE_LIMIT - 1):
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
         response = change_password(end_user_client, f"Falsch-geraten-{n}")
         assert response.status_code == 200
         assert "Das bisherige Passwort ist nicht korrekt." in response.content.decode()
     response = change_password(end_user_client, "Falsch-geraten-letzter")
     assert response.status_code == 429
     page = response.content.decode()
-    assert LOCKED in page and "für 15 Minuten gesperrt" in page
+    assert LOCKED in page and "in diesem Browser für 15 Minuten gesperrt" in page
     assert 'id="id_current_password_error"' in page  # the form, tied to its field
     # Locked: the right current password is refused too, and the login from here as well.
     response = change_password(end_user_client, NEW_PASSWORD)
@@ -291,3 +289,99 @@ def test_without_trusted_proxies_x_forwarded_for_counts_for_nothing(settings):
     assert settings.TRUSTED_PROXIES == ()
     request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.1")
     assert client_ip(request) == "127.0.0.1"
+
+
+# Device cookies: a browser that logged in as the user before is not locked out by others.
+
+DEVICE = "portal_device"
+
+
+def device_cookie_of(url: str, username: str, password: str) -> str:
+    """Log in once, as the real user does, and keep the browser's device cookie."""
+    response, client = attempt(url, username, password, address="203.0.113.5")
+    assert response.status_code == 302
+    return client.cookies[DEVICE].value
+
+
+def attempt_with_cookie(url, username, password, cookie: str, address: str = "192.0.2.1"):
+    client = Client(REMOTE_ADDR=address)
+    client.cookies[DEVICE] = cookie
+    response = client.post(url, {"username": username, "password": password})
+    return response, client
+
+
+def test_a_login_leaves_a_signed_device_cookie(login):
+    url, username, password = login
+    response, _ = attempt(url, username, password)
+    cookie = response.cookies[DEVICE]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert int(cookie["max-age"]) == 365 * 24 * 60 * 60
+    assert username not in cookie.value  # signed and encoded, not a bare name
+    response, _ = attempt(url, username, "Falsch-geraten-1")
+    assert DEVICE not in response.cookies
+
+
+def test_guessing_from_elsewhere_does_not_lock_out_a_browser_that_logged_in_before(login):
+    url, username, password = login
+    cookie = device_cookie_of(url, username, password)
+    fail_from_many_addresses(url, username, settings.LOGIN_FAILURES_PER_USERNAME + 2)
+    for n in range(settings.AXES_FAILURE_LIMIT):  # and the guesser's own address is locked
+        attempt(url, username, f"Noch-einmal-{n}", address="192.0.2.1")
+    # A browser without the cookie is refused, even with the right password ...
+    response, client = attempt(url, username, password, address="203.0.113.5")
+    assert response.status_code == 429
+    assert EVERYWHERE in response.content.decode()
+    # ... the browser with it logs in, from any address, the guesser's too.
+    response, client = attempt_with_cookie(url, username, password, cookie, "192.0.2.1")
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_a_device_cookie_for_another_username_does_not_help(login):
+    from portal.throttling import new_device_cookie
+
+    url, username, password = login
+    fail_from_many_addresses(url, username, settings.LOGIN_FAILURES_PER_USERNAME)
+    other = new_device_cookie("someone.else")
+    response, client = attempt_with_cookie(url, username, password, other, "203.0.113.5")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("tamper", ["signature", "username"])
+def test_a_tampered_device_cookie_does_not_help(login, tamper):
+    import base64
+    import json
+
+    url, username, password = login
+    cookie = device_cookie_of(url, username, password)
+    if tamper == "signature":
+        last = cookie[-1]
+        forged = cookie[:-1] + ("A" if last != "A" else "B")
+    else:  # the payload of another user's cookie under this cookie's signature
+        payload, rest = cookie.split(":", 1)
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data["u"] = "someone.else"
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        forged = base64.urlsafe_b64encode(raw).decode().rstrip("=") + ":" + rest
+    fail_from_many_addresses(url, username, settings.LOGIN_FAILURES_PER_USERNAME)
+    response, client = attempt_with_cookie(url, username, password, forged, "203.0.113.5")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    # The genuine cookie still logs in.
+    assert attempt_with_cookie(url, username, password, cookie)[0].status_code == 302
+
+
+def test_a_browser_with_the_cookie_is_locked_by_its_own_failures(login):
+    url, username, password = login
+    cookie = device_cookie_of(url, username, password)
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        response, _ = attempt_with_cookie(url, username, f"Falsch-{n}", cookie)
+        assert response.status_code == 200
+    response, _ = attempt_with_cookie(url, username, "Falsch-letzter", cookie)
+    assert response.status_code == 429
+    assert "in diesem Browser für 15 Minuten gesperrt" in response.content.decode()
+    assert attempt_with_cookie(url, username, password, cookie)[0].status_code == 429
+    # Another browser, at another address, is not affected.
+    assert attempt(url, username, password, address="203.0.113.9")[0].status_code == 302

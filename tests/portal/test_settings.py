@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list, env_networks, env_str, env_url
+from portal.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_seconds,
+    env_str,
+    env_url,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "portal" / "settings.py"
@@ -47,6 +55,14 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "oracle": {"DJANGO_DEBUG": "true", "DATABASE_URL": "oracle://user@host/db"},
     "database url garbage": {"DJANGO_DEBUG": "true", "DATABASE_URL": "no url at all"},
     "postgres": {"DJANGO_DEBUG": "true", "DATABASE_URL": "postgres://u@db.example.com/portal"},
+    "postgres timeouts": {
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": "postgres://u@db.example.com/portal",
+        "DATABASE_LOCK_TIMEOUT": "0.5",
+        "DATABASE_STATEMENT_TIMEOUT": "60",
+    },
+    "lock timeout fuenf": {"DJANGO_DEBUG": "true", "DATABASE_LOCK_TIMEOUT": "fünf"},
+    "statement timeout 0": {"DJANGO_DEBUG": "true", "DATABASE_STATEMENT_TIMEOUT": "0"},
     "smtp port abc": {"DJANGO_DEBUG": "true", "SMTP_HOST": "smtp.example.com", "SMTP_PORT": "abc"},
     "smtp port 0": {"DJANGO_DEBUG": "true", "SMTP_HOST": "smtp.example.com", "SMTP_PORT": "0"},
     "smtp port 65536": {
@@ -121,6 +137,7 @@ for name, variables in job["scenarios"].items():
             "engine": settings.DATABASES["default"]["ENGINE"],
             "mail": settings.MAILERS["default"]["BACKEND"],
             "sms": settings.SMS_BACKEND,
+            "db_options": settings.DATABASES["default"].get("OPTIONS", {}).get("options"),
         }
     except ImproperlyConfigured as error:
         outcomes[name] = {"ok": False, "error": str(error)}
@@ -207,6 +224,27 @@ def test_it_starts_with_production_variables(outcomes):
 
 def test_it_uses_postgresql_from_database_url(outcomes):
     assert outcomes["postgres"]["engine"] == "django.db.backends.postgresql"
+
+
+def test_postgresql_connections_wait_for_locks_and_statements_only_so_long(outcomes):
+    assert outcomes["postgres"]["db_options"] == "-c lock_timeout=5000 -c statement_timeout=30000"
+    assert outcomes["postgres timeouts"]["db_options"] == (
+        "-c lock_timeout=500 -c statement_timeout=60000"
+    )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("lock timeout fuenf", "DATABASE_LOCK_TIMEOUT must be a number of seconds, not 'fünf'."),
+        (
+            "statement timeout 0",
+            "DATABASE_STATEMENT_TIMEOUT must be between 0.01 and 3600 seconds.",
+        ),
+    ],
+)
+def test_it_refuses_a_database_timeout_that_is_not_a_duration(outcomes, scenario, message):
+    assert error_of(outcomes, scenario) == message
 
 
 def test_it_refuses_a_debug_value_that_is_not_true_or_false(outcomes):
@@ -515,3 +553,31 @@ def test_env_networks_refuses_anything_else_and_names_the_variable(setenv, value
     setenv(f"127.0.0.1,{value}")
     with pytest.raises(ImproperlyConfigured, match=f"^{VAR} must list IP addresses or networks"):
         env_networks(VAR)
+
+
+def test_env_seconds_reads_whole_and_decimal_seconds(setenv):
+    setenv(" 2.5 ")
+    assert env_seconds(VAR, 5, minimum=0.01, maximum=10) == 2.5
+    setenv("3")
+    assert env_seconds(VAR, 5, minimum=0.01, maximum=10) == 3
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_env_seconds_gives_the_default_when_unset_or_empty(setenv, value):
+    assert env_seconds(VAR, 5, minimum=0.01, maximum=10) == 5
+    setenv(value)
+    assert env_seconds(VAR, 5, minimum=0.01, maximum=10) == 5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "11", "nan", "inf"])
+def test_env_seconds_refuses_durations_out_of_range(setenv, value):
+    setenv(value)
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR} must be between 0.01 and 10 seconds"):
+        env_seconds(VAR, 5, minimum=0.01, maximum=10)
+
+
+@pytest.mark.parametrize("value", ["5s", "fünf", "1,5"])
+def test_env_seconds_refuses_what_is_not_a_number(setenv, value):
+    setenv(value)
+    with pytest.raises(ImproperlyConfigured, match=f"{VAR} must be a number of seconds"):
+        env_seconds(VAR, 5, minimum=0.01, maximum=10)

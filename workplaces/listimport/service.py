@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Package
-from portal import celery
+from portal import celery, ratelimit
 from portal.models import User
 from trunks.models import SipTrunk
 from workplaces.listimport.columns import FIELDS, HeaderMatch
@@ -547,7 +547,27 @@ def start_check(
 
     The caller has made the cheap checks (``files.check_upload``); the rows are read in the
     task, so a request never holds the text a file expands to.
+
+    At most ``LISTIMPORT_CHECKS_PER_HOUR`` per admin: a check says for every username of the
+    file whether it is taken anywhere, so one admin must not probe thousands of guessed names.
+    Over the limit this raises :class:`WorkplaceError` on the field ``file``.
     """
+    try:
+        ratelimit.hit(
+            "listimport-check",
+            admin.pk,
+            limit=settings.LISTIMPORT_CHECKS_PER_HOUR,
+            window_seconds=3600,
+        )
+    except ratelimit.RateLimited as limited:
+        raise WorkplaceError(
+            _(
+                "Sie haben in kurzer Zeit zu viele Listen prüfen lassen. Bitte versuchen Sie "
+                "es ab %(time)s Uhr erneut."
+            )
+            % {"time": limited.local_time},
+            field="file",
+        ) from None
     purge_runs()
     with transaction.atomic():
         run = ImportRun.objects.create(

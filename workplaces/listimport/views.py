@@ -39,16 +39,23 @@ def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
     trunk = get_trunk_for(request, trunk_code)
     posted = request.method == "POST"
     form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
+    status = 200
     if posted and form.is_valid():
-        run = service.start_check(
-            admin=request.user,
-            trunk=trunk,
-            file_name=form.cleaned_data["file"].name or "",
-            data=form.content,
-            language=request.LANGUAGE_CODE,
-        )
-        return redirect(run_url(run))
-    return render(request, "workplaces/listimport/upload.html", {"trunk": trunk, "form": form})
+        try:
+            run = service.start_check(
+                admin=request.user,
+                trunk=trunk,
+                file_name=form.cleaned_data["file"].name or "",
+                data=form.content,
+                language=request.LANGUAGE_CODE,
+            )
+        except WorkplaceError as error:  # too many checks in a short time
+            show(form, Checked(errors=error.errors))
+            status = 429
+        else:
+            return redirect(run_url(run))
+    context = {"trunk": trunk, "form": form}
+    return render(request, "workplaces/listimport/upload.html", context, status=status)
 
 
 def _render_run(request: HttpRequest, run: ImportRun, form: CartForm | None = None):

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Package
+from portal import ratelimit
 from portal.models import User
 from trunks.models import Number, SipTrunk
 from workplaces import validators
@@ -226,6 +227,32 @@ def check_username(
         return checked
     checked.values["username"] = name
     return checked
+
+
+def check_username_while_typing(*, admin: User, username: object, draft: SetupDraft) -> Checked:
+    """The wizard's live check of a username, at most ``WIZARD_USERNAME_CHECKS_PER_HOUR``
+    times per admin: whether a name is taken answers for every customer's users, so one
+    admin must not ask it for thousands of guessed names."""
+    try:
+        ratelimit.hit(
+            "wizard-username",
+            admin.pk,
+            limit=settings.WIZARD_USERNAME_CHECKS_PER_HOUR,
+            window_seconds=3600,
+        )
+    except ratelimit.RateLimited as limited:
+        checked = Checked()
+        checked.add(
+            "username",
+            _(
+                "Sie haben in kurzer Zeit zu viele Benutzernamen prüfen lassen. Die Prüfung "
+                "während der Eingabe ist ab %(time)s Uhr wieder möglich; beim Speichern wird "
+                "der Benutzername weiterhin geprüft."
+            )
+            % {"time": limited.local_time},
+        )
+        return checked
+    return check_username(username=username, draft=draft)
 
 
 def _candidates(base: str) -> Iterator[str]:

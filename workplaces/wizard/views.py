@@ -103,7 +103,9 @@ def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
 def check_username(request: HttpRequest, code: str) -> HttpResponse:
     """While typing (htmx): the failed username rule, or that the name is free."""
     draft = get_draft_for(request, code)
-    checked = setup.check_username(username=request.GET.get("username", ""), draft=draft)
+    checked = setup.check_username_while_typing(
+        admin=request.user, username=request.GET.get("username", ""), draft=draft
+    )
     context = {"errors": checked.errors.get("username"), "username": checked.values.get("username")}
     return render(request, "workplaces/wizard/step_login.html#username-check", context)
 
