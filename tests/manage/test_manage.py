@@ -63,6 +63,11 @@ def field_errors(page: str, field: str) -> list[str]:
     )
 
 
+def cell(text: str) -> str:
+    """A table cell's text as the overview renders it (the label for phones in the tag)."""
+    return f">{text}</td>"
+
+
 def listed(page: str) -> set[str]:
     """The codes of the workplaces whose rows the overview shows."""
     return set(DETAIL_LINK.findall(page))
@@ -142,17 +147,17 @@ def test_the_overview_lists_name_username_number_package_and_status(alice_client
     assert "<h1>SIP-Trunk Arbeitsplätze verwalten</h1>" in page
     assert "Arbeitsplätze auf Zentrale Bonn" in page
     assert listed(page) == codes(*team.values())
-    rows = re.findall(r"<tr><td><a href.*?</tr>", page, re.S)
+    rows = re.findall(r"<tr><td[^>]*><a href.*?</tr>", page, re.S)
     # Sorted by last name: Müller, Schmidt, Weber.
     assert ["Jörg Müller" in rows[0], "Anna Schmidt" in rows[1], "Ben Weber" in rows[2]] == [
         True
     ] * 3
     joerg = rows[0]
-    assert "<td>joerg.mueller</td>" in joerg
-    assert "<td>0228 181234-10</td>" in joerg  # as people write it, not E.164
-    assert "<td>Konferenz Plus</td>" in joerg
+    assert cell("joerg.mueller") in joerg
+    assert cell("0228 181234-10") in joerg  # as people write it, not E.164
+    assert cell("Konferenz Plus") in joerg
     assert "●</span> Aktiv" in joerg  # a symbol and a word, not colour alone
-    assert "<td>–</td>" in rows[1]  # Anna has no package
+    assert cell("–") in rows[1]  # Anna has no package
     assert "(3 Arbeitsplätze)" in page
 
 
@@ -173,7 +178,7 @@ def test_the_overview_switches_between_the_trunks_of_the_customer(
     assert f'href="?trunk={koeln.code}" aria-current="page">Zweigstelle Köln' in page
     assert "Arbeitsplätze auf Zweigstelle Köln" in page
     assert listed(page) == codes(maria)
-    assert f"<td>{maria.number.national}</td>" in page
+    assert cell(maria.number.national) in page
     # The search form keeps the chosen trunk.
     assert f'name="trunk" value="{koeln.code}"' in page
 
@@ -311,7 +316,7 @@ def test_unfinished_setups_are_listed_with_einrichtung_fortsetzen(
     )
     page = alice_client.get(OVERVIEW).content.decode()
     assert "Unfertige Einrichtungen" in page
-    row = re.search(r"<tr><td>Erika Entwurf</td>.*?</tr>", page, re.S).group(0)
+    row = re.search(r"<tr><td[^>]*>Erika Entwurf</td>.*?</tr>", page, re.S).group(0)
     assert "Zentrale Bonn" in row and "In Einrichtung" in row
     resume = reverse("wizard:step", args=[draft.code, "weiter"])
     assert f'<a href="{resume}">Einrichtung fortsetzen</a>' in row
@@ -735,7 +740,7 @@ def test_every_change_is_an_event_with_who_when_and_what_on_the_detail_page(
     assert [e.actor.username for e in events] == ["alice", "bob", "alice", "alice"]
     page = alice_client.get(detail_url(joerg)).content.decode()
     history = page[page.index('id="history-heading"') :]
-    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", history)
+    rows = re.findall(r"<tr>" + r"<td[^>]*>(.*?)</td>" * 4 + "</tr>", history)
     assert [r[:3] for r in rows] == [  # newest first
         ("02.03.2026 12:00", "Alice", "Kündigung vorgemerkt"),
         ("02.03.2026 11:30", "Alice", "Passwort zurückgesetzt"),

@@ -156,7 +156,7 @@ def test_the_request_is_in_the_audit_log_as_anonymous_with_the_address(ask, by_s
     assert event.object_code == str(by_sms.workplace.code)
     assert event.text == "Neues Passwort für joerg.mueller über „Passwort vergessen“ angefordert"
     page = alice_client.get(reverse("portal:protokoll")).content.decode()
-    assert "<td>Anonym</td><td>Passwort zurückgesetzt</td>" in page
+    assert re.search(r"<td[^>]*>Anonym</td><td[^>]*>Passwort zurückgesetzt</td>", page)
 
 
 @pytest.mark.parametrize("username", ["niemand.hier", "alice", "geloescht.1"])
