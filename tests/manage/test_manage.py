@@ -438,7 +438,7 @@ def test_the_detail_page_shows_the_workplace_and_the_username_read_only_with_the
     assert "<strong>joerg.mueller</strong>" in page and USERNAME_REASON in page
     assert "Friedrich-Ebert-Allee 140, 53113 Bonn" in page
     assert "joerg@example.com" in page
-    assert "per SMS an" in page
+    assert "per SMS an 0170 1234567" in page, "the mobile number as people write it"
     assert "<dd>0228 181234-10</dd>" in page
     assert "Konferenz Plus" in page
     assert "gebucht am 02.03.2026; kleiner oder kündbar ab 01.04.2026" in page

@@ -90,7 +90,7 @@ class LoginDataStep(Step):
             or setup.suggest_username(first_name=draft.first_name, last_name=draft.last_name),
             "auth_email": draft.auth_email,
             "auth_email_repeat": draft.auth_email,
-            "mobile": draft.mobile,
+            "mobile": draft.mobile_national,
             "without_mobile": bool(draft.without_mobile),
         }
         return LoginDataForm(data, draft=draft, initial=initial)
