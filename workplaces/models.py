@@ -147,8 +147,14 @@ class Workplace(PersonFields):
 
     @property
     def is_manageable(self) -> bool:
-        """Active workplaces can be edited, changed, reset and deleted."""
+        """Active workplaces can change their package and be deleted."""
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_in_service(self) -> bool:
+        """Until a scheduled cancellation is carried out the workplace runs: its data can be
+        edited and its password reset."""
+        return self.status in self.LOGIN_ALLOWED
 
 
 class SetupDraft(PersonFields):

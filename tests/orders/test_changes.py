@@ -30,7 +30,7 @@ from tests.manage_helpers import (
 from tests.wizard_helpers import login_data, start_draft, step_url
 from trunks.models import Number
 from workplaces.models import Workplace
-from workplaces.services import lifecycle
+from workplaces.services import WorkplaceError, lifecycle
 
 CART = reverse("orders:cart")
 END_OF_TERM = "01.04.2026"
@@ -338,7 +338,7 @@ def test_inside_the_term_the_deletion_is_scheduled_and_the_periodic_task_carries
     page = alice_client.get(detail_url(joerg)).content.decode()
     assert f"Kündigung vorgemerkt zum {END_OF_TERM}." in page
     assert f"◔</span> Kündigung vorgemerkt {END_OF_TERM}" in page
-    assert ">Löschen<" not in page  # nothing more to do until then
+    assert ">Löschen<" not in page  # nothing to delete until then
     joerg.refresh_from_db()
     assert joerg.status == Workplace.Status.CANCEL_SCHEDULED
     assert str(joerg.cancel_on) == "2026-04-01"
@@ -383,6 +383,65 @@ def test_a_scheduled_deletion_cannot_be_scheduled_or_changed_again(alice_client,
     assert response["Location"] == detail_url(joerg)
     assert AuditEvent.objects.filter(action="deletion_scheduled").count() == 1
     assert not CartChange.objects.exists()
+
+
+def withdraw_url(workplace: Workplace) -> str:
+    return reverse("manage:withdraw_cancellation", args=[workplace.code])
+
+
+def test_a_scheduled_cancellation_keeps_edit_and_reset_and_can_be_withdrawn(
+    alice_client, alice, time_machine, joerg
+):
+    time_machine.move_to(day(5), tick=False)
+    alice_client.post(delete_url(joerg))
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    for action in ("Bearbeiten", "Passwort zurücksetzen", "Kündigung zurücknehmen"):
+        assert f">{action}</" in page, action
+    assert ">Paket ändern<" not in page and ">Löschen<" not in page
+    assert alice_client.get(reverse("manage:edit", args=[joerg.code])).status_code == 200
+    reset = reverse("manage:reset_password", args=[joerg.code])
+    assert alice_client.get(reset).status_code == 200
+
+    response = alice_client.post(withdraw_url(joerg))
+    assert response["Location"] == detail_url(joerg)
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.ACTIVE and joerg.cancel_on is None
+    assert joerg.package.code == "konferenz-plus" and str(joerg.package_booked_on) == "2026-03-02"
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert "Die Kündigung ist zurückgenommen. Der Arbeitsplatz bleibt bestehen." in page
+    assert ">Löschen<" in page and ">Kündigung zurücknehmen<" not in page
+    event = AuditEvent.objects.get(action="cancellation_withdrawn")
+    assert event.actor == alice
+    assert event.text == f"Kündigung von joerg.mueller zum {END_OF_TERM} zurückgenommen"
+    # The task finds nothing to delete on the date.
+    time_machine.move_to(day(30, hour=0).replace(minute=5), tick=False)
+    assert carry_out_due_deletions.apply().get() == 0
+
+
+def test_a_cancellation_cannot_be_withdrawn_on_its_date_or_once_deleted(
+    alice_client, alice, time_machine, joerg
+):
+    alice_client.post(delete_url(joerg))
+    joerg.refresh_from_db()
+    on_the_date = joerg.cancel_on
+    with pytest.raises(WorkplaceError, match="kann nicht mehr zurückgenommen werden"):
+        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=on_the_date)
+    time_machine.move_to(day(30, hour=8), tick=False)
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert ">Kündigung zurücknehmen<" not in page
+    response = alice_client.post(withdraw_url(joerg))
+    assert response["Location"] == detail_url(joerg)
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert f"Die Kündigung von joerg.mueller zum {END_OF_TERM} kann nicht mehr" in page
+    lifecycle.delete_workplace(workplace=joerg, actor=None, today=on_the_date)
+    with pytest.raises(WorkplaceError, match="ist bereits gelöscht"):
+        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=on_the_date)
+    assert not AuditEvent.objects.filter(action="cancellation_withdrawn").exists()
+
+
+def test_nothing_to_withdraw_without_a_scheduled_cancellation(alice, joerg):
+    with pytest.raises(WorkplaceError, match="keine Kündigung vorgemerkt"):
+        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=DAY_0.date())
 
 
 def test_after_the_term_deleting_is_an_order_that_frees_the_number_and_ends_the_login(
