@@ -3,6 +3,7 @@ prices, VAT and the minimum term. Below everything that sells or books it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 MINIMUM_TERM_DAYS = 30
 VAT_RATE = Decimal("0.19")
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 def gross(net: Decimal) -> Decimal:
@@ -22,6 +24,12 @@ def gross(net: Decimal) -> Decimal:
 def money(amount: Decimal) -> str:
     """``1.234,56``: German grouping and decimal comma, whatever the active language."""
     return f"{amount:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def signed_money(amount: Decimal) -> str:
+    """``+5,00`` / ``−16,80`` / ``±0,00``: a change of a monthly amount."""
+    sign = "+" if amount > 0 else "−" if amount < 0 else "±"
+    return f"{sign}{money(abs(amount))}"
 
 
 class Feature(models.TextChoices):
@@ -85,3 +93,46 @@ class Package(models.Model):
     @classmethod
     def workplace_product(cls) -> Package:
         return cls.objects.get(kind=cls.Kind.WORKPLACE, active=True)
+
+
+@dataclass(frozen=True)
+class MonthlyPrice:
+    """What a workplace costs a month: the workplace itself plus its conference package.
+
+    The one place that adds them up; pages, the cart, orders and e-mails show its parts.
+    """
+
+    workplace_net: Decimal
+    package: Package | None = None
+
+    @property
+    def package_net(self) -> Decimal:
+        return self.package.monthly_net if self.package else ZERO
+
+    @property
+    def net(self) -> Decimal:
+        return self.workplace_net + self.package_net
+
+    @property
+    def gross(self) -> Decimal:
+        return gross(self.net)
+
+
+def monthly_price(package: Package | None, *, workplace_net: Decimal | None = None) -> MonthlyPrice:
+    """The monthly price of a workplace with ``package`` (or none), at today's prices."""
+    if workplace_net is None:
+        workplace_net = Package.workplace_product().monthly_net
+    return MonthlyPrice(workplace_net, package)
+
+
+@dataclass(frozen=True)
+class PriceChange:
+    """A monthly amount before and after a change (0 before a new workplace, 0 after a
+    deletion), and the difference, which is what the change adds to a bill."""
+
+    before_net: Decimal
+    after_net: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.after_net - self.before_net

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Package, gross
+from catalog.models import Package, PriceChange, gross
 from portal.models import Customer
 from workplaces.models import Workplace
 
@@ -148,6 +148,10 @@ class OrderItem(models.Model):
     package_net = models.DecimalField(
         _("Paket netto"), max_digits=8, decimal_places=2, default=Decimal("0.00")
     )
+    #: The workplace's monthly net before a package change or deletion; empty for a new one.
+    previous_net = models.DecimalField(
+        _("Bisher monatlich netto"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
     outcome = models.CharField(
         _("Ergebnis"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
     )
@@ -162,8 +166,22 @@ class OrderItem(models.Model):
         return f"{self.get_kind_display()}: {self.workplace_id}"
 
     @property
+    def price_change(self) -> PriceChange:
+        """Before and after: workplace and package after the item, what was paid before."""
+        return PriceChange(
+            before_net=self.previous_net or Decimal("0.00"),
+            after_net=self.workplace_net + self.package_net,
+        )
+
+    @property
+    def changes_a_workplace(self) -> bool:
+        """A package change or deletion whose price before is known (shown as bisher/neu)."""
+        return self.previous_net is not None
+
+    @property
     def monthly_net(self) -> Decimal:
-        return self.workplace_net + self.package_net
+        """What the item adds to the monthly bill (negative when it lowers it)."""
+        return self.price_change.difference
 
 
 class OrderStatusChange(models.Model):

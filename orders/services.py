@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Package, gross, money
+from catalog.models import MonthlyPrice, Package, PriceChange, gross, money, signed_money
 from notifications import services as notification_services
 from notifications.models import Notification
 from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
@@ -34,21 +34,29 @@ class OrderError(Exception):
 @dataclass
 class CartLine:
     draft: SetupDraft
-    workplace_net: Decimal
-    package_net: Decimal
+    price: MonthlyPrice
 
     @property
     def monthly_net(self) -> Decimal:
-        return self.workplace_net + self.package_net
+        return self.price.net
 
 
 @dataclass
 class ChangeLine:
+    """A package change: the workplace's monthly price before and after; the difference is
+    what it adds to the bill."""
+
     change: CartChange
+    before: MonthlyPrice
+    after: MonthlyPrice
+
+    @property
+    def price_change(self) -> PriceChange:
+        return PriceChange(before_net=self.before.net, after_net=self.after.net)
 
     @property
     def monthly_net(self) -> Decimal:
-        return self.change.package.monthly_net if self.change.package else Decimal("0.00")
+        return self.price_change.difference
 
 
 @dataclass
@@ -61,6 +69,10 @@ class CartView:
     def monthly_net(self) -> Decimal:
         every = [*self.lines, *self.changes]
         return sum((line.monthly_net for line in every), Decimal("0.00"))
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
 
     @property
     def is_empty(self) -> bool:
@@ -85,10 +97,17 @@ def cart_drafts(admin: User):
 def view_cart(admin: User) -> CartView:
     workplace_net = Package.workplace_product().monthly_net
     lines = [
-        CartLine(d, workplace_net, d.package.monthly_net if d.package else Decimal("0.00"))
+        CartLine(d, MonthlyPrice(workplace_net, d.package))
         for d in cart_drafts(admin).order_by("created_at")
     ]
-    changes = [ChangeLine(c) for c in cart_changes(admin).order_by("created_at")]
+    changes = [
+        ChangeLine(
+            c,
+            MonthlyPrice(workplace_net, c.workplace.package),
+            MonthlyPrice(workplace_net, c.package),
+        )
+        for c in cart_changes(admin).order_by("created_at")
+    ]
     return CartView(cart_of(admin), lines, changes)
 
 
@@ -254,12 +273,17 @@ def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -
             lifecycle.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
             return None
         order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
-        OrderItem.objects.create(
+        item = OrderItem.objects.create(
             order=order,
             kind=OrderItem.Kind.DELETION,
             workplace=workplace,
             workplace_net=Decimal("0.00"),
+            previous_net=MonthlyPrice(
+                Package.workplace_product().monthly_net, workplace.package
+            ).net,
         )
+        order.monthly_net = item.monthly_net
+        order.save(update_fields=["monthly_net"])
         transaction.on_commit(lambda: enqueue_processing(order.pk))
     return order
 
@@ -313,13 +337,15 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
         order = _new_order(admin=admin, submission=token, language=language)
         total = Decimal("0.00")
         for change in changes:
+            after = MonthlyPrice(workplace_net, change.package)
             item = OrderItem.objects.create(
                 order=order,
                 kind=OrderItem.Kind.PACKAGE_CHANGE,
                 workplace=change.workplace,
                 package=change.package,
-                workplace_net=Decimal("0.00"),
-                package_net=change.package.monthly_net if change.package else Decimal("0.00"),
+                workplace_net=workplace_net,
+                package_net=after.package_net,
+                previous_net=MonthlyPrice(workplace_net, change.workplace.package).net,
             )
             total += item.monthly_net
             change.delete()
@@ -479,8 +505,10 @@ def _queue_messages(order: Order) -> None:
             "workplace__number", "workplace__user", "package"
         )
     )
+    new_workplaces = False
     for item in items:
         if item.kind == OrderItem.Kind.NEW_WORKPLACE:
+            new_workplaces = True
             credentials.queue_credentials(workplace=item.workplace, order_id=order.pk)
     admin = order.placed_by
     if not admin.email:
@@ -504,10 +532,19 @@ def _queue_messages(order: Order) -> None:
                     "number": item.workplace.number.national if item.workplace.number else "",
                     "package": item.package.name if item.package else "",
                     "monthly_net": money(item.monthly_net),
+                    "changes": item.changes_a_workplace,
+                    "before_net": money(item.price_change.before_net),
+                    "after_net": money(item.price_change.after_net),
+                    "difference": signed_money(item.monthly_net),
                 }
                 for item in items
             ],
+            "new_workplaces": new_workplaces,
+            "package_changed": any(i.kind == OrderItem.Kind.PACKAGE_CHANGE for i in items),
+            "changes": any(item.changes_a_workplace for item in items),
             "monthly_net": money(order.monthly_net),
+            "monthly_net_signed": signed_money(order.monthly_net),
             "monthly_gross": money(order.monthly_gross),
+            "monthly_gross_signed": signed_money(order.monthly_gross),
         },
     )

@@ -100,6 +100,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "order": order,
         "items": items,
         "package_changed": any(i.kind == OrderItem.Kind.PACKAGE_CHANGE for i in items),
+        "changes": any(i.changes_a_workplace for i in items),
         "registrar": registrar,
         "history": order.history.all(),
         "notifications": notifications,

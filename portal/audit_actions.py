@@ -85,6 +85,13 @@ def _deletion_scheduled(p: Params) -> str:
     }
 
 
+def _cancellation_withdrawn(p: Params) -> str:
+    return gettext("Kündigung von %(username)s zum %(date)s zurückgenommen") % {
+        "username": p["username"],
+        "date": format_date(p["date"]),
+    }
+
+
 def _workplace_deleted(p: Params) -> str:
     return gettext("%(username)s gelöscht; Rufnummer %(number)s ist wieder frei") % {
         "username": p["username"],
@@ -121,6 +128,12 @@ ACTIONS: dict[str, Action] = {
     "password_reset": Action(_("Passwort zurückgesetzt"), _password_reset, searched=("username",)),
     "deletion_scheduled": Action(
         _("Kündigung vorgemerkt"), _deletion_scheduled, searched=("username",), dates=("date",)
+    ),
+    "cancellation_withdrawn": Action(
+        _("Kündigung zurückgenommen"),
+        _cancellation_withdrawn,
+        searched=("username",),
+        dates=("date",),
     ),
     "workplace_deleted": Action(
         _("Gelöscht"), _workplace_deleted, searched=("username", "number", "e164")

@@ -30,6 +30,15 @@ def manageable(request: HttpRequest, code: object) -> Workplace:
     return workplace
 
 
+def in_service(request: HttpRequest, code: object) -> Workplace:
+    """A workplace of the customer whose data or password is to change; says so when it is
+    no longer in service (deleted)."""
+    workplace = get_workplace_for(request, code)
+    if not workplace.is_in_service:
+        messages.error(request, _("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
+    return workplace
+
+
 def get_import_run_for(request: HttpRequest, trunk: SipTrunk, code: object) -> ImportRun:
     """An import run of the requesting admin on ``trunk`` (runs are personal, like drafts).
 

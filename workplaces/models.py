@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import MINIMUM_TERM_DAYS, Package
 from portal.models import Customer
 from trunks.models import Number, SipTrunk
+from trunks.numbers import format_national
 
 #: The person's data a draft hands to its workplace.
 PERSON_FIELDS = (
@@ -49,6 +50,13 @@ class PersonFields(models.Model):
     @property
     def password_by_sms(self) -> bool:
         return bool(self.mobile)
+
+    @property
+    def mobile_national(self) -> str:
+        """``0171 2345679``: the mobile number written like the office numbers."""
+        if not self.mobile.startswith("+49"):
+            return self.mobile
+        return format_national(self.mobile)
 
 
 class Workplace(PersonFields):
@@ -139,8 +147,14 @@ class Workplace(PersonFields):
 
     @property
     def is_manageable(self) -> bool:
-        """Active workplaces can be edited, changed, reset and deleted."""
+        """Active workplaces can change their package and be deleted."""
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_in_service(self) -> bool:
+        """Until a scheduled cancellation is carried out the workplace runs: its data can be
+        edited and its password reset."""
+        return self.status in self.LOGIN_ALLOWED
 
 
 class SetupDraft(PersonFields):

@@ -18,6 +18,35 @@ _ALLOWED = re.compile(r"[a-z0-9_.\-]")
 _UMLAUTS = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS"}
 )
+#: Letters that Unicode does not decompose into an ASCII letter plus marks (ş, ç, ğ, å do, and
+#: need nothing here); without this they would be dropped: "Yılmaz" would become "ylmaz".
+_NO_DECOMPOSITION = str.maketrans(
+    {
+        "ı": "i",
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "Ae",
+        "œ": "oe",
+        "Œ": "Oe",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "Th",
+        "ħ": "h",
+        "Ħ": "H",
+        "ŧ": "t",
+        "Ŧ": "T",
+        "ŋ": "ng",
+        "Ŋ": "Ng",
+        "ĸ": "k",
+        "ſ": "s",
+    }
+)
 
 
 def validate_username(value: str) -> None:
@@ -71,11 +100,16 @@ def validate_username(value: str) -> None:
 
 
 def username_suggestion(first_name: str, last_name: str) -> str:
-    """``Jörg Müller-Lüdenscheidt`` -> ``joerg.mueller-luedenscheidt`` (may still be taken)."""
+    """``Jörg Müller-Lüdenscheidt`` -> ``joerg.mueller-luedenscheidt`` (may still be taken).
+
+    German umlauts are spelled out, other letters transliterated (``Yılmaz`` -> ``yilmaz``,
+    ``Çelik`` -> ``celik``) before anything left is dropped. The wizard's and the list
+    import's suggestions both come from here.
+    """
 
     def simplify(text: str) -> str:
         # NFC first: a decomposed "ö" (o + combining diaeresis) must become "oe", not "o".
-        text = unicodedata.normalize("NFC", text).translate(_UMLAUTS)
+        text = unicodedata.normalize("NFC", text).translate(_UMLAUTS).translate(_NO_DECOMPOSITION)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
         text = re.sub(r"[^a-z0-9_.\-]+", "-", text)
         text = re.sub(r"[_.\-]{2,}", "-", text)

@@ -63,7 +63,7 @@ def log_in(page: Page, username: str, password: str) -> None:
     page.get_by_role("button", name="Anmelden").click()
 
 
-def set_own_password(page: Page, temporary: str) -> None:
+def set_own_password(page: Page) -> None:
     """The forced "Passwort ändern": a weak password is refused next to its field first."""
     expect(page).to_have_url(re.compile(r"/myportal/passwort/$"))
     expect_heading(page, "Passwort ändern")
@@ -74,15 +74,18 @@ def set_own_password(page: Page, temporary: str) -> None:
     expect(page).to_have_url(re.compile(r"/myportal/passwort/$"))
     assert_accessible(page, "Passwort ändern")
 
-    labelled(page, "Bisheriges Passwort").fill(temporary)
+    # The temporary password was typed a moment ago: it is not asked for again.
+    expect(labelled(page, "Bisheriges Passwort")).to_have_count(0)
     labelled(page, "Neues Passwort").fill("1234567890")
     labelled(page, "Neues Passwort wiederholen").fill("1234567890")
     page.get_by_role("button", name="Passwort speichern").click()
-    expect(page.locator("#id_new_password_error")).to_contain_text("komplett numerisch")
+    # Every rule it breaks, at once.
+    errors = page.locator("#id_new_password_error")
+    expect(errors).to_contain_text("Das Passwort darf nicht nur aus Ziffern bestehen.")
+    expect(errors).to_contain_text("Das Passwort ist zu verbreitet und daher leicht zu erraten.")
     expect(labelled(page, "Neues Passwort")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page, "Passwort ändern mit Fehlermeldung")
 
-    labelled(page, "Bisheriges Passwort").fill(temporary)
     labelled(page, "Neues Passwort").fill(OWN_PASSWORD)
     labelled(page, "Neues Passwort wiederholen").fill(OWN_PASSWORD)
     page.get_by_role("button", name="Passwort speichern").click()
@@ -109,7 +112,7 @@ def first_login_then_again(page: Page, workplace: Workplace, temporary: str) -> 
     expect(page).to_have_url(re.compile(r"/myportal/anmelden/\?next=/myportal/$"))
     assert_accessible(page, "Anmelden bei MyPortal")
     log_in(page, workplace.username, temporary)
-    set_own_password(page, temporary)
+    set_own_password(page)
     expect(page.get_by_role("status")).to_contain_text("Ihr neues Passwort ist gespeichert.")
     expect_workplace_page(page, workplace)
 

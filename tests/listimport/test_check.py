@@ -115,6 +115,11 @@ def test_a_suggested_username_is_unique_in_the_system_and_in_the_file(trunk):
     assert errors(result, 5) == []
 
 
+def test_a_suggested_username_transliterates_the_name(trunk):
+    result = check(trunk, person(first_name="Mehmet", last_name="Yılmaz"))
+    assert defaults(result, 2)["username"] == "mehmet.yilmaz"
+
+
 def test_default_numbers_are_the_lowest_free_ones_that_no_other_row_names(trunk):
     result = check(trunk, person(auth_email="a@example.com"), person(number="10", username="b.row"))
     assert defaults(result, 2)["number"] == "0228 181234-11"

@@ -35,7 +35,7 @@ from tests.manage_helpers import (
 )
 from tests.wizard_helpers import start_draft
 from workplaces.models import SetupDraft, Workplace
-from workplaces.services import lifecycle
+from workplaces.services import WorkplaceError, credentials, lifecycle
 
 OVERVIEW = reverse("manage:overview")
 EXPORT = reverse("manage:export")
@@ -443,7 +443,7 @@ def test_the_detail_page_shows_the_workplace_and_the_username_read_only_with_the
     assert "<strong>joerg.mueller</strong>" in page and USERNAME_REASON in page
     assert "Friedrich-Ebert-Allee 140, 53113 Bonn" in page
     assert "joerg@example.com" in page
-    assert "per SMS an" in page
+    assert "per SMS an 0170 1234567" in page, "the mobile number as people write it"
     assert "<dd>0228 181234-10</dd>" in page
     assert "Konferenz Plus" in page
     assert "gebucht am 02.03.2026; kleiner oder kündbar ab 01.04.2026" in page
@@ -607,9 +607,14 @@ def test_a_deleted_workplace_keeps_its_page_but_cannot_be_changed(alice_client, 
     response = alice_client.post(edit_url(joerg), edit_data(joerg, first_name="Neu"))
     assert response["Location"] == detail_url(joerg)
     assert Workplace.objects.get(pk=joerg.pk).first_name == "Jörg"
-    response = alice_client.post(reverse("manage:reset_password", args=[joerg.code]))
-    assert response["Location"] == detail_url(joerg)
+    for send in (alice_client.get, alice_client.post):
+        response = send(reverse("manage:reset_password", args=[joerg.code]))
+        assert response["Location"] == detail_url(joerg)
     assert "kann nicht mehr geändert werden" in alice_client.get(detail_url(joerg)).content.decode()
+    with pytest.raises(WorkplaceError):
+        credentials.reset_password(workplace=joerg, actor=alice)
+    with pytest.raises(WorkplaceError):
+        lifecycle.update_workplace(workplace=joerg, data=edit_data(joerg), actor=alice)
     assert not Notification.objects.filter(kind__startswith="password_reset").exists()
 
 
@@ -618,6 +623,27 @@ def test_a_deleted_workplace_keeps_its_page_but_cannot_be_changed(alice_client, 
 
 def reset_url(workplace: Workplace) -> str:
     return reverse("manage:reset_password", args=[workplace.code])
+
+
+def test_the_reset_asks_first_and_says_where_the_new_password_goes(alice_client, team):
+    joerg = team["joerg"]
+    password_before = joerg.user.password
+    detail = alice_client.get(detail_url(joerg)).content.decode()
+    assert f'href="{reset_url(joerg)}"' in detail, "a link to the confirmation, not a POST"
+    page = alice_client.get(reset_url(joerg)).content.decode()
+    assert "Passwort von Jörg Müller zurücksetzen?" in page
+    assert "Das bisherige Passwort von joerg.mueller gilt sofort nicht mehr" in page
+    assert "Ein neues temporäres Passwort geht per SMS an 0170 1234567." in page
+    assert f'href="{detail_url(joerg)}">Abbrechen</a>' in page
+    assert '<button type="submit" class="button button-danger">Passwort zurücksetzen</button>' in (
+        page
+    )
+    joerg.user.refresh_from_db()
+    assert joerg.user.password == password_before, "a GET must not touch the password"
+    assert not AuditEvent.objects.filter(action="password_reset").exists()
+    assert not Notification.objects.filter(kind__startswith="password_reset").exists()
+    page = alice_client.get(reset_url(team["anna"])).content.decode()
+    assert "Ein neues temporäres Passwort geht per E-Mail an joerg@example.com" in page
 
 
 def test_a_reset_sends_a_new_password_by_sms_and_the_old_one_stops_at_once(
@@ -873,7 +899,7 @@ def test_a_malformed_code_is_a_404(alice_client, joerg):
 @pytest.mark.parametrize(
     "url",
     [
-        lambda w, c: reset_url(w),
+        lambda w, c: reverse("manage:withdraw_cancellation", args=[w.code]),
         lambda w, c: reverse("orders:remove_change", args=[c.code]),
     ],
 )
@@ -891,8 +917,10 @@ def test_pages_of_actions_change_nothing_on_get(alice_client, foreign):
         edit_url(joerg),
         reverse("orders:change_package", args=[joerg.code]),
         reverse("orders:delete", args=[joerg.code]),
+        reset_url(joerg),
     ):
         assert alice_client.get(url, {"package": "none"}).status_code == 200
+    assert not AuditEvent.objects.filter(action="password_reset").exists()
     joerg.refresh_from_db()
     assert joerg.status == Workplace.Status.ACTIVE and joerg.package.code == "konferenz-plus"
     assert CartChange.objects.count() == 1 and not Order.objects.filter(items__kind="deletion")

@@ -11,6 +11,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.urls import reverse
 
 from catalog.models import Package
@@ -30,7 +31,7 @@ from tests.manage_helpers import (
 from tests.wizard_helpers import login_data, start_draft, step_url
 from trunks.models import Number
 from workplaces.models import Workplace
-from workplaces.services import lifecycle
+from workplaces.services import WorkplaceError, lifecycle
 
 CART = reverse("orders:cart")
 END_OF_TERM = "01.04.2026"
@@ -146,6 +147,8 @@ def test_an_upgrade_goes_through_the_cart_and_an_order_and_is_booked_from_that_d
     alice_client, alice, time_machine, joerg, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(day(10), tick=False)  # Thursday 12.03.2026, inside the term
+    alice.email = "alice@example.com"  # to get the Auftragsinformation
+    alice.save(update_fields=["email"])
     response = alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
     assert response.status_code == 302 and response["Location"] == CART
     # In the cart, not yet booked.
@@ -155,14 +158,25 @@ def test_an_upgrade_goes_through_the_cart_and_an_order_and_is_booked_from_that_d
     assert "Der Paketwechsel liegt im Warenkorb." in cart
     assert "Paketwechsel" in cart and "Jörg Müller" in cart and "0228 181234-10" in cart
     assert "Konferenz Plus → <strong>Konferenz Premium</strong>" in cart
-    assert "14,90 €" in cart and "17,73 €" in cart  # net and gross (19 % MwSt.)
+    # What the change adds: Arbeitsplatz 6,90 € + Plus 9,90 € before, + Premium 14,90 € after.
+    assert "bisher 16,80 € → neu 21,80 € (+5,00 €)" in cart
+    assert "+5,00 €" in cart and "+5,95 €" in cart  # the sums: net and gross (19 % MwSt.)
+    assert "14,90 €" not in cart
     assert CLIENTS_NOTICE in cart
+    mail.outbox.clear()
 
     order = order_cart(alice_client, alice, django_capture_on_commit_callbacks)
     assert order.status == Order.Status.COMPLETED
     [item] = order.items.all()
     assert item.kind == OrderItem.Kind.PACKAGE_CHANGE and item.package.code == "konferenz-premium"
-    assert str(order.monthly_net) == "14.90"
+    assert str(order.monthly_net) == "5.00"
+    [confirmation] = [m for m in mail.outbox if m.subject.startswith("Auftragsinformation")]
+    assert "bisher 16,80 € → neu 21,80 € (+5,00 €)" in confirmation.body
+    assert "Summe monatlich netto: +5,00 €" in confirmation.body
+    assert "Anmeldedaten" not in confirmation.body, "a change sends no credentials"
+    assert CLIENTS_NOTICE in confirmation.body
+    orders_page = alice_client.get(reverse("orders:list")).content.decode()
+    assert "+5,00 €" in orders_page and "14,90" not in orders_page
     assert not CartChange.objects.exists()
     joerg.refresh_from_db()
     assert joerg.package.code == "konferenz-premium"
@@ -177,6 +191,7 @@ def test_an_upgrade_goes_through_the_cart_and_an_order_and_is_booked_from_that_d
     assert "kleiner oder kündbar ab 11.04.2026" in page
     order_page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
     assert CLIENTS_NOTICE in order_page
+    assert "bisher 16,80 € → neu 21,80 € (+5,00 €)" in order_page
 
 
 @pytest.mark.parametrize(
@@ -210,8 +225,9 @@ def test_from_day_30_the_package_can_be_cancelled(
     assert alice_client.post(package_url(joerg), {"package": "none"})["Location"] == CART
     cart = alice_client.get(CART).content.decode()
     assert "Konferenz Plus → <strong>Kein Konferenzpaket</strong>" in cart
+    assert "bisher 16,80 € → neu 6,90 € (−9,90 €)" in cart
     order = order_cart(alice_client, alice, django_capture_on_commit_callbacks)
-    assert str(order.monthly_net) == "0.00"
+    assert str(order.monthly_net) == "-9.90"  # the bill gets smaller
     joerg.refresh_from_db()
     assert joerg.package is None and joerg.package_booked_on is None
     assert joerg.status == Workplace.Status.ACTIVE  # the workplace stays; only the package ends
@@ -255,7 +271,7 @@ def test_a_change_and_a_new_workplace_are_ordered_together(
         OrderItem.Kind.NEW_WORKPLACE,
         OrderItem.Kind.PACKAGE_CHANGE,
     ]
-    assert str(order.monthly_net) == "21.80"  # 14,90 + 6,90
+    assert str(order.monthly_net) == "11.90"  # Anna 6,90 + Jörg's change Plus -> Premium 5,00
     joerg.refresh_from_db()
     assert joerg.package.code == "konferenz-premium"
     assert Workplace.objects.get(username="anna.schmidt").status == Workplace.Status.ACTIVE
@@ -338,7 +354,7 @@ def test_inside_the_term_the_deletion_is_scheduled_and_the_periodic_task_carries
     page = alice_client.get(detail_url(joerg)).content.decode()
     assert f"Kündigung vorgemerkt zum {END_OF_TERM}." in page
     assert f"◔</span> Kündigung vorgemerkt {END_OF_TERM}" in page
-    assert ">Löschen<" not in page  # nothing more to do until then
+    assert ">Löschen<" not in page  # nothing to delete until then
     joerg.refresh_from_db()
     assert joerg.status == Workplace.Status.CANCEL_SCHEDULED
     assert str(joerg.cancel_on) == "2026-04-01"
@@ -385,6 +401,65 @@ def test_a_scheduled_deletion_cannot_be_scheduled_or_changed_again(alice_client,
     assert not CartChange.objects.exists()
 
 
+def withdraw_url(workplace: Workplace) -> str:
+    return reverse("manage:withdraw_cancellation", args=[workplace.code])
+
+
+def test_a_scheduled_cancellation_keeps_edit_and_reset_and_can_be_withdrawn(
+    alice_client, alice, time_machine, joerg
+):
+    time_machine.move_to(day(5), tick=False)
+    alice_client.post(delete_url(joerg))
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    for action in ("Bearbeiten", "Passwort zurücksetzen", "Kündigung zurücknehmen"):
+        assert f">{action}</" in page, action
+    assert ">Paket ändern<" not in page and ">Löschen<" not in page
+    assert alice_client.get(reverse("manage:edit", args=[joerg.code])).status_code == 200
+    reset = reverse("manage:reset_password", args=[joerg.code])
+    assert alice_client.get(reset).status_code == 200
+
+    response = alice_client.post(withdraw_url(joerg))
+    assert response["Location"] == detail_url(joerg)
+    joerg.refresh_from_db()
+    assert joerg.status == Workplace.Status.ACTIVE and joerg.cancel_on is None
+    assert joerg.package.code == "konferenz-plus" and str(joerg.package_booked_on) == "2026-03-02"
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert "Die Kündigung ist zurückgenommen. Der Arbeitsplatz bleibt bestehen." in page
+    assert ">Löschen<" in page and ">Kündigung zurücknehmen<" not in page
+    event = AuditEvent.objects.get(action="cancellation_withdrawn")
+    assert event.actor == alice
+    assert event.text == f"Kündigung von joerg.mueller zum {END_OF_TERM} zurückgenommen"
+    # The task finds nothing to delete on the date.
+    time_machine.move_to(day(30, hour=0).replace(minute=5), tick=False)
+    assert carry_out_due_deletions.apply().get() == 0
+
+
+def test_a_cancellation_cannot_be_withdrawn_on_its_date_or_once_deleted(
+    alice_client, alice, time_machine, joerg
+):
+    alice_client.post(delete_url(joerg))
+    joerg.refresh_from_db()
+    on_the_date = joerg.cancel_on
+    with pytest.raises(WorkplaceError, match="kann nicht mehr zurückgenommen werden"):
+        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=on_the_date)
+    time_machine.move_to(day(30, hour=8), tick=False)
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert ">Kündigung zurücknehmen<" not in page
+    response = alice_client.post(withdraw_url(joerg))
+    assert response["Location"] == detail_url(joerg)
+    page = alice_client.get(detail_url(joerg)).content.decode()
+    assert f"Die Kündigung von joerg.mueller zum {END_OF_TERM} kann nicht mehr" in page
+    lifecycle.delete_workplace(workplace=joerg, actor=None, today=on_the_date)
+    with pytest.raises(WorkplaceError, match="ist bereits gelöscht"):
+        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=on_the_date)
+    assert not AuditEvent.objects.filter(action="cancellation_withdrawn").exists()
+
+
+def test_nothing_to_withdraw_without_a_scheduled_cancellation(alice, joerg):
+    with pytest.raises(WorkplaceError, match="keine Kündigung vorgemerkt"):
+        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=DAY_0.date())
+
+
 def test_after_the_term_deleting_is_an_order_that_frees_the_number_and_ends_the_login(
     alice_client, alice, trunk, time_machine, joerg, django_capture_on_commit_callbacks
 ):
@@ -398,9 +473,10 @@ def test_after_the_term_deleting_is_an_order_that_frees_the_number_and_ends_the_
     assert order.status == Order.Status.COMPLETED and order.placed_by == alice
     [item] = order.items.all()
     assert item.kind == OrderItem.Kind.DELETION and item.workplace_id == joerg.pk
-    assert str(order.monthly_net) == "0.00"
+    assert str(order.monthly_net) == "-16.80"  # Arbeitsplatz 6,90 + Konferenz Plus 9,90 end
     order_page = alice_client.get(reverse("orders:detail", args=[order.code]))
     assert order_page.status_code == 200 and "Gelöscht" in order_page.content.decode()
+    assert "bisher 16,80 € → neu 0,00 € (−16,80 €)" in order_page.content.decode()
 
     joerg.refresh_from_db()
     assert joerg.status == Workplace.Status.DELETED and joerg.deleted_at is not None

@@ -134,8 +134,8 @@ def test_passwort_aendern_while_the_registrar_is_down_changes_nothing(
 
     assert response.status_code == 200
     assert (
-        "Ihr neues Passwort konnte nicht gespeichert werden, weil der SIP-Server gerade nicht "
-        "erreichbar ist. Ihr bisheriges Passwort gilt weiter."
+        "Ihr neues Passwort konnte nicht gespeichert werden, weil der Telefondienst gerade "
+        "nicht erreichbar ist. Ihr bisheriges Passwort gilt weiter."
     ) in page_text(response)
     anna.user.refresh_from_db()
     assert anna.user.check_password(temporary) and anna.user.must_change_password
@@ -231,8 +231,8 @@ def test_the_first_login_with_a_forgotten_password_waits_for_the_registrar(
 
     assert response.status_code == 200
     assert (
-        "Ihr neues Passwort kann gerade nicht aktiviert werden, weil der SIP-Server nicht "
-        "erreichbar ist."
+        "Ihr neues Passwort kann gerade nicht aktiviert werden, weil der Telefondienst "
+        "nicht erreichbar ist."
     ) in page_text(response)
     anna.user.refresh_from_db()
     assert anna.user.check_password(NEW_PASSWORD) and anna.user.pending_password
@@ -375,7 +375,7 @@ def test_passwort_aendern_refused_by_the_registrar_changes_nothing(order, regist
     finally:
         registrar.sql("ALTER TABLE subscriber DROP CONSTRAINT ha1_short")
 
-    assert "Ihr neues Passwort konnte beim SIP-Server nicht gespeichert werden." in page_text(
+    assert "Ihr neues Passwort konnte für Ihre Telefone nicht gespeichert werden." in page_text(
         response
     )
     anna.user.refresh_from_db()

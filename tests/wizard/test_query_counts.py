@@ -247,9 +247,10 @@ PAGES: dict[str, tuple[Page, int]] = {
     ),
     # checked in the form; then the number row locked, checked again, and reserved
     "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 13),
-    "5 Konferenzpaket GET": (get_step("konferenzpaket"), 5),
+    # One for the workplace's own price, shown with every package.
+    "5 Konferenzpaket GET": (get_step("konferenzpaket"), 6),
     "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 6),
-    "6 Warenkorb GET": (get_step("warenkorb"), 4),
+    "6 Warenkorb GET": (get_step("warenkorb"), 5),
     # the trunk row locked and its places counted, in a savepoint
     "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 9),
     # workplace price, the cart's drafts with trunk, number and package, the cart

@@ -77,6 +77,23 @@ def test_the_username_is_suggested_from_the_name(alice_client, trunk):
     assert "kann nach der Einrichtung des Arbeitsplatzes nicht mehr verändert werden" in page
 
 
+def test_a_turkish_name_is_transliterated_not_shortened(alice_client, trunk):
+    draft = start_draft(
+        alice_client, trunk, {**USER_DATA, "first_name": "Mehmet", "last_name": "Yılmaz"}
+    )
+    page = alice_client.get(step_url(draft, "benutzeranmeldung")).content.decode()
+    assert 'value="mehmet.yilmaz"' in page
+
+
+def test_a_stored_mobile_number_is_shown_the_national_way(alice_client, trunk):
+    draft = start_draft(alice_client, trunk)
+    alice_client.post(step_url(draft, "benutzeranmeldung"), login_data(mobile="+49 171 2345679"))
+    page = alice_client.get(step_url(draft, "benutzeranmeldung")).content.decode()
+    assert 'value="0171 2345679"' in page
+    draft.refresh_from_db()
+    assert draft.mobile == "+491712345679"
+
+
 def test_the_username_check_names_the_failed_rule_while_typing(alice_client, trunk):
     draft = start_draft(alice_client, trunk)
     url = reverse("wizard:check_username", args=[draft.code])

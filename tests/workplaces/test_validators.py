@@ -122,6 +122,27 @@ def test_it_suggests_a_username_with_umlauts_spelled_out(first, last, expected):
 
 
 @pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        ("Mehmet", "Yılmaz", "mehmet.yilmaz"),
+        ("Ayşe", "Çelik", "ayse.celik"),
+        ("Gülşen", "Doğan", "guelsen.dogan"),
+        ("İsmail", "Öztürk", "ismail.oeztuerk"),
+        ("Paweł", "Wałęsa", "pawel.walesa"),
+        ("Søren", "Kierkegaard", "soren.kierkegaard"),
+        ("Åsa", "Ødegård", "asa.odegard"),
+        ("Ægir", "Læsø", "aegir.laeso"),
+        ("Đorđe", "Đoković", "dorde.dokovic"),
+        ("Zoë", "Straße", "zoe.strasse"),
+        ("Þóra", "Ðórsdóttir", "thora.dorsdottir"),
+        ("François", "Œuvray", "francois.oeuvray"),
+    ],
+)
+def test_it_transliterates_letters_that_have_no_ascii_decomposition(first, last, expected):
+    assert username_suggestion(first, last) == expected
+
+
+@pytest.mark.parametrize(
     ("first", "last"),
     [("Jörg", "Müller-Lüdenscheidt"), ("Li", "Xu"), ("Ö", "Ü"), ("-Anna-", "--Groß--")],
 )

@@ -17,4 +17,9 @@ urlpatterns = [
         views.reset_password,
         name="reset_password",
     ),
+    path(
+        "sip-trunk/arbeitsplaetze/<str:code>/kuendigung-zuruecknehmen/",
+        views.withdraw_cancellation,
+        name="withdraw_cancellation",
+    ),
 ]

@@ -19,7 +19,7 @@ from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
 from trunks.numbers import format_national
 from trunks.services import search_numbers
-from workplaces.access import get_workplace_for, manageable
+from workplaces.access import get_workplace_for, in_service
 from workplaces.fields import show
 from workplaces.listimport.numbers import NO_PACKAGE_LABEL, package_short_name
 from workplaces.listimport.template import template_xlsx
@@ -199,14 +199,15 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "earliest_downgrade": workplace.earliest_downgrade_on(),
         "earliest_deletion": workplace.earliest_deletion_on(),
         "today": timezone.localdate(),
+        "can_withdraw": not lifecycle.withdrawal_refusal(workplace, timezone.localdate()),
     }
     return render(request, "workplaces/manage/detail.html", context)
 
 
 @customer_admin_required
 def edit(request: HttpRequest, code: str) -> HttpResponse:
-    workplace = manageable(request, code)
-    if not workplace.is_manageable:
+    workplace = in_service(request, code)
+    if not workplace.is_in_service:
         return redirect("manage:detail", workplace.code)
     form = WorkplaceEditForm(request.POST or None, person=workplace)
     if request.method == "POST" and form.is_valid():
@@ -224,22 +225,48 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "workplaces/manage/edit.html", {"workplace": workplace, "form": form})
 
 
-@require_POST
 @customer_admin_required
 def reset_password(request: HttpRequest, code: str) -> HttpResponse:
-    workplace = manageable(request, code)
-    if workplace.is_manageable and workplace.user_id:
+    """A confirmation page that says what a reset does; only its POST resets."""
+    workplace = in_service(request, code)
+    if not workplace.is_in_service or not workplace.user_id:
+        return redirect("manage:detail", workplace.code)
+    if request.method != "POST":
+        return render(request, "workplaces/manage/reset_password.html", {"workplace": workplace})
+    try:
         credentials.reset_password(
             workplace=workplace,
             actor=request.user,
             remote_addr=client_ip(request),
             language="de",
         )
+    except WorkplaceError as error:
+        messages.error(request, error.message)
+    else:
         messages.success(
             request,
             _(
                 "Ein neues temporäres Passwort ist unterwegs (%(channel)s). Das alte gilt nicht mehr."
             )
             % {"channel": _("per SMS") if workplace.password_by_sms else _("per E-Mail")},
+        )
+    return redirect("manage:detail", workplace.code)
+
+
+@require_POST
+@customer_admin_required
+def withdraw_cancellation(request: HttpRequest, code: str) -> HttpResponse:
+    """ "Kündigung zurücknehmen" until the date: the workplace stays."""
+    workplace = get_workplace_for(request, code)
+    try:
+        lifecycle.withdraw_cancellation(
+            workplace=workplace, actor=request.user, today=timezone.localdate()
+        )
+    except WorkplaceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Die Kündigung ist zurückgenommen. Der Arbeitsplatz bleibt bestehen."),
         )
     return redirect("manage:detail", workplace.code)

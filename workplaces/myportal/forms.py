@@ -22,7 +22,7 @@ class MyPortalLoginForm(ThrottledLoginForm):
         if getattr(self.request, "registrar_unavailable", False):
             return ValidationError(
                 _(
-                    "Ihr neues Passwort kann gerade nicht aktiviert werden, weil der SIP-Server "
+                    "Ihr neues Passwort kann gerade nicht aktiviert werden, weil der Telefondienst "
                     "nicht erreichbar ist. Bitte versuchen Sie es in einigen Minuten erneut; bis "
                     "dahin gilt Ihr bisheriges Passwort weiter."
                 ),
@@ -77,8 +77,38 @@ def _password_field(label, autocomplete: str, help_text: str = "") -> forms.Char
     )
 
 
+#: Django's validator messages, in the words MyPortal uses (by the validators' codes). A
+#: validator not named here keeps its own message.
+_PASSWORD_RULES = {
+    "password_too_short": _(
+        "Das Passwort ist zu kurz: Es muss mindestens %(min_length)d Zeichen haben."
+    ),
+    "password_too_common": _("Das Passwort ist zu verbreitet und daher leicht zu erraten."),
+    "password_entirely_numeric": _("Das Passwort darf nicht nur aus Ziffern bestehen."),
+    "password_too_similar": _(
+        "Das Passwort ähnelt zu sehr Ihren eigenen Angaben (%(verbose_name)s)."
+    ),
+}
+
+
+def _password_rules_broken(error: ValidationError) -> ValidationError:
+    """Every rule the password breaks, each once, in MyPortal's words."""
+    return ValidationError(
+        [
+            ValidationError(_PASSWORD_RULES[e.code], code=e.code, params=e.params)
+            if e.code in _PASSWORD_RULES
+            else e
+            for e in error.error_list
+        ]
+    )
+
+
 class PasswordChangeForm(forms.Form):
-    """Current (temporary) password, then the new one twice; returns the new password."""
+    """Current (temporary) password, then the new one twice; returns the new password.
+
+    Right after a login with the temporary password (``ask_current`` False) the user has
+    just typed it: the form does not ask for it again.
+    """
 
     current_password = _password_field(
         _("Bisheriges Passwort"),
@@ -96,10 +126,12 @@ class PasswordChangeForm(forms.Form):
     )
     new_password_repeat = _password_field(_("Neues Passwort wiederholen"), "new-password")
 
-    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+    def __init__(self, request: HttpRequest, *args, ask_current: bool = True, **kwargs) -> None:
         self.request = request
         self.user = request.user
         super().__init__(*args, **kwargs)
+        if not ask_current:
+            del self.fields["current_password"]
 
     def clean_current_password(self) -> str:
         password = self.cleaned_data["current_password"]
@@ -116,12 +148,17 @@ class PasswordChangeForm(forms.Form):
 
     def clean_new_password(self) -> str:
         password = self.cleaned_data["new_password"]
-        password_validation.validate_password(password, self.user)
+        try:
+            password_validation.validate_password(password, self.user)
+        except ValidationError as error:
+            raise _password_rules_broken(error) from None
         return password
 
     def clean(self) -> dict:
         data = super().clean()
-        new, repeat = data.get("new_password"), data.get("new_password_repeat")
+        # The typed value, even when it broke a rule: a mismatch is reported at the same time.
+        new = data.get("new_password") or self.data.get(self.add_prefix("new_password"))
+        repeat = data.get("new_password_repeat")
         if new and repeat and new != repeat:
             self.add_error(
                 "new_password_repeat",
@@ -130,7 +167,7 @@ class PasswordChangeForm(forms.Form):
                     code="password_mismatch",
                 ),
             )
-        elif new and new == data.get("current_password"):
+        elif data.get("new_password") and self._is_current_password(new):
             self.add_error(
                 "new_password",
                 ValidationError(
@@ -139,6 +176,11 @@ class PasswordChangeForm(forms.Form):
                 ),
             )
         return data
+
+    def _is_current_password(self, password: str) -> bool:
+        if "current_password" in self.fields:
+            return password == self.cleaned_data.get("current_password")
+        return self.user.check_password(password)
 
 
 class PasswordForgottenForm(forms.Form):

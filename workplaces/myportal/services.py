@@ -80,14 +80,14 @@ class PasswordNotSaved(Exception):
     def __init__(self, *, for_good: bool = False) -> None:
         if for_good:
             self.message = _(
-                "Ihr neues Passwort konnte beim SIP-Server nicht gespeichert werden. Ihr "
+                "Ihr neues Passwort konnte für Ihre Telefone nicht gespeichert werden. Ihr "
                 "bisheriges Passwort gilt weiter. Bitte wenden Sie sich an Ihren Administrator."
             )
         else:
             self.message = _(
-                "Ihr neues Passwort konnte nicht gespeichert werden, weil der SIP-Server gerade "
-                "nicht erreichbar ist. Ihr bisheriges Passwort gilt weiter. Bitte versuchen Sie "
-                "es in einigen Minuten erneut."
+                "Ihr neues Passwort konnte nicht gespeichert werden, weil der Telefondienst "
+                "gerade nicht erreichbar ist. Ihr bisheriges Passwort gilt weiter. Bitte versuchen "
+                "Sie es in einigen Minuten erneut."
             )
         super().__init__(self.message)
 

@@ -52,6 +52,11 @@ def end_user_required(
     return decorator
 
 
+#: Set in a session that began with the temporary password: "Passwort ändern" right after
+#: that login does not ask for it again (the user has just typed it).
+TEMPORARY_LOGIN = "myportal_temporary_login"
+
+
 class LoginView(auth_views.LoginView):
     template_name = "workplaces/myportal/login.html"
     authentication_form = MyPortalLoginForm
@@ -61,6 +66,12 @@ class LoginView(auth_views.LoginView):
         if services.workplace_of(request.user) is not None:
             return redirect("myportal:home")
         return super().get(request, *args, **kwargs)
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        if self.request.user.must_change_password:
+            self.request.session[TEMPORARY_LOGIN] = True
+        return response
 
     def get_success_url(self) -> str:
         if self.request.user.must_change_password:
@@ -80,7 +91,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @end_user_required(temporary_password_ok=True)
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request, request.POST or None)
+    just_logged_in = request.user.must_change_password and request.session.get(TEMPORARY_LOGIN)
+    form = PasswordChangeForm(request, request.POST or None, ask_current=not just_logged_in)
     if request.method == "POST" and form.is_valid():
         try:
             services.change_password(user=request.user, password=form.cleaned_data["new_password"])
@@ -88,6 +100,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             update_session_auth_hash(request, request.user)
+            request.session.pop(TEMPORARY_LOGIN, None)
             messages.success(request, _("Ihr neues Passwort ist gespeichert."))
             return redirect("myportal:home")
     # A TemplateResponse: django-axes' lockout response (portal.views.locked_out) finds the

@@ -14,6 +14,7 @@ from notifications.models import Notification, mask
 from portal import audit
 from portal.models import User
 from workplaces.models import Workplace
+from workplaces.services import WorkplaceError, lifecycle
 
 
 def password_route(workplace: Workplace, *, reset: bool) -> dict:
@@ -70,7 +71,15 @@ def reset_password(
     By an admin, the current password (and a pending one) stops now; until the message
     arrives the login does not work. From "Passwort vergessen" (``keeps_current_password``)
     nothing changes here: the current password works until the new one is first used.
+
+    Only while the workplace is in service (a scheduled cancellation not yet carried out
+    included); else raises :class:`WorkplaceError`.
     """
+    refusal = lifecycle.not_in_service_refusal(
+        Workplace.objects.select_for_update(of=("self",)).get(pk=workplace.pk)
+    )
+    if refusal:
+        raise WorkplaceError(refusal)
     user = get_user_model().objects.select_for_update().get(pk=workplace.user_id)
     if not keeps_current_password:
         user.set_unusable_password()

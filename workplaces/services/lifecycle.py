@@ -124,12 +124,27 @@ def _workplace_event(workplace: Workplace, actor: User | None, action: str, **pa
 EDITABLE_FIELDS = (*PERSON_FIELDS,)
 
 
+def not_in_service_refusal(workplace: Workplace) -> str:
+    """Why the workplace's data and password can no longer be changed; empty while it runs
+    (active, or with a cancellation that is not yet carried out)."""
+    return "" if workplace.is_in_service else _not_active_message(workplace)
+
+
 @transaction.atomic
 def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[str]:
     """Change user data and contacts; the username never changes. Returns changed fields.
 
-    The setup service's rules apply (raises :class:`WorkplaceError` keyed by field).
+    The setup service's rules apply (raises :class:`WorkplaceError` keyed by field); a
+    deleted workplace is refused.
     """
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
+        .select_related("trunk")
+        .get(pk=workplace.pk)
+    )
+    refusal = not_in_service_refusal(workplace)
+    if refusal:
+        raise WorkplaceError(refusal)
     contacts = setup.check_contacts(
         auth_email=data.get("auth_email"),
         mobile=data.get("mobile"),
@@ -308,6 +323,49 @@ def schedule_deletion(*, workplace: Workplace, actor: User, on: dt.date) -> None
     workplace.cancel_on = on
     workplace.save(update_fields=["status", "cancel_on"])
     _workplace_event(workplace, actor, "deletion_scheduled", date=on.isoformat())
+
+
+def withdrawal_refusal(workplace: Workplace, today: dt.date) -> str:
+    """Why a scheduled cancellation cannot be withdrawn today; empty when it can.
+
+    Until the day before the date: on the date the daily task carries the deletion out.
+    """
+    if workplace.status == Workplace.Status.DELETED:
+        return _("Der Arbeitsplatz %(username)s ist bereits gelöscht.") % {
+            "username": workplace.username
+        }
+    if workplace.status != Workplace.Status.CANCEL_SCHEDULED or workplace.cancel_on is None:
+        return _("Für %(username)s ist keine Kündigung vorgemerkt.") % {
+            "username": workplace.username
+        }
+    if today >= workplace.cancel_on:
+        return _(
+            "Die Kündigung von %(username)s zum %(date)s kann nicht mehr zurückgenommen werden."
+        ) % {"username": workplace.username, "date": workplace.cancel_on.strftime("%d.%m.%Y")}
+    return ""
+
+
+@transaction.atomic
+def withdraw_cancellation(*, workplace: Workplace, actor: User, today: dt.date) -> None:
+    """ "Kündigung zurücknehmen": the workplace stays, as if the cancellation had never been
+    scheduled (its package and minimum term as they were).
+
+    A scheduled cancellation is no order and holds nothing in a cart, so only the workplace
+    changes. Raises :class:`WorkplaceError` after the date or once deleted.
+    """
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
+        .select_related("trunk")
+        .get(pk=workplace.pk)
+    )
+    refusal = withdrawal_refusal(workplace, today)
+    if refusal:
+        raise WorkplaceError(refusal)
+    date = workplace.cancel_on
+    workplace.status = Workplace.Status.ACTIVE
+    workplace.cancel_on = None
+    workplace.save(update_fields=["status", "cancel_on"])
+    _workplace_event(workplace, actor, "cancellation_withdrawn", date=date.isoformat())
 
 
 def due_deletions(today: dt.date):

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import MINIMUM_TERM_DAYS
+from catalog.models import MINIMUM_TERM_DAYS, monthly_price
 from trunks.forms import NumberSearchForm
 from trunks.services import search_numbers
 from workplaces.forms import UserDataForm
@@ -90,7 +90,7 @@ class LoginDataStep(Step):
             or setup.suggest_username(first_name=draft.first_name, last_name=draft.last_name),
             "auth_email": draft.auth_email,
             "auth_email_repeat": draft.auth_email,
-            "mobile": draft.mobile,
+            "mobile": draft.mobile_national,
             "without_mobile": bool(draft.without_mobile),
         }
         return LoginDataForm(data, draft=draft, initial=initial)
@@ -144,8 +144,14 @@ class PackageStep(Step):
 
     def context(self, request, draft, form):
         today = timezone.localdate()
+        workplace_net = monthly_price(None).workplace_net
         return {
             "packages": list(form.packages.values()),
+            # What the workplace costs a month with each choice, the workplace's own price too.
+            "none_price": monthly_price(None, workplace_net=workplace_net),
+            "prices": [
+                monthly_price(p, workplace_net=workplace_net) for p in form.packages.values()
+            ],
             "earliest_change": today + timezone.timedelta(days=MINIMUM_TERM_DAYS),
             "minimum_term_days": MINIMUM_TERM_DAYS,
         }
@@ -166,6 +172,9 @@ class SummaryStep(Step):
 
     def save(self, draft, form):
         setup.add_to_cart(draft=draft)
+
+    def context(self, request, draft, form):
+        return {"price": monthly_price(draft.package)}
 
 
 STEPS: tuple[Step, ...] = (
