@@ -5,7 +5,8 @@
 Creates a fresh PostgreSQL database (dropped and recreated) and starts, all on 127.0.0.1, a
 private redis-server, an SMTP server (aiosmtpd) and a stand-in for Twilio's Messages API, both
 of which count what they receive, and a real Celery worker (prefork, concurrency 2) with
-production settings pointing at them. Writes the messages of N completed orders (welcome
+production settings pointing at them. Makes N orders through the services (the wizard's
+setup service, ``place_order``, ``process_order``), then writes their messages (welcome
 e-mail, temporary password by SMS or e-mail, Auftragsinformation) with the app's own queueing
 function, commits, which hands them to the worker, and measures until every row is sent. The
 baseline is a plain loop in this process that renders the same messages and sends them one
@@ -300,27 +301,34 @@ def settings_env(
     }
 
 
+def letters(i: int) -> str:
+    """``i`` spelt in letters (7 -> "Aaaah"), for a distinct name of each workplace's user."""
+    return "".join("abcdefghij"[int(digit)] for digit in f"{i:05d}").capitalize()
+
+
 def load_data(total: int) -> list[int]:
     """Migrate, add packages and N completed orders of one active workplace each; order ids.
 
-    Written in bulk; the state is what ``process_order`` leaves before it queues the messages.
-    Every second workplace has a mobile number (password by SMS), the others get it by e-mail.
+    The customer, its trunk with the number block and one admin per order are written in
+    bulk; each order then goes the way an admin's does: the wizard's setup service fills a
+    draft and puts it into the cart, ``place_order`` orders it, and ``process_order`` carries
+    it out without its messages (those are what the phases below queue and send). Every
+    second workplace has a mobile number (password by SMS), the others get it by e-mail.
     """
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
     from django.db import transaction
-    from django.utils import timezone
 
     from catalog.models import Package
-    from orders.models import Order, OrderItem
+    from orders import services as orders
+    from portal.celery import app
     from portal.models import Customer, User
     from trunks.models import NumberBlock, SipTrunk
     from trunks.services import save_number_block
-    from workplaces.models import Workplace
+    from workplaces.services import WorkplaceError
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_demo", force=True, stdout=io.StringIO())  # for the packages
-    now = timezone.now()
     with transaction.atomic():
         name, number = BENCH_CUSTOMER
         customer = Customer.objects.create(name=name, number=number)
@@ -333,11 +341,6 @@ def load_data(total: int) -> list[int]:
                 last_extension=LAST_EXTENSION,
             )
         )
-        numbers = list(trunk.numbers.free().order_by("e164")[:total])
-        if len(numbers) < total:
-            raise BenchError(f"the bench block has {len(numbers)} numbers, {total} are needed")
-        packages = [Package.objects.get(code=code) if code else None for code in PACKAGES]
-        workplace_net = Package.workplace_product().monthly_net
         admins = User.objects.bulk_create(
             User(
                 username=f"bench-admin-{i:05d}",
@@ -349,72 +352,56 @@ def load_data(total: int) -> list[int]:
             )
             for i in range(total)
         )
-        people = [
-            {
-                "first_name": "Jörg",
-                "last_name": f"Müller {i}",
-                "street": "Friedrich-Ebert-Allee",
-                "house_number": "140",
-                "postcode": "53113",
-                "city": "Bonn",
-                "email": f"bench.w{i:05d}@example.com",
-                "auth_email": f"bench.w{i:05d}@example.com",
-                "mobile": f"+49170{i:07d}" if i % 2 == 0 else "",
-            }
-            for i in range(total)
-        ]
-        users = User.objects.bulk_create(
-            User(
-                username=f"bench.w{i:05d}",
-                first_name=person["first_name"],
-                last_name=person["last_name"],
-                email=person["auth_email"],
-                must_change_password=True,
-                password=make_password(None),
-            )
-            for i, person in enumerate(people)
-        )
-        workplaces = Workplace.objects.bulk_create(
-            Workplace(
-                trunk=trunk,
-                username=user.username,
-                user=user,
-                number=numbers[i],
-                package=packages[i % len(packages)],
-                package_booked_on=now.date() if packages[i % len(packages)] else None,
-                status=Workplace.Status.ACTIVE,
-                created_by=admins[i],
-                activated_at=now,
-                **people[i],
-            )
-            for i, user in enumerate(users)
-        )
-        orders = Order.objects.bulk_create(
-            Order(
-                customer=customer,
-                placed_by=admins[i],
-                submission=uuid.uuid4(),
-                status=Order.Status.COMPLETED,
-                monthly_net=workplace_net + (w.package.monthly_net if w.package else 0),
-                language="de",
-            )
-            for i, w in enumerate(workplaces)
-        )
-        for order in orders:
-            order.number = f"{now:%Y}-{order.pk:06d}"
-        Order.objects.bulk_update(orders, ["number"])
-        OrderItem.objects.bulk_create(
-            OrderItem(
-                order=order,
-                kind=OrderItem.Kind.NEW_WORKPLACE,
-                workplace=w,
-                package=w.package,
-                workplace_net=workplace_net,
-                package_net=w.package.monthly_net if w.package else 0,
-            )
-            for order, w in zip(orders, workplaces, strict=True)
-        )
-    return [order.pk for order in orders]
+    numbers = list(trunk.numbers.free().order_by("e164")[:total])
+    if len(numbers) < total:
+        raise BenchError(f"the bench block has {len(numbers)} numbers, {total} are needed")
+    packages = [Package.objects.get(code=code) if code else None for code in PACKAGES]
+    order_ids = []
+    for i, admin in enumerate(admins):
+        try:
+            order_ids.append(order_through_services(i, admin, trunk, numbers[i], packages))
+        except (WorkplaceError, orders.OrderError) as exc:
+            raise BenchError(f"order {i} refused by the services: {exc}") from exc
+    # Each order was handed to a worker on commit, as in the app, but is processed already
+    # (the tasks would find nothing to do): drop them, so the worker starts on an empty queue.
+    app.control.purge()
+    return order_ids
+
+
+def order_through_services(i: int, admin, trunk, number, packages: list) -> int:
+    """One workplace through the wizard's setup service, ordered and processed; the order id."""
+    from orders import services as orders
+    from workplaces.services import setup
+
+    draft = setup.start_draft(
+        admin=admin,
+        trunk=trunk,
+        user_data={
+            "first_name": "Jörg",
+            "last_name": f"Müller {letters(i)}",  # names have no digits
+            "street": "Friedrich-Ebert-Allee",
+            "house_number": "140",
+            "postcode": "53113",
+            "city": "Bonn",
+            "email": f"bench.w{i:05d}@example.com",
+        },
+    )
+    mobile = f"+49170{i:07d}" if i % 2 == 0 else ""
+    setup.reserve_username(
+        draft=draft,
+        username=f"bench.w{i:05d}",
+        contacts={
+            "auth_email": f"bench.w{i:05d}@example.com",
+            "mobile": mobile,
+            "without_mobile": not mobile,
+        },
+    )
+    setup.reserve_number(draft=draft, number=number)
+    setup.choose_package(draft=draft, package=packages[i % len(packages)])
+    setup.add_to_cart(draft=draft)
+    order = orders.place_order(admin=admin, token=orders.cart_of(admin).token)
+    orders.process_order(order.pk, send_messages=False)
+    return order.pk
 
 
 def queue_messages(order_ids: list[int], *, commit: bool) -> tuple[list, float]:
@@ -781,7 +768,7 @@ def run(args: argparse.Namespace, children: list[Child], redis_dir: Path) -> Non
     warm_ids, measured_ids = order_ids[: args.warmup], order_ids[args.warmup :]
     print(
         f"setup: database {args.database} recreated and migrated, packages, "
-        f"{len(order_ids)} completed orders of one workplace each "
+        f"{len(order_ids)} completed orders of one workplace each, through the services "
         f"({time.perf_counter() - started:.1f} s)"
     )
 

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.outbox import OutboxRow
 
-class Notification(models.Model):
+
+class Notification(OutboxRow):
     """One message to send: the outbox row, written with the change that causes it.
 
     The text is rendered from ``context`` when it is sent; a temporary password is never in
@@ -84,12 +86,8 @@ class Notification(models.Model):
     status = models.CharField(
         _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(_("Versuche"), default=0)
     last_error = models.CharField(_("Letzter Fehler"), max_length=500, blank=True)
     provider_id = models.CharField(_("Kennung beim Anbieter"), max_length=100, blank=True)
-    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)
     sent_at = models.DateTimeField(_("Gesendet"), null=True, blank=True)
 
     class Meta:

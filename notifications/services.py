@@ -1,8 +1,10 @@
-"""The outbox: rows written with the change, delivered once by a task, swept when stuck.
+"""The message outbox: rows written with the change, delivered once by a task, swept when stuck.
 
 A delivery claims its row atomically (pending, or its own earlier claim after a worker died),
-so a duplicate task sends nothing; a row left behind by a lost publish or a dead worker is
-picked up again by ``sweep``.
+so a duplicate task sends nothing; a row left behind by a lost publish, a lost retry or a dead
+worker is picked up again by ``sweep``. Claim, defer, backoff and sweep are the project's one
+outbox (:mod:`portal.outbox`); what counts as transient or permanent, and the password, are
+this module's.
 """
 
 from __future__ import annotations
@@ -18,24 +20,37 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from notifications import messages, sms
 from notifications.models import Notification
-from portal import celery, outbox
+from portal import outbox
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
 from provisioning.models import RegistrarJob
 
 log = logging.getLogger(__name__)
 
-#: Pending rows older than this are handed to a worker again by the sweep.
+#: Pending rows this long past due (or, never tried, past their creation) are swept.
 PENDING_GRACE = dt.timedelta(minutes=2)
+
+OUTBOX = outbox.Outbox(
+    Notification,
+    pending=Notification.Status.PENDING,
+    running=Notification.Status.SENDING,
+    task="notifications.tasks.deliver",
+    retry_base_setting="NOTIFICATION_RETRY_BASE_SECONDS",
+    retry_max_setting="NOTIFICATION_RETRY_MAX_SECONDS",
+    grace=PENDING_GRACE,
+)
 
 
 class TransientError(Exception):
-    """Trying again later may succeed."""
+    """Trying again later may succeed: the row is pending again, due in ``countdown`` s."""
+
+    def __init__(self, message: str, countdown: float) -> None:
+        super().__init__(message)
+        self.countdown = countdown
 
 
 def queue(
@@ -72,17 +87,7 @@ def queue(
 
 def enqueue(notification_id: int) -> None:
     """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
-    celery.enqueue("notifications.tasks.deliver", notification_id)
-
-
-def _claim(notification_id: int, claim: str) -> Notification | None:
-    return outbox.claim_row(
-        Notification,
-        notification_id,
-        claim=claim,
-        pending=Notification.Status.PENDING,
-        running=Notification.Status.SENDING,
-    )
+    OUTBOX.enqueue(notification_id)
 
 
 def _set_temporary_password(notification: Notification) -> str:
@@ -140,17 +145,21 @@ def _is_transient_smtp(exc: Exception) -> bool:
 
 
 def _finish(notification: Notification, **fields) -> None:
-    fields.setdefault("claimed_by", "")
-    Notification.objects.filter(pk=notification.pk).update(**fields)
+    OUTBOX.finish(notification, **fields)
+
+
+def _defer(notification: Notification, error: str) -> TransientError:
+    """Back to pending until the next attempt; the error for the task to retry with."""
+    return TransientError(error, OUTBOX.defer(notification, error=error))
 
 
 def deliver(notification_id: int, *, claim: str) -> bool:
     """Send one row. Returns False when there was nothing to do (sent, failed, or claimed).
 
-    Raises :class:`TransientError` after putting the row back to pending, so the task can
-    retry with backoff. Never logs or returns the password.
+    Raises :class:`TransientError` after putting the row back to pending with the time of its
+    next attempt, so the task can retry then. Never logs or returns the password.
     """
-    notification = _claim(notification_id, claim)
+    notification = OUTBOX.claim(notification_id, claim)
     if notification is None:
         return False
     try:
@@ -159,17 +168,14 @@ def deliver(notification_id: int, *, claim: str) -> bool:
         provider_id = _send(notification, rendered)
     except RegistrarUnavailable as exc:
         # The password was not set anywhere and not sent: a later attempt makes a new one.
-        error = str(RegistrarJob.Error(exc.reason).label)
-        _finish(notification, status=Notification.Status.PENDING, last_error=error)
-        raise TransientError(error) from None
+        raise _defer(notification, str(RegistrarJob.Error(exc.reason).label)) from None
     except RegistrarError as exc:
         error = str(exc)[:500]
         _finish(notification, status=Notification.Status.FAILED, last_error=error)
         log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
         return False
     except sms.TransientSmsError as exc:
-        _finish(notification, status=Notification.Status.PENDING, last_error=str(exc)[:500])
-        raise TransientError(str(exc)) from None
+        raise _defer(notification, str(exc)[:500]) from None
     except sms.PermanentSmsError as exc:
         _finish(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
         log.warning("outbox: notification %s failed for good: %s", notification.pk, exc)
@@ -177,18 +183,15 @@ def deliver(notification_id: int, *, claim: str) -> bool:
     except (smtplib.SMTPException, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         if _is_transient_smtp(exc):
-            _finish(notification, status=Notification.Status.PENDING, last_error=error)
-            raise TransientError(error) from None
+            raise _defer(notification, error) from None
         _finish(notification, status=Notification.Status.FAILED, last_error=error)
         log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
         return False
     except Exception as exc:
         # Unforeseen (the login deleted, a bug, a misconfiguration): retried with backoff and
         # then failed like a transient error, so the row does not stay "sending" for ever.
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        _finish(notification, status=Notification.Status.PENDING, last_error=error)
         log.exception("outbox: notification %s could not be sent", notification.pk)
-        raise TransientError(error) from None
+        raise _defer(notification, f"{type(exc).__name__}: {exc}"[:500]) from None
     _finish(
         notification,
         status=Notification.Status.SENT,
@@ -208,29 +211,21 @@ def give_up(notification_id: int, error: str) -> None:
 
 
 def resend(notification: Notification) -> bool:
-    """ "Erneut senden": a failed row goes back to the outbox."""
+    """ "Erneut senden": a failed row goes back to the outbox, due now."""
     updated = Notification.objects.filter(
         pk=notification.pk, status=Notification.Status.FAILED
-    ).update(status=Notification.Status.PENDING, last_error="", claimed_by="")
+    ).update(
+        status=Notification.Status.PENDING,
+        last_error="",
+        claimed_by="",
+        next_attempt_at=timezone.now(),
+    )
     if updated:
         transaction.on_commit(lambda: enqueue(notification.pk))
     return bool(updated)
 
 
 def sweep(*, now: dt.datetime | None = None) -> int:
-    """Hand stuck rows to a worker again: lost publishes, broker outages, dead workers."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-    # A pending row tried lately waits for its retry; only a lost retry leaves it longer.
-    retry_lost = now - dt.timedelta(seconds=settings.NOTIFICATION_RETRY_MAX_SECONDS) - PENDING_GRACE
-    stuck = Notification.objects.filter(
-        (
-            Q(status=Notification.Status.PENDING, created_at__lt=now - PENDING_GRACE)
-            & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=retry_lost))
-        )
-        | Q(status=Notification.Status.SENDING, claimed_at__lt=stale)
-    ).values_list("pk", flat=True)
-    ids = list(stuck[:1000])
-    for notification_id in ids:
-        enqueue(notification_id)
-    return len(ids)
+    """Hand stuck rows to a worker again: lost publishes and retries, broker outages, dead
+    workers. A row waiting for its retry is left to it."""
+    return OUTBOX.sweep(now=now)

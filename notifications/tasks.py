@@ -1,20 +1,7 @@
 from __future__ import annotations
 
-import random
-
-from django.conf import settings
-
 from notifications import services
 from portal.celery import app
-
-
-def backoff(retries: int) -> float:
-    """Full jitter, capped well below the broker's visibility timeout."""
-    cap = min(
-        settings.NOTIFICATION_RETRY_MAX_SECONDS,
-        settings.NOTIFICATION_RETRY_BASE_SECONDS * 2**retries,
-    )
-    return random.uniform(cap / 2, cap)
 
 
 @app.task(bind=True, acks_late=True, max_retries=8)
@@ -26,7 +13,8 @@ def deliver(self, notification_id: int) -> None:
         if self.request.retries >= self.max_retries:
             services.give_up(notification_id, str(exc))
             return
-        raise self.retry(countdown=backoff(self.request.retries), exc=None) from None
+        # When the row says: the backoff of the outbox (NOTIFICATION_RETRY_*).
+        raise self.retry(countdown=exc.countdown, exc=None) from None
 
 
 @app.task

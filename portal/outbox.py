@@ -1,19 +1,69 @@
-"""What every outbox of the project shares: claiming a row for exactly one task.
+"""What every outbox of the project shares: the row's bookkeeping, claim, finish, defer, sweep.
 
-An outbox row (a message, a registrar job) is written with the change that causes it and
-handed to a worker on commit with its id. A task first claims its row with one conditional
-update, so a duplicate task finds nothing to do; a row claimed by a worker that died is free
-again once the task time limit has passed.
+An outbox row (a message, a registrar job, later a webhook call) is written with the change
+that causes it and handed to a worker on commit with its id. A task first claims its row with
+one conditional update, so a duplicate task finds nothing to do; a row claimed by a worker
+that died is free again once the task time limit has passed. A failure worth another try puts
+the row back to pending with the time of its next attempt (:func:`backoff`), and the task
+retries then; the beat's sweep hands out again what a lost publish, a lost retry or a dead
+worker left behind.
+
+Each outbox is an :class:`Outbox`: its model (with :class:`OutboxRow`'s fields), its pending
+and running status values, the task that takes a row's id, and the settings of its backoff.
+What a transient or a permanent failure is, and what happens when a row is done, stays with
+the app that owns the outbox.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal import celery
+
+#: Rows one sweep hands out at most; the next sweep (a minute later) takes the rest.
+SWEEP_LIMIT = 1000
+
+
+class OutboxRow(models.Model):
+    """The fields an outbox row needs besides its own ``status`` and ``last_error``.
+
+    A model declares ``status`` with its choices and ``last_error`` (text or a code) itself;
+    those differ from outbox to outbox.
+    """
+
+    attempts = models.PositiveSmallIntegerField(_("Versuche"), default=0)
+    next_attempt_at = models.DateTimeField(_("Nächster Versuch"), null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+def backoff(attempts: int, *, base: float, cap: float) -> float:
+    """Seconds to wait before the next attempt, after ``attempts`` failed ones (1 or more).
+
+    Exponential and capped: the ceiling is ``base * 2 ** (attempts - 1)``, at most ``cap``.
+    The wait is drawn uniformly from the upper half of that ceiling ("equal jitter"), not
+    from all of it ("full jitter"): retries of many rows spread out, and none comes back at
+    once to a server that has just failed.
+    """
+    ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def stale_before(now: dt.datetime) -> dt.datetime:
+    """A row running since before this has lost its worker: no task runs that long."""
+    return now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
 
 
 def claim_row[M: models.Model](
@@ -25,9 +75,81 @@ def claim_row[M: models.Model](
     task), or ``running`` for longer than a task may take (its worker died).
     """
     now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-    claimable = Q(status=pending) | Q(Q(claimed_by=claim) | Q(claimed_at__lt=stale), status=running)
+    claimable = Q(status=pending) | Q(
+        Q(claimed_by=claim) | Q(claimed_at__lt=stale_before(now)), status=running
+    )
     claimed = model.objects.filter(claimable, pk=pk).update(
         status=running, claimed_by=claim, claimed_at=now, attempts=F("attempts") + 1
     )
     return model.objects.get(pk=pk) if claimed else None
+
+
+@dataclass(frozen=True)
+class Outbox[M: OutboxRow]:
+    """One outbox: its model, its status values, its task, its backoff settings.
+
+    ``task`` is the name of the task that takes a row's id; ``retry_base_setting`` and
+    ``retry_max_setting`` name the settings of :func:`backoff` (read at each use).
+    ``grace``: a pending row is handed out again by the sweep once it is this far past its
+    next attempt (or its creation, if it has never failed), so a row whose task is merely
+    on its way is left alone.
+    """
+
+    model: type[M]
+    pending: str
+    running: str
+    task: str
+    retry_base_setting: str
+    retry_max_setting: str
+    grace: dt.timedelta
+
+    def enqueue(self, pk: int) -> None:
+        """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
+        celery.enqueue(self.task, pk)
+
+    def claim(self, pk: int, claim: str) -> M | None:
+        """See :func:`claim_row`."""
+        return claim_row(self.model, pk, claim=claim, pending=self.pending, running=self.running)
+
+    def finish(self, row: M, **fields: object) -> None:
+        """Write ``fields`` (a status and what goes with it) and release the claim."""
+        fields.setdefault("claimed_by", "")
+        self.model.objects.filter(pk=row.pk).update(**fields)
+
+    def backoff(self, attempts: int) -> float:
+        return backoff(
+            attempts,
+            base=getattr(settings, self.retry_base_setting),
+            cap=getattr(settings, self.retry_max_setting),
+        )
+
+    def defer(self, row: M, *, error: str) -> float:
+        """Back to pending with ``error`` and the time of the next attempt; its countdown."""
+        countdown = self.backoff(row.attempts)
+        self.finish(
+            row,
+            status=self.pending,
+            last_error=error,
+            next_attempt_at=timezone.now() + dt.timedelta(seconds=countdown),
+        )
+        return countdown
+
+    def stuck(self, *, now: dt.datetime) -> models.QuerySet[M]:
+        """Rows no task will take on its own: pending and past due by ``grace`` (a lost
+        publish or retry), or running since before a task's time limit (a dead worker)."""
+        due = now - self.grace
+        return self.model.objects.filter(
+            Q(
+                Q(next_attempt_at__isnull=True, created_at__lt=due) | Q(next_attempt_at__lt=due),
+                status=self.pending,
+            )
+            | Q(status=self.running, claimed_at__lt=stale_before(now))
+        )
+
+    def sweep(self, *, now: dt.datetime | None = None) -> int:
+        """Hand the stuck rows to a worker again (oldest first); how many."""
+        stuck = self.stuck(now=now or timezone.now()).order_by("pk").values_list("pk", flat=True)
+        ids = list(stuck[:SWEEP_LIMIT])
+        for pk in ids:
+            self.enqueue(pk)
+        return len(ids)

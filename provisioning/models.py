@@ -3,8 +3,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.outbox import OutboxRow
 
-class RegistrarJob(models.Model):
+
+class RegistrarJob(OutboxRow):
     """One change for the SIP registrar: the outbox row, written with the change causing it.
 
     A job says what the registrar should look like for one username (a subscriber with its
@@ -41,18 +43,13 @@ class RegistrarJob(models.Model):
     status = models.CharField(
         _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    attempts = models.PositiveSmallIntegerField(_("Versuche"), default=0)
     last_error = models.CharField(
         _("Letzter Fehler"), max_length=20, choices=Error.choices, blank=True
     )
-    next_attempt_at = models.DateTimeField(_("Nächster Versuch"), null=True, blank=True)
     # Who waits for this job (e.g. an order to complete): the task by name and its argument,
     # enqueued once the job is done. By name, so provisioning needs no import of the caller.
     then_task = models.CharField(max_length=100, blank=True, editable=False)
     then_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
-    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
-    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)
     done_at = models.DateTimeField(_("Erledigt"), null=True, blank=True)
 
     class Meta:

@@ -3,10 +3,11 @@
 Callers write a :class:`RegistrarJob` inside the transaction of their change
 (:func:`queue_ensure`, :func:`queue_removal`); on commit its id goes to a worker, which claims
 the row atomically, so a duplicate task does nothing. When the registrar cannot be reached
-the row goes back to pending with a reason and a time for the next attempt (exponential
-backoff with jitter); the task retries, and :func:`sweep` hands out rows whose retry got
-lost. Only the newest job of a username is carried out: an older one still waiting is
-superseded, so a late "ensure" cannot bring back a removed subscriber.
+the row goes back to pending with a reason and a time for the next attempt (the project's
+one backoff, :func:`portal.outbox.backoff`); the task retries, and :func:`sweep` hands out
+rows whose retry got lost (claim, defer and sweep are :mod:`portal.outbox`'s). Only the
+newest job of a username is carried out: an older one still waiting is superseded, so a late
+"ensure" cannot bring back a removed subscriber.
 
 Passwords do not pass through the outbox: :func:`set_password` writes the digest hashes
 to the registrar at once, from the place where the password is made, before it is sent.
@@ -16,14 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -37,6 +37,16 @@ log = logging.getLogger(__name__)
 
 #: A pending row whose retry time is this far in the past is handed to a worker again.
 RETRY_GRACE = dt.timedelta(seconds=60)
+
+OUTBOX = outbox.Outbox(
+    RegistrarJob,
+    pending=RegistrarJob.Status.PENDING,
+    running=RegistrarJob.Status.RUNNING,
+    task="provisioning.tasks.run_job",
+    retry_base_setting="PROVISIONING_RETRY_BASE_SECONDS",
+    retry_max_setting="PROVISIONING_RETRY_MAX_SECONDS",
+    grace=RETRY_GRACE,
+)
 
 
 class JobDeferred(Exception):
@@ -91,31 +101,11 @@ def _queue(*, kind: str, username: str, e164: str, ref: str) -> RegistrarJob:
 
 def enqueue(job_id: int) -> None:
     """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
-    celery.enqueue("provisioning.tasks.run_job", job_id)
-
-
-def _claim(job_id: int, claim: str) -> RegistrarJob | None:
-    return outbox.claim_row(
-        RegistrarJob,
-        job_id,
-        claim=claim,
-        pending=RegistrarJob.Status.PENDING,
-        running=RegistrarJob.Status.RUNNING,
-    )
+    OUTBOX.enqueue(job_id)
 
 
 def _finish(job: RegistrarJob, **fields) -> None:
-    fields.setdefault("claimed_by", "")
-    RegistrarJob.objects.filter(pk=job.pk).update(**fields)
-
-
-def backoff(attempts: int) -> float:
-    """Exponential with full jitter in its upper half, capped below the visibility timeout."""
-    cap = min(
-        settings.PROVISIONING_RETRY_MAX_SECONDS,
-        settings.PROVISIONING_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
-    )
-    return random.uniform(cap / 2, cap)
+    OUTBOX.finish(job, **fields)
 
 
 def run_job(job_id: int, *, claim: str) -> bool:
@@ -124,7 +114,7 @@ def run_job(job_id: int, *, claim: str) -> bool:
     Raises :class:`JobDeferred` after putting the row back to pending, so the task can
     retry with backoff.
     """
-    job = _claim(job_id, claim)
+    job = OUTBOX.claim(job_id, claim)
     if job is None:
         return False
     backend = get_backend()
@@ -172,13 +162,7 @@ def _follow_up(job_id: int) -> None:
 
 
 def _defer(job: RegistrarJob, reason: str, message: str) -> JobDeferred:
-    countdown = backoff(job.attempts)
-    _finish(
-        job,
-        status=RegistrarJob.Status.PENDING,
-        last_error=reason,
-        next_attempt_at=timezone.now() + dt.timedelta(seconds=countdown),
-    )
+    countdown = OUTBOX.defer(job, error=reason)
     log.warning(
         "registrar: job %s attempt %s failed: %s; next in %.0f s",
         job.pk,
@@ -192,20 +176,7 @@ def _defer(job: RegistrarJob, reason: str, message: str) -> JobDeferred:
 def sweep(*, now: dt.datetime | None = None) -> int:
     """Hand stuck rows to a worker again: lost publishes and retries, broker outages, dead
     workers. Idempotent: a worker claims each row once."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-    due = now - RETRY_GRACE
-    stuck = RegistrarJob.objects.filter(
-        Q(
-            Q(next_attempt_at__isnull=True, created_at__lt=due) | Q(next_attempt_at__lt=due),
-            status=RegistrarJob.Status.PENDING,
-        )
-        | Q(status=RegistrarJob.Status.RUNNING, claimed_at__lt=stale)
-    ).values_list("pk", flat=True)
-    ids = list(stuck.order_by("pk")[:1000])
-    for job_id in ids:
-        enqueue(job_id)
-    return len(ids)
+    return OUTBOX.sweep(now=now)
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,12 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 
-from notifications import services, tasks
+from notifications import services
 from notifications.models import Notification
-from notifications.tasks import backoff, deliver
+from notifications.tasks import deliver
 from orders.models import Order
 from orders.services import cart_of
+from portal import outbox
 from portal.models import User
 from tests.notifications.conftest import (
     TWILIO_429,
@@ -148,11 +149,13 @@ def test_smtp_unreachable_then_back_is_delivered_once_after_retries_with_backoff
 ):
     countdowns = []
 
-    def recorded_backoff(retries: int) -> float:
-        countdowns.append(backoff(retries))
+    backoff = outbox.backoff
+
+    def recorded_backoff(attempts: int, **limits: float) -> float:
+        countdowns.append(backoff(attempts, **limits))
         return countdowns[-1]
 
-    monkeypatch.setattr(tasks, "backoff", recorded_backoff)
+    monkeypatch.setattr(outbox, "backoff", recorded_backoff)
     smtp_server.stop()
     welcome = queue_welcome()
     failing = wait_for(

@@ -15,8 +15,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification
@@ -92,6 +94,9 @@ def assert_transient(notification: Notification, claim: str, *expected: str) -> 
         services.deliver(notification.pk, claim=claim)
     after = row(notification)
     assert (after.status, after.attempts, after.claimed_by) == (PENDING, 1, "")
+    # Due again after the outbox's backoff; the task retries with that countdown.
+    assert after.next_attempt_at > timezone.now()
+    assert 0 < raised.value.countdown <= settings.NOTIFICATION_RETRY_MAX_SECONDS
     for text in expected:
         assert text in after.last_error and text in str(raised.value)
     assert not after.sent_at and not after.provider_id

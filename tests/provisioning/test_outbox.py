@@ -138,7 +138,7 @@ def test_the_backoff_grows_with_each_attempt_within_its_cap(settings):
     for attempt in range(1, 12):
         cap = min(300, 10 * 2 ** (attempt - 1))
         for _ in range(20):
-            assert cap / 2 <= services.backoff(attempt) <= cap
+            assert cap / 2 <= services.OUTBOX.backoff(attempt) <= cap
 
 
 def test_the_sweep_hands_out_due_and_stuck_rows_only(db, started, settings):
