@@ -8,6 +8,7 @@ event.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -86,7 +87,15 @@ def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) ->
 
 def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", package: str = ""):
     """The overview's rows: search by name, username or number; filter by status, package."""
-    workplaces = Workplace.objects.filter(trunk=trunk)
+    return workplaces_of_trunks([trunk], query, status=status, package=package)
+
+
+def workplaces_of_trunks(
+    trunks: Iterable[SipTrunk], query: str = "", *, status: str = "", package: str = ""
+):
+    """The overview's rows across ``trunks`` (the customer's, when it searches them all), with
+    each row's trunk for the "SIP-Trunk" column; the same search and filters as on one trunk."""
+    workplaces = Workplace.objects.filter(trunk__in=[t.pk for t in trunks])
     if status:
         workplaces = workplaces.filter(status=status)
     else:
@@ -107,7 +116,9 @@ def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", p
         elif number.contains:
             matches |= Q(number__e164__contains=number.contains)
         workplaces = workplaces.filter(matches)
-    return workplaces.select_related("number", "package").order_by("last_name", "first_name", "pk")
+    return workplaces.select_related("number", "package", "trunk").order_by(
+        "last_name", "first_name", "pk"
+    )
 
 
 def _workplace_event(workplace: Workplace, actor: User | None, action: str, **params) -> None:
