@@ -104,8 +104,8 @@ def _scope(request: HttpRequest) -> Scope:
         remembered = request.session.get(SCOPE_KEY)
         trunk = next((t for t in trunks if str(t.code) == remembered), None)
     scope = Scope(trunks, trunk)
-    if request.session.get(SCOPE_KEY) != scope.code:
-        request.session[SCOPE_KEY] = scope.code
+    if code and request.session.get(SCOPE_KEY) != scope.code:
+        request.session[SCOPE_KEY] = scope.code  # written only when it changes
     return scope
 
 
