@@ -830,7 +830,11 @@ def test_every_change_is_an_event_with_who_when_and_what_on_the_detail_page(
     assert (
         what[2].startswith("joerg.mueller bearbeitet: ") and "PLZ" in what[2] and "Ort" in what[2]
     )
-    assert what[3] == "Arbeitsplatz Jörg Müller (joerg.mueller) eingerichtet"
+    assert what[3].startswith("Arbeitsplatz Jörg Müller (joerg.mueller) eingerichtet ")
+    order = Order.objects.get(items__workplace=joerg)
+    assert what[3].endswith(  # the order that set it up, linked
+        f' <a href="{reverse("orders:detail", args=[order.code])}">Auftrag {order.number}</a>'
+    )
     # Another workplace's history is its own.
     anna_page = alice_client.get(detail_url(team["anna"])).content.decode()
     assert "joerg.mueller" not in anna_page[anna_page.index('id="history-heading"') :]

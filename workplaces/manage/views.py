@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal import links
 from portal.access import client_ip, customer_admin_required, customer_of
 from portal.spreadsheet import excel_safe
 from trunks.access import get_trunk_for
@@ -92,10 +93,12 @@ def _scope(request: HttpRequest) -> Scope:
     """The trunk asked for (``?trunk=<code>`` or ``?trunk=alle``), else the one chosen last
     (kept in the session), else all of them; a customer with one trunk always sees that one."""
     trunks = quota.trunk_overview(customer_of(request))
+    if not trunks:
+        return Scope(trunks, None)
     code = request.GET.get("trunk")
     chosen = get_trunk_for(request, code) if code and code != ALL_TRUNKS else None
-    if len(trunks) <= 1:
-        return Scope(trunks, trunks[0] if trunks else None)
+    if len(trunks) == 1:
+        return Scope(trunks, trunks[0])
     if chosen is not None:
         trunk = next(t for t in trunks if t.pk == chosen.pk)
     elif code == ALL_TRUNKS:
@@ -242,7 +245,11 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     workplace = get_workplace_for(request, code)
     context = {
         "workplace": workplace,
-        "events": lifecycle.events_of(workplace)[:50],
+        "events": links.attach(
+            lifecycle.events_of(workplace)[:50],
+            workplace.trunk.customer_id,
+            here=str(workplace.code),
+        ),
         "earliest_downgrade": workplace.earliest_downgrade_on(),
         "earliest_deletion": workplace.earliest_deletion_on(),
         "today": timezone.localdate(),
