@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -481,13 +482,19 @@ def _carry_out(item_id: int, order: Order, today) -> None:
         return
     try:
         if item.kind == OrderItem.Kind.NEW_WORKPLACE:
-            lifecycle.activate_workplace(workplace=item.workplace)
+            lifecycle.activate_workplace(workplace=item.workplace, order=order)
         elif item.kind == OrderItem.Kind.PACKAGE_CHANGE:
             lifecycle.change_package(
-                workplace=item.workplace, package=item.package, actor=order.placed_by, today=today
+                workplace=item.workplace,
+                package=item.package,
+                actor=order.placed_by,
+                today=today,
+                order=order,
             )
         elif item.kind == OrderItem.Kind.DELETION:
-            lifecycle.delete_workplace(workplace=item.workplace, actor=order.placed_by, today=today)
+            lifecycle.delete_workplace(
+                workplace=item.workplace, actor=order.placed_by, today=today, order=order
+            )
     except WorkplaceError as refusal:
         item.outcome, item.reason = OrderItem.Outcome.REFUSED, str(refusal)[:300]
     else:
@@ -548,3 +555,15 @@ def _queue_messages(order: Order) -> None:
             "monthly_gross_signed": signed_money(order.monthly_gross),
         },
     )
+
+
+def orders_with_page(customer_id: int, codes: Collection[str]) -> set[str]:
+    """Which of ``codes`` name an order of the customer (for links from the Protokoll)."""
+    valid = []
+    for code in codes:
+        try:
+            valid.append(uuid.UUID(code))
+        except ValueError:
+            continue
+    found = Order.objects.filter(customer_id=customer_id, code__in=valid)
+    return {str(code) for code in found.values_list("code", flat=True)}

@@ -88,7 +88,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     order = get_order_for(request, code)
     items = list(order.items.select_related("workplace__number", "workplace__trunk", "package"))
-    notifications = list(order.notifications.all())
+    notifications = list(order.notifications.select_related("workplace", "user"))
     # Per workplace, how far the SIP registrar is (only when one is connected).
     registrar = provisioning.is_connected()
     if registrar:
@@ -96,17 +96,23 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         states = provisioning.job_state(lifecycle.registrar_ref(i.workplace) for i in provisioned)
         for item in provisioned:
             item.registrar = states.get(lifecycle.registrar_ref(item.workplace))
+    messages_ahead = any(n.status in Notification.ON_ITS_WAY for n in notifications)
+    new_workplaces = [i.workplace for i in items if i.kind == OrderItem.Kind.NEW_WORKPLACE]
     context = {
         "order": order,
         "items": items,
+        # "So geht es weiter", while some of it is still ahead (not after a failure).
+        "next_steps": order.in_progress or messages_ahead,
+        "messages_ahead": messages_ahead,
+        "new_workplaces": bool(new_workplaces),
+        "some_without_mobile": any(not w.mobile for w in new_workplaces),
         "package_changed": any(i.kind == OrderItem.Kind.PACKAGE_CHANGE for i in items),
         "changes": any(i.changes_a_workplace for i in items),
         "registrar": registrar,
         "history": order.history.all(),
         "notifications": notifications,
         # Keep refreshing while messages are on their way, too.
-        "refresh": order.in_progress
-        or any(n.status in Notification.ON_ITS_WAY for n in notifications),
+        "refresh": order.in_progress or messages_ahead,
     }
     template = "orders/detail.html#order-state" if request.htmx else "orders/detail.html"
     return render(request, template, context)

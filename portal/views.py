@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from portal import health
+from portal import health, links
 from portal.access import customer_admin_required, customer_of
 from portal.forms import LoginForm, ProtokollFilterForm, has_lockout_error, lockout_message
 from portal.models import AuditEvent
@@ -80,4 +80,5 @@ def protokoll(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         events = form.apply(events)
     page = Paginator(events, PROTOKOLL_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = links.attach(page.object_list, customer_of(request).pk)
     return render(request, "portal/protokoll.html", {"form": form, "page": page})

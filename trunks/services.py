@@ -9,14 +9,20 @@ from trunks.models import Number, NumberBlock, SipTrunk
 from trunks.numbers import parse_number_query
 
 
-def search_numbers(trunk: SipTrunk, query: str = "", *, only_free: bool = False) -> QuerySet:
+def search_numbers(
+    trunk: SipTrunk, query: str = "", *, only_free: bool = False, own: int | None = None
+) -> QuerySet:
+    """The trunk's numbers matching ``query``, by number; ``only_free``: those nobody holds,
+    and ``own`` (the pk of the number the asking draft holds) with them."""
     numbers = Number.objects.filter(trunk=trunk)
     parsed = parse_number_query(query)
     if parsed.prefix:
         numbers = numbers.filter(e164__startswith=parsed.prefix)
     elif parsed.contains:
         numbers = numbers.filter(e164__contains=parsed.contains)
-    if only_free:
+    if only_free and own:
+        numbers = numbers.filter(Q(workplaces__isnull=True, drafts__isnull=True) | Q(pk=own))
+    elif only_free:
         numbers = numbers.free()
     return numbers.order_by("e164")
 

@@ -114,6 +114,19 @@ def choose_number(page: Page, held: HeldNumbers, trunk) -> str:
     expect_step(page, "Rufnummer zuweisen", 4)
     assert_accessible(page, "Schritt 4, Rufnummer zuweisen")
 
+    # The defaults: only free numbers, the next free one checked, paging by "Nächste Seite".
+    only_free = page.get_by_role("checkbox", name="Nur freie Rufnummern")
+    expect(only_free).to_be_checked()
+    expect(page.get_by_role("radio", name=held.taken.national)).to_have_count(0)
+    free = trunk.numbers.free().order_by("e164").first()
+    expect(page.get_by_role("radio", name=free.national)).to_be_checked()
+    paging = page.get_by_role("navigation", name="Seiten")
+    expect(paging.get_by_role("link", name="Nächste Seite")).to_be_visible()
+    expect(paging.get_by_role("link", name="Weiter")).to_have_count(0)
+    expect(page.get_by_role("button", name="Weiter")).to_have_count(1)
+
+    # Unticked, the list shows every number, the held ones too (htmx re-renders it).
+    only_free.uncheck()
     taken = page.get_by_role("radio", name=held.taken.national)
     expect(taken).to_be_disabled()
     expect(page.locator(f'[id="number-{held.taken.e164}-status"]')).to_have_text(
@@ -134,10 +147,10 @@ def choose_number(page: Page, held: HeldNumbers, trunk) -> str:
         f"Die Rufnummer {held.taken.national} ist bereits vergeben. Bitte wählen Sie eine andere."
     )
     expect_step(page, "Rufnummer zuweisen", 4)
-    expect(taken).to_be_disabled()
+    # The page comes back as first shown (only free numbers): the held one is not offered.
+    expect(taken).to_have_count(0)
     assert_accessible(page, "Schritt 4 mit Fehlermeldung")
 
-    free = trunk.numbers.free().order_by("e164").first()
     assert free.pk not in (held.taken.pk, held.reserved.pk)
     choice = page.get_by_role("radio", name=free.national)
     expect(choice).to_be_enabled()
@@ -179,7 +192,11 @@ def place_order(page: Page, person: Person, number: str) -> None:
     page.get_by_role("button", name="Kostenpflichtig bestellen").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Auftrag")
     expect(page.locator("#order-state [role=status]")).to_contain_text("Abgeschlossen")
-    expect(page.get_by_role("row").filter(has_text=person.full_name)).to_contain_text("Aktiv")
+    item = page.get_by_role("row", name="Neuer SIP-Trunk Arbeitsplatz")
+    expect(item.filter(has_text=person.full_name)).to_contain_text("Aktiv")
+    # The message table names the person each message is for.
+    welcome = page.get_by_role("row").filter(has_text="Begrüßungs-E-Mail")
+    expect(welcome).to_contain_text(f"{person.full_name} ({person.username})")
     assert_accessible(page, "Auftrag")
 
 

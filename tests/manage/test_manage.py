@@ -34,6 +34,7 @@ from tests.manage_helpers import (
     sms_password,
 )
 from tests.wizard_helpers import start_draft
+from workplaces.listimport.files import read_upload
 from workplaces.models import SetupDraft, Workplace
 from workplaces.services import WorkplaceError, credentials, lifecycle
 
@@ -157,7 +158,7 @@ def test_the_overview_lists_name_username_number_package_and_status(alice_client
     assert cell("0228 181234-10") in joerg  # as people write it, not E.164
     assert cell("Konferenz Plus") in joerg
     assert "●</span> Aktiv" in joerg  # a symbol and a word, not colour alone
-    assert cell("–") in rows[1]  # Anna has no package
+    assert cell("Kein Konferenzpaket") in rows[1]  # one label per state, never "–"
     assert "(3 Arbeitsplätze)" in page
 
 
@@ -168,10 +169,11 @@ def test_the_overview_switches_between_the_trunks_of_the_customer(
     maria = order_new_workplace(
         alice_client, alice, koeln, username="maria.koch", first_name="Maria", last_name="Koch"
     )
-    page = alice_client.get(OVERVIEW).content.decode()
+    page = alice_client.get(OVERVIEW, {"trunk": trunk.code}).content.decode()
     assert 'aria-label="SIP-Trunk wechseln"' in page
     assert f'href="?trunk={trunk.code}" aria-current="page">Zentrale Bonn' in page
     assert f'href="?trunk={koeln.code}">Zweigstelle Köln' in page
+    assert 'href="?trunk=alle">Alle SIP-Trunks' in page
     assert listed(page) == codes(*team.values())
 
     page = alice_client.get(OVERVIEW, {"trunk": koeln.code}).content.decode()
@@ -181,6 +183,79 @@ def test_the_overview_switches_between_the_trunks_of_the_customer(
     assert cell(maria.number.national) in page
     # The search form keeps the chosen trunk.
     assert f'name="trunk" value="{koeln.code}"' in page
+
+
+def overview_rows(page: str) -> list[str]:
+    return re.findall(r"<tr><td[^>]*><a href=.*?</tr>", page, re.S)
+
+
+def test_the_overview_searches_all_trunks_with_a_sip_trunk_column(
+    alice_client, alice, trunk, team, demo_customer
+):
+    koeln = make_trunk(demo_customer, "Zweigstelle Köln", "+4922155500", 10, 99)
+    maria = order_new_workplace(
+        alice_client, alice, koeln, username="maria.koch", first_name="Maria", last_name="Koch"
+    )
+    # Nothing chosen yet: all trunks, each row naming its trunk.
+    page = alice_client.get(OVERVIEW).content.decode()
+    assert 'href="?trunk=alle" aria-current="page">Alle SIP-Trunks' in page
+    assert "Arbeitsplätze auf allen SIP-Trunks" in page
+    assert listed(page) == codes(maria, *team.values())
+    assert '<th scope="col">SIP-Trunk</th>' in page.split('id="list-heading"')[1]
+    rows = overview_rows(page)
+    assert 'data-label="SIP-Trunk">Zweigstelle Köln</td>' in next(
+        r for r in rows if str(maria.code) in r
+    )
+    assert 'data-label="SIP-Trunk">Zentrale Bonn</td>' in next(
+        r for r in rows if str(team["anna"].code) in r
+    )
+
+    # The search covers every trunk: a name on either, digits on both.
+    page = alice_client.get(OVERVIEW, {"trunk": "alle", "q": "Koch"}).content.decode()
+    assert listed(page) == codes(maria)
+    assert maria.number.e164 == "+492215550010"
+    page = alice_client.get(OVERVIEW, {"trunk": "alle", "q": "*10"}).content.decode()
+    assert listed(page) == codes(maria, team["joerg"])
+
+    # One trunk shown: no SIP-Trunk column.
+    page = alice_client.get(OVERVIEW, {"trunk": koeln.code}).content.decode()
+    assert '<th scope="col">SIP-Trunk</th>' not in page.split('id="list-heading"')[1]
+
+
+def test_the_overview_remembers_the_trunk_chosen_last(
+    alice_client, alice, trunk, team, demo_customer
+):
+    koeln = make_trunk(demo_customer, "Zweigstelle Köln", "+4922155500", 10, 99)
+    maria = order_new_workplace(
+        alice_client, alice, koeln, username="maria.koch", first_name="Maria", last_name="Koch"
+    )
+    alice_client.get(OVERVIEW, {"trunk": koeln.code})
+    page = alice_client.get(OVERVIEW).content.decode()
+    assert f'href="?trunk={koeln.code}" aria-current="page">Zweigstelle Köln' in page
+    assert listed(page) == codes(maria)
+    # The export without a trunk takes the remembered one, too.
+    assert [row[2] for row in csv_rows(alice_client.get(EXPORT))[1:]] == ["maria.koch"]
+
+    alice_client.get(OVERVIEW, {"trunk": "alle"})
+    assert listed(alice_client.get(OVERVIEW).content.decode()) == codes(maria, *team.values())
+    # Another browser of the same admin starts afresh with all trunks.
+    other = Client()
+    other.force_login(alice)
+    assert listed(other.get(OVERVIEW).content.decode()) == codes(maria, *team.values())
+
+
+def test_filter_zuruecksetzen_clears_search_and_filters_but_keeps_the_trunk(
+    alice_client, trunk, team
+):
+    page = alice_client.get(OVERVIEW).content.decode()
+    assert "Filter zurücksetzen" not in page
+    page = alice_client.get(OVERVIEW, {"q": "Schmidt", "package": "none"}).content.decode()
+    link = re.search(r'<a class="filters-reset" href="([^"]*)">Filter zurücksetzen</a>', page)
+    assert html.unescape(link.group(1)) == f"?trunk={trunk.code}"
+    assert listed(page) == codes(team["anna"])
+    page = alice_client.get(OVERVIEW + html.unescape(link.group(1))).content.decode()
+    assert listed(page) == codes(*team.values())
+    assert 'value="Schmidt"' not in page
 
 
 SEARCHES = [
@@ -406,7 +481,18 @@ def test_the_export_honours_trunk_search_and_filters_but_not_the_page_size(
         return [row[2] for row in csv_rows(alice_client.get(EXPORT, params))[1:]]
 
     assert usernames(trunk=trunk.code) == ["joerg.mueller", "anna.schmidt"]
-    assert usernames() == ["joerg.mueller", "anna.schmidt"]  # the first trunk, as the overview
+    # All trunks, as the overview offers them, with a SIP-Trunk column first.
+    everything = csv_rows(alice_client.get(EXPORT, {"trunk": "alle"}))
+    assert everything[0][:2] == ["SIP-Trunk", "Nachname"]
+    assert [(row[0], row[3]) for row in everything[1:]] == [
+        ("Zweigstelle Köln", "maria.koch"),
+        ("Zentrale Bonn", "joerg.mueller"),
+        ("Zentrale Bonn", "anna.schmidt"),
+    ]
+    koch = csv_rows(alice_client.get(EXPORT, {"trunk": "alle", "q": "Koch"}))
+    assert [row[3] for row in koch[1:]] == ["maria.koch"]
+    filename = alice_client.get(EXPORT, {"trunk": "alle"})["Content-Disposition"]
+    assert filename == 'attachment; filename="arbeitsplaetze-alle-2026-03-02.csv"'
     assert usernames(trunk=koeln.code) == ["maria.koch"]
     assert usernames(trunk=trunk.code, q="0228 181234-11") == ["anna.schmidt"]
     assert usernames(trunk=trunk.code, q="Müller") == ["joerg.mueller"]
@@ -779,7 +865,11 @@ def test_every_change_is_an_event_with_who_when_and_what_on_the_detail_page(
     assert (
         what[2].startswith("joerg.mueller bearbeitet: ") and "PLZ" in what[2] and "Ort" in what[2]
     )
-    assert what[3] == "Arbeitsplatz Jörg Müller (joerg.mueller) eingerichtet"
+    assert what[3].startswith("Arbeitsplatz Jörg Müller (joerg.mueller) eingerichtet ")
+    order = Order.objects.get(items__workplace=joerg)
+    assert what[3].endswith(  # the order that set it up, linked
+        f' <a href="{reverse("orders:detail", args=[order.code])}">Auftrag {order.number}</a>'
+    )
     # Another workplace's history is its own.
     anna_page = alice_client.get(detail_url(team["anna"])).content.decode()
     assert "joerg.mueller" not in anna_page[anna_page.index('id="history-heading"') :]
@@ -961,3 +1051,26 @@ def test_the_export_quotes_cells_that_excel_would_run_as_formulas(alice_client, 
     Workplace.objects.filter(pk=joerg.pk).update(last_name='=HYPERLINK("http://x","y")')
     rows = csv_rows(alice_client.get(EXPORT, {"trunk": trunk.code}))
     assert rows[1][0] == '\'=HYPERLINK("http://x","y")'
+
+
+def test_the_xlsx_export_takes_the_overviews_scope_and_filters(
+    alice_client, alice, trunk, team, demo_customer
+):
+    koeln = make_trunk(demo_customer, "Zweigstelle Köln", "+4922155500", 10, 99)
+    order_new_workplace(
+        alice_client, alice, koeln, username="maria.koch", first_name="Maria", last_name="Koch"
+    )
+
+    def usernames(**params):
+        response = alice_client.get(reverse("manage:export_list"), params)
+        assert response.status_code == 200
+        return [row.values["username"] for row in read_upload("x.xlsx", response.content).rows]
+
+    assert usernames(trunk="alle") == ["maria.koch", "joerg.mueller", "anna.schmidt", "b.weber"]
+    assert usernames(trunk="alle", q="*10") == ["maria.koch", "joerg.mueller"]
+    assert usernames(trunk=trunk.code, q="*10") == ["joerg.mueller"]
+    assert usernames(trunk=trunk.code, package="none") == ["anna.schmidt"]
+    # The overview's link carries scope and filters.
+    page = alice_client.get(OVERVIEW, {"trunk": "alle", "q": "Koch"}).content.decode()
+    link = html.unescape(re.search(r'<a href="([^"]*export\.xlsx[^"]*)"', page).group(1))
+    assert "trunk=alle" in link and "q=Koch" in link

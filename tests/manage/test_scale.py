@@ -133,11 +133,12 @@ PAGES: dict[str, tuple[Url, int]] = {
     # the workplace price, the cart's drafts, its changes with workplace, number and
     # packages, the cart (4)
     "Warenkorb (20 changes when large)": (lambda w: (reverse("orders:cart"), {}), 7),
-    # count and page of events with their actors (2)
-    "Protokoll": (protokoll(), 5),
-    "… filter action, page 3": (protokoll(action="workplace_created", page="3"), 5),
-    "… search event": (protokoll(q="mitarbeiter.0000"), 5),
-    "… since": (protokoll(since="2020-01-01"), 5),
+    # count and page of events with their actors (2), which of the workplaces they name have
+    # a page (1; orders named on the page would add 1, these pages name none)
+    "Protokoll": (protokoll(), 6),
+    "… filter action, page 3": (protokoll(action="workplace_created", page="3"), 6),
+    "… search event": (protokoll(q="mitarbeiter.0000"), 6),
+    "… since": (protokoll(since="2020-01-01"), 6),
 }
 
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from unittest import mock
 
 import pytest
 from django.urls import reverse
 
+from notifications import services as notification_services
+from notifications.models import Notification
 from orders import services as order_services
 from orders.models import Order
 from orders.services import cart_of, place_order, process_order
@@ -117,3 +120,70 @@ def test_quotas_are_shown_as_bars_with_words(alice_client, alice, trunk, demo_cu
     assert 'aria-label="1 von 25 (4 %)"' in page and 'width="4%"' in page
     assert "1 von 88 (1 %)" in page
     assert "0 von 0 (0 %)" in page
+
+
+def next_steps(page: str) -> str:
+    found = re.search(r'<section class="notice next-steps".*?</section>', page, re.S)
+    return found.group(0) if found else ""
+
+
+def test_the_order_page_says_what_happens_next_while_it_is_still_ahead(
+    alice_client, alice, trunk, django_capture_on_commit_callbacks
+):
+    complete_draft(alice_client, trunk, username="joerg.mueller")
+    complete_draft(alice_client, trunk, username="anna.schmidt", mobile="")
+    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run: received
+    url = reverse("orders:detail", args=[order.code])
+    box = next_steps(alice_client.get(url).content.decode())
+    assert "So geht es weiter" in box
+    assert "Ihr Auftrag wird bearbeitet." in box
+    assert "Die SIP-Trunk Arbeitsplätze werden aktiv" in box
+    assert "Begrüßungs-E-Mail mit seinem Benutzernamen" in box
+    assert "temporäres Passwort per SMS" in box
+    assert "„Authentifizierung ohne Mobilfunknummer“ in einer zweiten E-Mail" in box
+    assert "Auftragsinformation per E-Mail" in box
+    assert f'<a href="{reverse("orders:list")}">Ihre Aufträge</a>' in box
+
+    # Processed, the messages not yet sent: the done steps are marked.
+    process_order(order.pk)  # its on_commit deliveries are not run
+    assert Notification.objects.filter(status="pending").count() == 4
+    box = next_steps(alice_client.get(url).content.decode())
+    assert "Ihr Auftrag ist bearbeitet." in box and "Arbeitsplätze sind aktiv." in box
+
+    # Everything sent: nothing is ahead any more, the box is gone.
+    for notification in Notification.objects.all():
+        with django_capture_on_commit_callbacks(execute=True):
+            notification_services.deliver(notification.pk, claim="test")
+    assert not Notification.objects.exclude(status="sent").exists()
+    assert next_steps(alice_client.get(url).content.decode()) == ""
+
+
+def test_a_failed_order_promises_nothing(alice_client, alice, trunk):
+    complete_draft(alice_client, trunk)
+    order = place_order(admin=alice, token=cart_of(alice).token)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.FAILED)
+    page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
+    assert "So geht es weiter" not in page
+
+
+def test_the_message_table_names_the_person_each_message_is_for(
+    alice_client, alice, trunk, django_capture_on_commit_callbacks
+):
+    alice.first_name, alice.last_name, alice.email = "Alice", "Admin", "alice@example.com"
+    alice.save()
+    complete_draft(alice_client, trunk, username="joerg.mueller")
+    complete_draft(alice_client, trunk, username="anna.schmidt", mobile="")
+    _place(alice_client, alice, django_capture_on_commit_callbacks)
+    order = Order.objects.get()
+    page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
+    table = page.split("<h2>Nachrichten</h2>")[1]
+    assert '<th scope="col">Für</th>' in table
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td>", table, re.S)
+    people = {(kind, re.sub(r"<[^>]+>", "", person)) for kind, person in rows}
+    assert people == {
+        ("Begrüßungs-E-Mail", "Jörg Müller (joerg.mueller)"),
+        ("Passwort per SMS", "Jörg Müller (joerg.mueller)"),
+        ("Begrüßungs-E-Mail", "Jörg Müller (anna.schmidt)"),
+        ("Passwort per E-Mail", "Jörg Müller (anna.schmidt)"),
+        ("Auftragsinformation", "Alice Admin (Auftraggeber)"),
+    }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from orders.models import Order
 from orders.services import cart_of
 from orders.tasks import carry_out_due_deletions
 from portal import audit, audit_actions
@@ -28,8 +30,25 @@ def _clock(time_machine, settings):
     time_machine.move_to(DAY_0, tick=False)
 
 
+def text(cell: str) -> str:
+    """A cell as read, without its links (and without the link to the causing order)."""
+    cell = cell.split(' <span class="muted">·</span> ')[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", cell))
+
+
 def rows(page: str) -> list[tuple[str, str, str, str]]:
-    return [tuple(html.unescape(cell) for cell in row) for row in ROW.findall(page)]
+    return [tuple(text(cell) for cell in row) for row in ROW.findall(page)]
+
+
+def what_links(page: str) -> list[list[tuple[str, str]]]:
+    """Per row, the links in its "Was" cell: (href, text)."""
+    return [
+        [(html.unescape(href), html.unescape(label)) for href, label in LINK.findall(row[3])]
+        for row in ROW.findall(page)
+    ]
+
+
+LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>')
 
 
 def field_errors(page: str, field: str) -> list[str]:
@@ -292,6 +311,7 @@ def test_the_workplace_history_reads_in_the_readers_language(bob_client, written
 
 def test_an_event_stores_its_parameters_not_a_sentence(written_in_english):
     event = AuditEvent.objects.get(action="package_changed")
+    change = Order.objects.get(items__kind="package_change")
     assert event.summary == ""
     assert event.details == {
         "username": "anna.schmidt",
@@ -299,6 +319,8 @@ def test_an_event_stores_its_parameters_not_a_sentence(written_in_english):
         "before_code": None,
         "after": "Konferenz Plus",
         "after_code": "konferenz-plus",
+        # the order that changed it, for the link (plain data)
+        "order": {"code": str(change.code), "number": change.number},
     }
     scheduled = AuditEvent.objects.get(action="deletion_scheduled")
     assert scheduled.details == {"username": "joerg.mueller", "date": "2026-04-01"}
@@ -402,3 +424,77 @@ def test_an_event_without_a_parameter_its_sentence_needs_is_refused(alice, demo_
             params={"username": "joerg.mueller"},
         )
     assert not AuditEvent.objects.exists()
+
+
+def test_protokoll_entries_link_to_the_workplace_and_the_order_they_name(
+    alice_client, alice, history
+):
+    joerg, anna = history
+    page = alice_client.get(PROTOKOLL).content.decode()
+    links = what_links(page)
+    joerg_page = reverse("manage:detail", args=[joerg.code])
+    anna_page = reverse("manage:detail", args=[anna.code])
+    first, second = Order.objects.filter(customer=alice.customer).order_by("pk")
+    # A deleted workplace keeps its page: its entries link there.
+    assert links[0][0][0] == joerg_page
+    assert links[0][0][1].startswith("joerg.mueller gelöscht")
+    assert links[2] == [(anna_page, "Passwort von anna.schmidt zurückgesetzt")]
+    # "Eingerichtet" names the workplace and the order that set it up.
+    assert links[4] == [
+        (anna_page, "Arbeitsplatz Anna Schmidt (anna.schmidt) eingerichtet"),
+        (reverse("orders:detail", args=[second.code]), f"Auftrag {second.number}"),
+    ]
+    assert links[5] == [
+        (reverse("orders:detail", args=[second.code]), f"Auftrag {second.number} bestellt")
+    ]
+    assert links[7] == [
+        (reverse("orders:detail", args=[first.code]), f"Auftrag {first.number} bestellt")
+    ]
+    # Each link opens.
+    for href in {href for row in links for href, _label in row}:
+        assert alice_client.get(href).status_code == 200
+
+
+def test_an_entry_whose_workplace_has_no_page_any_more_is_not_linked(alice_client, alice, history):
+
+    # An entry naming a workplace that has no page (here: a code that names nothing).
+    audit.record(
+        customer_id=alice.customer_id,
+        actor=alice,
+        action="password_reset",
+        object_type="workplace",
+        object_code=uuid.uuid4(),
+        params={"username": "verschwunden"},
+    )
+    page = alice_client.get(PROTOKOLL).content.decode()
+    assert rows(page)[0][3] == "Passwort von verschwunden zurückgesetzt"
+    assert what_links(page)[0] == []
+    assert what_links(page)[1] != []  # the others still link
+
+
+def test_links_never_lead_to_another_customers_objects(
+    alice_client, alice, history, charlie, charlie_client
+):
+    """An event that names a code of another customer (say, a bad import) links nothing."""
+    _joerg, anna = history
+    audit.record(
+        customer_id=charlie.customer_id,
+        actor=None,
+        action="password_reset",
+        object_type="workplace",
+        object_code=anna.code,
+        params={"username": "anna.schmidt"},
+    )
+    page = charlie_client.get(PROTOKOLL).content.decode()
+    assert rows(page)[0][3] == "Passwort von anna.schmidt zurückgesetzt"
+    assert what_links(page)[0] == []
+
+
+def test_the_workplace_history_links_the_orders_not_itself(alice_client, alice, history):
+    _joerg, anna = history
+    page = alice_client.get(reverse("manage:detail", args=[anna.code])).content.decode()
+    verlauf = page.split('id="history-heading"')[1]
+    order = Order.objects.filter(customer=alice.customer).order_by("pk").last()
+    links = what_links(verlauf)
+    assert links[-1] == [(reverse("orders:detail", args=[order.code]), f"Auftrag {order.number}")]
+    assert reverse("manage:detail", args=[anna.code]) not in verlauf

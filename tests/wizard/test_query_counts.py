@@ -258,7 +258,8 @@ PAGES: dict[str, tuple[Page, int]] = {
     "Warenkorb entfernen POST": (remove_from_cart, 5),
     # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints
     "Kostenpflichtig bestellen POST": (place_order, 25),
-    "Arbeitsplätze verwalten GET": (overview, 7),
+    # all trunks (two here): usage, packages, count and page of rows, own drafts
+    "Arbeitsplätze verwalten GET": (overview, 8),
 }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -10,6 +11,7 @@ from orders.services import view_cart
 from tests.conftest import make_trunk
 from tests.wizard_helpers import USER_DATA, complete_draft, login_data, start_draft, step_url
 from workplaces.models import SetupDraft, Workplace
+from workplaces.services import setup
 from workplaces.services.setup import expire_drafts
 from workplaces.tasks import expire_drafts as expire_drafts_task
 
@@ -153,11 +155,65 @@ def test_a_taken_number_is_shown_with_its_holder_but_cannot_be_chosen(
     taken = complete_draft(bob_client, trunk, username="anna.schmidt")
     draft = start_draft(alice_client, trunk)
     alice_client.post(step_url(draft, "benutzeranmeldung"), login_data())
-    page = alice_client.get(step_url(draft, "rufnummer")).content.decode()
+    # With "Nur freie Rufnummern" unticked (the form sends q, without free).
+    page = alice_client.get(step_url(draft, "rufnummer"), {"q": ""}).content.decode()
     assert f'value="{taken.number.e164}" id="number-{taken.number.e164}" disabled' in page
     assert "reserviert in einer Einrichtung von bob" in page
     response = alice_client.post(step_url(draft, "rufnummer"), {"number": taken.number.e164})
     assert "bereits vergeben" in response.content.decode()
+
+
+def checked_numbers(page: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="number" value="([^"]+)"[^>]* checked', page)
+
+
+def test_step_4_lists_only_free_numbers_and_preselects_the_next_free_one(
+    alice_client, bob_client, trunk
+):
+    taken = complete_draft(bob_client, trunk, username="anna.schmidt")  # holds 0228 181234-10
+    assert taken.number.e164 == "+4922818123410"
+    draft = start_draft(alice_client, trunk)
+    alice_client.post(step_url(draft, "benutzeranmeldung"), login_data())
+    page = alice_client.get(step_url(draft, "rufnummer")).content.decode()
+    # "Nur freie Rufnummern" is on: the taken number is not listed.
+    assert re.search(r'<input type="checkbox" name="free"[^>]* checked', page)
+    assert f'value="{taken.number.e164}"' not in page
+    # The next free number is checked already; "Weiter" takes it.
+    assert setup.next_free_number(trunk=trunk).e164 == "+4922818123411"
+    assert checked_numbers(page) == ["+4922818123411"]
+    assert alice_client.post(step_url(draft, "rufnummer"), {"number": "+4922818123411"})
+    draft.refresh_from_db()
+    assert draft.number.e164 == "+4922818123411"
+    # Once the draft has its number, that one is checked, not another.
+    page = alice_client.get(step_url(draft, "rufnummer")).content.decode()
+    assert checked_numbers(page) == ["+4922818123411"]
+
+
+def test_step_4_shows_all_numbers_once_the_admin_unticks_nur_freie(alice_client, bob_client, trunk):
+    taken = complete_draft(bob_client, trunk, username="anna.schmidt")
+    draft = start_draft(alice_client, trunk)
+    alice_client.post(step_url(draft, "benutzeranmeldung"), login_data())
+    page = alice_client.get(step_url(draft, "rufnummer"), {"q": ""}).content.decode()
+    assert not re.search(r'<input type="checkbox" name="free"[^>]* checked', page)
+    assert f'value="{taken.number.e164}" id="number-{taken.number.e164}" disabled' in page
+    # The first free row is still the one preselected, not the taken one.
+    assert checked_numbers(page) == ["+4922818123411"]
+    # A search preselects nothing (the next free number may not be among its rows).
+    page = alice_client.get(step_url(draft, "rufnummer"), {"q": "*5", "free": "on"})
+    assert checked_numbers(page.content.decode()) == []
+
+
+def test_step_4_pages_with_naechste_seite_not_a_second_weiter(alice_client, trunk):
+    draft = start_draft(alice_client, trunk)
+    alice_client.post(step_url(draft, "benutzeranmeldung"), login_data())
+    page = alice_client.get(step_url(draft, "rufnummer")).content.decode()
+    nav = re.search(r'<nav class="pagination".*?</nav>', page, re.S).group(0)
+    assert ">Nächste Seite</a>" in nav and "Weiter" not in nav
+    page = alice_client.get(step_url(draft, "rufnummer"), {"page": "2"}).content.decode()
+    nav = re.search(r'<nav class="pagination".*?</nav>', page, re.S).group(0)
+    assert ">Vorherige Seite</a>" in nav and "Zurück" not in nav
+    # Page 2 of the default list is still free numbers only.
+    assert re.search(r'<input type="checkbox" name="free"[^>]* checked', page)
 
 
 def test_forbidden_extensions_are_never_offered(alice_client, trunk):

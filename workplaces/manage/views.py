@@ -4,6 +4,7 @@ reset. Package changes and deletions are orders: their pages live in ``orders.ch
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,10 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal import links
 from portal.access import client_ip, customer_admin_required, customer_of
 from portal.spreadsheet import excel_safe
 from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
+from trunks.models import SipTrunk
 from trunks.numbers import format_national
 from trunks.services import search_numbers
 from workplaces.access import get_workplace_for, in_service
@@ -56,33 +59,91 @@ def trunk_numbers(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _trunk_of(request: HttpRequest, trunks: list):
-    code = request.GET.get("trunk")
+#: The overview's scope that covers every trunk of the customer.
+ALL_TRUNKS = "alle"
+#: Where the session keeps the overview's last scope (a trunk's code or ALL_TRUNKS).
+SCOPE_KEY = "manage_overview_trunk"
+
+
+@dataclass
+class Scope:
+    """Which of the customer's trunks the overview (and its exports) shows."""
+
+    trunks: list  # the customer's trunks, with usage
+    trunk: SipTrunk | None  # the one trunk shown, or None for all (or none at all)
+
+    @property
+    def all(self) -> bool:
+        return self.trunk is None and len(self.trunks) > 1
+
+    @property
+    def code(self) -> str:
+        return ALL_TRUNKS if self.trunk is None else str(self.trunk.code)
+
+    @property
+    def shown(self) -> list:
+        return self.trunks if self.trunk is None else [self.trunk]
+
+    def filename(self, suffix: str) -> str:
+        name = self.trunk.name if self.trunk else ("alle" if self.trunks else "leer")
+        return _ascii(f"arbeitsplaetze-{name}-{timezone.localdate():%Y-%m-%d}.{suffix}")
+
+
+def _scope(request: HttpRequest) -> Scope:
+    """The trunk asked for (``?trunk=<code>`` or ``?trunk=alle``), else the one chosen last
+    (kept in the session), else all of them; a customer with one trunk always sees that one."""
+    trunks = quota.trunk_overview(customer_of(request))
     if not trunks:
-        return None
-    chosen = get_trunk_for(request, code) if code else trunks[0]
-    return next(t for t in trunks if t.pk == chosen.pk)
+        return Scope(trunks, None)
+    code = request.GET.get("trunk")
+    chosen = get_trunk_for(request, code) if code and code != ALL_TRUNKS else None
+    if len(trunks) == 1:
+        return Scope(trunks, trunks[0])
+    if chosen is not None:
+        trunk = next(t for t in trunks if t.pk == chosen.pk)
+    elif code == ALL_TRUNKS:
+        trunk = None
+    else:
+        remembered = request.session.get(SCOPE_KEY)
+        trunk = next((t for t in trunks if str(t.code) == remembered), None)
+    scope = Scope(trunks, trunk)
+    if code and request.session.get(SCOPE_KEY) != scope.code:
+        request.session[SCOPE_KEY] = scope.code  # written only when it changes
+    return scope
+
+
+def _rows(scope: Scope, filters: dict):
+    if not scope.trunks:
+        return Workplace.objects.none()
+    return lifecycle.workplaces_of_trunks(
+        scope.shown, filters["query"], status=filters["status"], package=filters["package"]
+    )
 
 
 @customer_admin_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """SIP-Trunk Arbeitsplätze verwalten: per trunk, searchable, filtered, paged."""
-    trunks = quota.trunk_overview(customer_of(request))
-    trunk = _trunk_of(request, trunks)
+    """SIP-Trunk Arbeitsplätze verwalten: one trunk or all, searchable, filtered, paged."""
+    scope = _scope(request)
     form = OverviewFilterForm(request.GET or None, packages=setup.conference_packages())
     filters = form.filters()
     page = None
-    if trunk is not None:
-        rows = lifecycle.workplaces_of_trunk(
-            trunk, filters["query"], status=filters["status"], package=filters["package"]
+    if scope.trunks:
+        page = Paginator(_rows(scope, filters), filters["per_page"]).get_page(
+            request.GET.get("page")
         )
-        page = Paginator(rows, filters["per_page"]).get_page(request.GET.get("page"))
+    # The exports take the overview's filters and its scope (remembered or asked for).
+    export_query = request.GET.copy()
+    export_query.pop("page", None)
+    export_query["trunk"] = scope.code
     context = {
-        "trunks": trunks,
-        "trunk": trunk,
+        "trunks": scope.trunks,
+        "trunk": scope.trunk,
+        "scope": scope,
+        "all_trunks": ALL_TRUNKS,
         "page": page,
         "form": form,
         "filtered": any(filters[k] for k in ("query", "status", "package")),
+        "export_query": export_query.urlencode(),
         "drafts": setup.live_drafts_of(request.user),
     }
     return render(request, "workplaces/manage/overview.html", context)
@@ -95,19 +156,13 @@ class _Echo:
 
 @customer_admin_required
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
-    """The overview's rows (same filters) as CSV for Excel: semicolons, UTF-8 with BOM."""
-    trunks = quota.trunk_overview(customer_of(request))
-    trunk = _trunk_of(request, trunks)
+    """The overview's rows (same scope and filters) as CSV for Excel: semicolons, UTF-8 with
+    BOM; with a "SIP-Trunk" column when it covers all trunks."""
+    scope = _scope(request)
     filters = OverviewFilterForm(
         request.GET or None, packages=setup.conference_packages()
     ).filters()
-    rows = (
-        lifecycle.workplaces_of_trunk(
-            trunk, filters["query"], status=filters["status"], package=filters["package"]
-        )
-        if trunk
-        else Workplace.objects.none()
-    )
+    rows = _rows(scope, filters)
     columns = rows.values_list(
         "last_name",
         "first_name",
@@ -118,6 +173,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
         "status",
         "auth_email",
         "mobile",
+        "trunk__name",
     )
     labels = dict(Workplace.Status.choices)
     writer = csv.writer(_Echo(), delimiter=";")
@@ -131,21 +187,23 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
         _("E-Mail-Adresse zur Authentifizierung"),
         _("Mobilfunknummer"),
     ]
+    if scope.all:
+        header.insert(0, _("SIP-Trunk"))
 
     def lines():
         yield "\ufeff" + writer.writerow(header)
-        for last, first, username, e164, ext, package, status, email, mobile in columns.iterator(
-            chunk_size=2000
-        ):
+        for row in columns.iterator(chunk_size=2000):
+            last, first, username, e164, ext, package, status, email, mobile, trunk = row
             number = format_national(e164, ext) if e164 else ""
             mobile = format_national(mobile) if mobile.startswith("+49") else mobile
             values = (last, first, username, number, package or "")
             values += (labels.get(status, status), email, mobile)
+            if scope.all:
+                values = (trunk, *values)
             yield writer.writerow([excel_safe(value) for value in values])
 
-    name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    response["Content-Disposition"] = f'attachment; filename="{scope.filename("csv")}"'
     return response
 
 
@@ -153,17 +211,10 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
 def export_list(request: HttpRequest) -> HttpResponse:
     """The overview's rows (same filters) in the import template's columns: edit the file and
     upload it again under "Arbeitsplätze importieren"; the rows already set up are found."""
-    trunks = quota.trunk_overview(customer_of(request))
-    trunk = _trunk_of(request, trunks)
+    scope = _scope(request)
     packages = setup.conference_packages()
     filters = OverviewFilterForm(request.GET or None, packages=packages).filters()
-    rows = (
-        lifecycle.workplaces_of_trunk(
-            trunk, filters["query"], status=filters["status"], package=filters["package"]
-        )
-        if trunk
-        else Workplace.objects.none()
-    )
+    rows = _rows(scope, filters)
     short = {p.code: package_short_name(p) for p in packages}
     person = ("first_name", "last_name", "street", "house_number", "postcode", "city", "email")
     columns = (*person, "username", "auth_email", "mobile", "number__e164", "number__extension")
@@ -178,11 +229,10 @@ def export_list(request: HttpRequest) -> HttpResponse:
         values["package"] = short.get(code, NO_PACKAGE_LABEL) if code else NO_PACKAGE_LABEL
         lines.append(values)
     data = template_xlsx(packages, lines)
-    name = f"arbeitsplaetze-{trunk.name if trunk else 'leer'}-{timezone.localdate():%Y-%m-%d}.xlsx"
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{_ascii(name)}"'
+    response["Content-Disposition"] = f'attachment; filename="{scope.filename("xlsx")}"'
     return response
 
 
@@ -195,7 +245,11 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     workplace = get_workplace_for(request, code)
     context = {
         "workplace": workplace,
-        "events": lifecycle.events_of(workplace)[:50],
+        "events": links.attach(
+            lifecycle.events_of(workplace)[:50],
+            workplace.trunk.customer_id,
+            here=str(workplace.code),
+        ),
         "earliest_downgrade": workplace.earliest_downgrade_on(),
         "earliest_deletion": workplace.earliest_deletion_on(),
         "today": timezone.localdate(),

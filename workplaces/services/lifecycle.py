@@ -8,6 +8,8 @@ event.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -43,7 +45,9 @@ def registrar_expected() -> dict[str, str | None]:
 
 
 @transaction.atomic
-def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) -> bool:
+def activate_workplace(
+    *, workplace: Workplace, today: dt.date | None = None, order: object | None = None
+) -> bool:
     """Create the login (unusable password), book the package from today, mark active.
 
     The registrar gets the subscriber (without a password: that comes with the first
@@ -79,14 +83,26 @@ def activate_workplace(*, workplace: Workplace, today: dt.date | None = None) ->
         action="workplace_created",
         object_type="workplace",
         object_code=workplace.code,
-        params={"username": workplace.username, "name": workplace.full_name},
+        params={
+            "username": workplace.username,
+            "name": workplace.full_name,
+            **order_param(order),
+        },
     )
     return True
 
 
 def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", package: str = ""):
     """The overview's rows: search by name, username or number; filter by status, package."""
-    workplaces = Workplace.objects.filter(trunk=trunk)
+    return workplaces_of_trunks([trunk], query, status=status, package=package)
+
+
+def workplaces_of_trunks(
+    trunks: Iterable[SipTrunk], query: str = "", *, status: str = "", package: str = ""
+):
+    """The overview's rows across ``trunks`` (the customer's, when it searches them all), with
+    each row's trunk for the "SIP-Trunk" column; the same search and filters as on one trunk."""
+    workplaces = Workplace.objects.filter(trunk__in=[t.pk for t in trunks])
     if status:
         workplaces = workplaces.filter(status=status)
     else:
@@ -107,7 +123,17 @@ def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", p
         elif number.contains:
             matches |= Q(number__e164__contains=number.contains)
         workplaces = workplaces.filter(matches)
-    return workplaces.select_related("number", "package").order_by("last_name", "first_name", "pk")
+    return workplaces.select_related("number", "package", "trunk").order_by(
+        "last_name", "first_name", "pk"
+    )
+
+
+def order_param(order: object | None) -> dict:
+    """The order that caused an event (``orders.Order``, which sits above this module), for
+    the Protokoll and the Verlauf to link to: its code and number, plain data."""
+    if order is None:
+        return {}
+    return {"order": {"code": str(order.code), "number": order.number}}
 
 
 def _workplace_event(workplace: Workplace, actor: User | None, action: str, **params) -> None:
@@ -219,7 +245,14 @@ def deletion_refusal(workplace: Workplace, today: dt.date) -> str:
 
 
 @transaction.atomic
-def change_package(*, workplace: Workplace, package, actor: User | None, today: dt.date) -> bool:
+def change_package(
+    *,
+    workplace: Workplace,
+    package,
+    actor: User | None,
+    today: dt.date,
+    order: object | None = None,
+) -> bool:
     """Book ``package`` (or none) from today, re-checking the rules against the state now.
 
     Raises :class:`WorkplaceError` with the reason when the change no longer holds (the
@@ -249,13 +282,18 @@ def change_package(*, workplace: Workplace, package, actor: User | None, today: 
         before_code=before.code if before else None,
         after=package.name if package else None,
         after_code=package.code if package else None,
+        **order_param(order),
     )
     return True
 
 
 @transaction.atomic
 def delete_workplace(
-    *, workplace: Workplace, actor: User | None, today: dt.date | None = None
+    *,
+    workplace: Workplace,
+    actor: User | None,
+    today: dt.date | None = None,
+    order: object | None = None,
 ) -> bool:
     """The number returns to the trunk's free numbers, the package ends, the login stops.
 
@@ -305,6 +343,7 @@ def delete_workplace(
         "workplace_deleted",
         number=number.national if number else "",
         e164=number.e164 if number else "",
+        **order_param(order),
     )
     return True
 
@@ -409,6 +448,22 @@ def package_options(workplace: Workplace, packages: list, today: dt.date) -> lis
             )
         )
     return options
+
+
+def workplaces_with_page(customer_id: int, codes: Collection[str]) -> set[str]:
+    """Which of ``codes`` name a workplace of the customer (every one has a page, a deleted
+    one too; a workplace removed with its trunk has none)."""
+    valid = [uuid.UUID(code) for code in codes if _is_uuid(code)]
+    found = Workplace.objects.filter(trunk__customer_id=customer_id, code__in=valid)
+    return {str(code) for code in found.values_list("code", flat=True)}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def events_of(workplace: Workplace):

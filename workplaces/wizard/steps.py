@@ -115,16 +115,33 @@ class NumberStep(Step):
         setup.reserve_number(draft=draft, number=form.cleaned_data["number"])
 
     def context(self, request, draft, form):
-        search = NumberSearchForm(request.GET or None)
-        query, only_free = "", False
-        if search.is_valid():
+        # "Nur freie Rufnummern" is on until the admin sends the search form (which always
+        # sends ``q``); paging links keep what the form sent.
+        sent = "q" in request.GET
+        search = NumberSearchForm(request.GET if sent else None, initial={"free": True})
+        query, only_free = "", True
+        if sent and search.is_valid():
             query, only_free = search.cleaned_data["q"], search.cleaned_data["free"]
-        numbers = search_numbers(draft.trunk, query, only_free=only_free)
+        numbers = search_numbers(draft.trunk, query, only_free=only_free, own=draft.number_id)
         page = Paginator(numbers, NUMBERS_PER_PAGE).get_page(request.GET.get("page"))
         holders = number_holders(page.object_list)
         own = draft.number_id
         rows = [(n, None if n.pk == own else holders.get(n.pk)) for n in page.object_list]
-        return {"search": search, "page": page, "rows": rows}
+        return {
+            "search": search,
+            "page": page,
+            "rows": rows,
+            "preselected": self._next_free(draft, form, query, page, rows),
+        }
+
+    @staticmethod
+    def _next_free(draft, form, query, page, rows) -> str | None:
+        """The number checked before the admin chooses one: the trunk's next free number
+        (``setup.next_free_number``), which is the first free row of the unsearched list's
+        first page, whether it lists only free numbers or all (both ordered by number)."""
+        if draft.number_id or form.is_bound or query or page.number != 1:
+            return None
+        return next((number.e164 for number, holder in rows if holder is None), None)
 
 
 class PackageStep(Step):
