@@ -12,6 +12,7 @@ from catalog.models import MINIMUM_TERM_DAYS, Package
 from portal.models import Customer
 from trunks.models import Number, SipTrunk
 from trunks.numbers import format_national
+from workplaces.validators import MAX_USERNAME_LENGTH
 
 #: The person's data a draft hands to its workplace.
 PERSON_FIELDS = (
@@ -38,7 +39,8 @@ class PersonFields(models.Model):
     city = models.CharField(_("Ort"), max_length=60, blank=True)
     email = models.EmailField(_("E-Mail-Adresse"), blank=True)
     auth_email = models.EmailField(_("E-Mail-Adresse zur Authentifizierung"), blank=True)
-    mobile = models.CharField(_("Mobilfunknummer"), max_length=20, blank=True)
+    # Stored as E.164, but typed with spaces, dashes and brackets: the form takes what is typed.
+    mobile = models.CharField(_("Mobilfunknummer"), max_length=30, blank=True)
 
     class Meta:
         abstract = True
@@ -59,6 +61,12 @@ class PersonFields(models.Model):
         return format_national(self.mobile)
 
 
+def field_limit(field: str) -> int:
+    """The longest value of a person's field or the username: the one home of these limits,
+    read by the setup service, the forms and the list import."""
+    return Workplace._meta.get_field(field).max_length
+
+
 class Workplace(PersonFields):
     """A SIP-Trunk Arbeitsplatz: one person, one login, one number, optional package."""
 
@@ -77,7 +85,7 @@ class Workplace(PersonFields):
     trunk = models.ForeignKey(
         SipTrunk, verbose_name=_("SIP-Trunk"), on_delete=models.PROTECT, related_name="workplaces"
     )
-    username = models.CharField(_("Benutzername"), max_length=64)
+    username = models.CharField(_("Benutzername"), max_length=MAX_USERNAME_LENGTH)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Anmeldung"),
@@ -180,7 +188,9 @@ class SetupDraft(PersonFields):
     )
     trunk = models.ForeignKey(SipTrunk, on_delete=models.CASCADE, related_name="drafts")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    username = models.CharField(_("Benutzername"), max_length=64, null=True, blank=True)
+    username = models.CharField(
+        _("Benutzername"), max_length=MAX_USERNAME_LENGTH, null=True, blank=True
+    )
     without_mobile = models.BooleanField(_("Authentifizierung ohne Mobilfunknummer"), null=True)
     number = models.ForeignKey(
         Number, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"

@@ -30,18 +30,18 @@ from portal import ratelimit
 from portal.models import User
 from trunks.models import Number, SipTrunk
 from workplaces import validators
-from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
+from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace, field_limit
 from workplaces.services import GENERAL, Checked, WorkplaceError, quota
 
-#: Benutzerdaten (step 2): field -> (maximum length, required, extra rule).
+#: Benutzerdaten (step 2): field -> (required, extra rule); the lengths are the model's.
 USER_DATA_RULES = {
-    "first_name": (60, True, validators.validate_name),
-    "last_name": (60, True, validators.validate_name),
-    "street": (100, True, validators.validate_street),
-    "house_number": (10, True, validators.validate_house_number),
-    "postcode": (5, True, validators.validate_postcode),
-    "city": (60, True, validators.validate_name),
-    "email": (254, False, None),
+    "first_name": (True, validators.validate_name),
+    "last_name": (True, validators.validate_name),
+    "street": (True, validators.validate_street),
+    "house_number": (True, validators.validate_house_number),
+    "postcode": (True, validators.validate_postcode),
+    "city": (True, validators.validate_name),
+    "email": (False, None),
 }
 USER_DATA_FIELDS = tuple(USER_DATA_RULES)
 
@@ -53,10 +53,10 @@ def _required_message() -> str:
 def check_user_data(*, data: Mapping[str, object]) -> Checked:
     """Benutzerdaten: names, address and the optional e-mail address, cleaned."""
     checked = Checked()
-    for name, (max_length, required, rule) in USER_DATA_RULES.items():
+    for name, (required, rule) in USER_DATA_RULES.items():
         raw = data.get(name)
         try:
-            value = validators.clean_text(str(raw or ""), max_length=max_length)
+            value = validators.clean_text(str(raw or ""), max_length=field_limit(name))
             if not value:
                 if required:
                     checked.add(name, _required_message())
@@ -88,7 +88,7 @@ def check_contacts(
     checked = Checked()
     email = ""
     try:
-        email = validators.clean_text(str(auth_email or ""), max_length=254)
+        email = validators.clean_text(str(auth_email or ""), max_length=field_limit("auth_email"))
         if email:
             email = validators.normalize_email(email)
         else:
