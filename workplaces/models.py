@@ -4,12 +4,12 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import MINIMUM_TERM_DAYS, Package
-from portal.models import Customer
+from portal.models import Customer, claim_username_for_workplace, sync_draft_claim
 from trunks.models import Number, SipTrunk
 from trunks.numbers import format_national
 from workplaces.validators import MAX_USERNAME_LENGTH
@@ -135,6 +135,18 @@ class Workplace(PersonFields):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.username})"
 
+    def save(self, *args, **kwargs) -> None:
+        """A new workplace claims its username (the name stays its own, even once deleted)."""
+        if not self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        # No savepoint of its own: a refused claim undoes the save with the caller's block.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            claim_username_for_workplace(
+                name=self.username, workplace_id=self.pk, user_id=self.user_id
+            )
+
     def earliest_downgrade_on(self) -> dt.date | None:
         """The first day on which the booked package may be reduced or cancelled."""
         if self.package_booked_on is None:
@@ -165,7 +177,21 @@ class Workplace(PersonFields):
         return self.status in self.LOGIN_ALLOWED
 
 
-class SetupDraft(PersonFields):
+class CustomerBesideTrunk:
+    """A row that keeps its customer beside its trunk (so that a customer's rows are found
+    without a join): saving it with a trunk of another customer is a programming error."""
+
+    def check_customer(self, update_fields) -> None:
+        if update_fields is not None and not {"trunk", "customer"} & set(update_fields):
+            return
+        if self.trunk_id is not None and self.customer_id != self.trunk.customer_id:
+            raise ValueError(
+                f"{type(self).__name__}: customer {self.customer_id} is not the customer "
+                f"{self.trunk.customer_id} of trunk {self.trunk_id}"
+            )
+
+
+class SetupDraft(CustomerBesideTrunk, PersonFields):
     """One run of the setup wizard, kept in the database with what it reserved.
 
     The username and the number are reserved by the draft itself (unique columns), so two
@@ -226,6 +252,27 @@ class SetupDraft(PersonFields):
     def __str__(self) -> str:
         return self.full_name or str(self.code)
 
+    def save(self, *args, **kwargs) -> None:
+        """Save, and keep the draft's claim on its username in step (see UsernameClaim)."""
+        update_fields = kwargs.get("update_fields")
+        self.check_customer(update_fields)
+        before = getattr(self, "_claimed_username", None)
+        name = self.username or None
+        if (update_fields is not None and "username" not in update_fields) or name == before:
+            super().save(*args, **kwargs)
+            return
+        # No savepoint of its own: a refused claim undoes the save with the caller's block.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            sync_draft_claim(draft_id=self.pk, name=name, before=before)
+        self._claimed_username = name
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        draft = super().from_db(db, field_names, values, **kwargs)
+        draft._claimed_username = draft.__dict__.get("username") or None
+        return draft
+
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE
@@ -261,7 +308,7 @@ class SetupDraft(PersonFields):
         return str(self.PARTS[part])
 
 
-class ImportRun(models.Model):
+class ImportRun(CustomerBesideTrunk, models.Model):
     """One uploaded list of workplaces: its rows as read, the check's result, the cart step's.
 
     The upload is kept until the check task has read it; then the rows as read (the known
@@ -321,6 +368,10 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.check_customer(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     @property
     def is_working(self) -> bool:
