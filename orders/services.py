@@ -203,7 +203,7 @@ def _check_draft(draft: SetupDraft) -> None:
         )
     if setup.username_taken(draft.username, draft=draft):
         raise OrderError(_("Der Benutzername „%(name)s“ ist vergeben.") % {"name": draft.username})
-    if setup.number_is_held(draft.number, draft=draft):
+    if Number.objects.filter(pk=draft.number_id).assigned().exists():
         raise OrderError(
             _("Die Rufnummer %(number)s ist bereits vergeben.") % {"number": draft.number.national}
         )

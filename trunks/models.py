@@ -159,6 +159,10 @@ class NumberQuerySet(models.QuerySet):
     or a setup draft reserved it. Each is a unique column, so a number has at most one of each.
     """
 
+    def assigned(self) -> NumberQuerySet:
+        """The numbers a workplace holds (ordering asks this: a rival draft loses the lock)."""
+        return self.filter(workplaces__isnull=False)
+
     def held(self, *, except_draft_id: int | None = None) -> NumberQuerySet:
         """The numbers held by a workplace or by a draft (other than ``except_draft_id``)."""
         by_draft = models.Q(drafts__isnull=False)

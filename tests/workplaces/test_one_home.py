@@ -125,6 +125,7 @@ def test_a_number_is_held_by_a_cart_line(alice, alice_client, trunk):
     assert draft.status == SetupDraft.Status.IN_CART
     assert setup.number_is_held(draft.number)
     assert draft.number.e164 in setup.NumberBook.of(trunk).held
+    assert draft.number not in trunk.numbers.assigned()
 
 
 def test_a_number_is_held_by_a_pending_order_and_an_active_workplace(alice, alice_client, trunk):
@@ -134,6 +135,7 @@ def test_a_number_is_held_by_a_pending_order_and_an_active_workplace(alice, alic
     workplace = Workplace.objects.get(username="bestellt.jetzt")
     assert workplace.status == Workplace.Status.PENDING
     assert setup.number_is_held(number)
+    assert number in trunk.numbers.assigned()
     lifecycle.activate_workplace(workplace=workplace)
     assert setup.number_is_held(number)
     assert number not in trunk.numbers.free()
