@@ -376,7 +376,7 @@ def load_data(total: int) -> list[FlowSpec]:
     from django.core.management import call_command
     from django.db import connections, transaction
 
-    from portal.models import Customer, User
+    from portal.models import Customer, User, UsernameClaim
     from trunks.models import NumberBlock, SipTrunk
     from trunks.services import save_number_block
 
@@ -404,7 +404,7 @@ def load_data(total: int) -> list[FlowSpec]:
             raise BenchError(f"the bench block has {len(numbers)} numbers, {total} are needed")
         hashed = make_password(password)  # hashed once (Argon2), shared by all bench admins
         admins = [f"bench-admin-{i:05d}" for i in range(total)]
-        User.objects.bulk_create(
+        created = User.objects.bulk_create(
             User(
                 username=admin,
                 first_name="Bench",
@@ -415,6 +415,8 @@ def load_data(total: int) -> list[FlowSpec]:
             )
             for admin in admins
         )
+        # bulk_create skips save(): claim the admins' names as creating them one by one would
+        UsernameClaim.objects.bulk_create(UsernameClaim(name=u.username, user=u) for u in created)
     connections.close_all()
     specs = [
         FlowSpec(admin, password, f"bench.w{i:05d}", numbers[i], PACKAGES[i % len(PACKAGES)])

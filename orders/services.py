@@ -204,7 +204,7 @@ def _check_draft(draft: SetupDraft) -> None:
         )
     if setup.username_taken(draft.username, draft=draft):
         raise OrderError(_("Der Benutzername „%(name)s“ ist vergeben.") % {"name": draft.username})
-    if Workplace.objects.filter(number_id=draft.number_id).exists():
+    if Number.objects.filter(pk=draft.number_id).assigned().exists():
         raise OrderError(
             _("Die Rufnummer %(number)s ist bereits vergeben.") % {"number": draft.number.national}
         )

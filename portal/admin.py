@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import AuditEvent, Customer, User
+from portal.models import AuditEvent, Customer, User, UsernameClaim
 
 admin.site.site_header = _("SIP-Trunk Portal: Betrieb")
 admin.site.site_title = _("SIP-Trunk Portal")
@@ -41,8 +43,34 @@ class CustomerAdmin(admin.ModelAdmin):
         )
 
 
+def _refuse_claimed(username: str, user: User | None) -> str:
+    """Usernames are one namespace with the workplaces and the wizard's drafts."""
+    claims = UsernameClaim.objects.named(username)
+    if user is not None and user.pk:
+        claims = claims.exclude(user=user)
+    if claims.exists():
+        raise ValidationError(
+            _("Der Benutzername „%(name)s“ ist vergeben."),
+            code="username_taken",
+            params={"name": username},
+        )
+    return username
+
+
+class ClaimingUserCreationForm(AdminUserCreationForm):
+    def clean_username(self):
+        return _refuse_claimed(super().clean_username(), None)
+
+
+class ClaimingUserChangeForm(UserChangeForm):
+    def clean_username(self):
+        return _refuse_claimed(self.cleaned_data["username"], self.instance)
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    add_form = ClaimingUserCreationForm
+    form = ClaimingUserChangeForm
     list_display = ["username", "first_name", "last_name", "customer", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_active", "customer"]
     list_select_related = ["customer"]

@@ -6,7 +6,8 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +76,31 @@ class User(AbstractUser):
         verbose_name = _("Benutzer")
         verbose_name_plural = _("Benutzer")
 
+    def save(self, *args, claim_username: bool = True, **kwargs) -> None:
+        """Save, and claim the username in the one namespace (:class:`UsernameClaim`).
+
+        A workplace's login passes ``claim_username=False``: its workplace holds the name.
+        """
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" not in update_fields:
+            super().save(*args, **kwargs)
+            return
+        adding = self._state.adding
+        # No savepoint of its own: a refused claim undoes the save with the caller's block.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            if adding and claim_username:
+                UsernameClaim.objects.create(name=self.username, user=self)
+            elif not adding and self.username != getattr(self, "_claimed_username", None):
+                UsernameClaim.objects.filter(user=self).update(name=self.username)
+        self._claimed_username = self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        user = super().from_db(db, field_names, values, **kwargs)
+        user._claimed_username = user.__dict__.get("username")
+        return user
+
     @property
     def is_customer_admin(self) -> bool:
         return self.customer_id is not None and self.is_active
@@ -118,6 +144,85 @@ class User(AbstractUser):
     @property
     def pending_password_expired(self) -> bool:
         return _expired(self.pending_password_set_at)
+
+
+class UsernameClaimQuerySet(models.QuerySet):
+    def named(self, name: str) -> UsernameClaimQuerySet:
+        """The claim of ``name``, compared as the constraint compares (lowercased)."""
+        return self.alias(key=Lower("name")).filter(key=str(name).lower())
+
+    def named_any(self, names) -> UsernameClaimQuerySet:
+        return self.alias(key=Lower("name")).filter(key__in=[str(n).lower() for n in names])
+
+
+class UsernameClaim(models.Model):
+    """One name of the one namespace of logins, and who holds it.
+
+    Customer admins, staff, workplaces (even deleted ones, and with them their login) and the
+    drafts that reserved a name each hold one row; the unique lowercased name decides between
+    any two callers reaching for one name at once, whichever front door they came through.
+    The row is written in the transaction that reserves or creates the holder and goes with a
+    draft that gives its name back.
+    """
+
+    name = models.CharField(max_length=150)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="username_claim"
+    )
+    workplace = models.OneToOneField(
+        "workplaces.Workplace",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="username_claim",
+    )
+    draft = models.OneToOneField(
+        "workplaces.SetupDraft",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="username_claim",
+    )
+
+    objects = UsernameClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Vergebener Benutzername")
+        verbose_name_plural = _("Vergebene Benutzernamen")
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="portal_username_claimed_once"),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False)
+                | models.Q(workplace__isnull=False)
+                | models.Q(draft__isnull=False),
+                name="portal_username_claim_has_holder",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def claim_username_for_workplace(*, name: str, workplace_id: int, user_id: int | None) -> None:
+    """A new workplace holds its username; if its own login held it, the workplace takes over.
+
+    Raises IntegrityError when anyone else holds the name.
+    """
+    if user_id is not None:
+        own = UsernameClaim.objects.filter(name=name, user_id=user_id, workplace__isnull=True)
+        if own.update(user=None, workplace_id=workplace_id):
+            return
+    UsernameClaim.objects.create(name=name, workplace_id=workplace_id)
+
+
+def sync_draft_claim(*, draft_id: int, name: str | None, before: str | None) -> None:
+    """A draft's claim follows its username: written, renamed, or given back (None)."""
+    if name == before:
+        return
+    if name is None:
+        UsernameClaim.objects.filter(draft_id=draft_id).delete()
+    elif before is None or not UsernameClaim.objects.filter(draft_id=draft_id).update(name=name):
+        UsernameClaim.objects.create(name=name, draft_id=draft_id)
 
 
 def _expired(set_at: dt.datetime | None) -> bool:

@@ -155,7 +155,23 @@ class NumberBlock(models.Model):
 
 
 class NumberQuerySet(models.QuerySet):
+    """Whether a number is held, answered here only: a workplace (any status) has it assigned,
+    or a setup draft reserved it. Each is a unique column, so a number has at most one of each.
+    """
+
+    def assigned(self) -> NumberQuerySet:
+        """The numbers a workplace holds (ordering asks this: a rival draft loses the lock)."""
+        return self.filter(workplaces__isnull=False)
+
+    def held(self, *, except_draft_id: int | None = None) -> NumberQuerySet:
+        """The numbers held by a workplace or by a draft (other than ``except_draft_id``)."""
+        by_draft = models.Q(drafts__isnull=False)
+        if except_draft_id is not None:
+            by_draft &= ~models.Q(drafts__pk=except_draft_id)
+        return self.filter(models.Q(workplaces__isnull=False) | by_draft)
+
     def free(self) -> NumberQuerySet:
+        """The numbers :meth:`held` does not return."""
         return self.filter(workplaces__isnull=True, drafts__isnull=True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from trunks.models import Number, NumberBlock, SipTrunk
 from trunks.numbers import parse_number_query
@@ -65,5 +65,5 @@ def held_numbers_outside(block: NumberBlock) -> int:
     if not block.pk:
         return 0
     wanted = {block.base + ext for ext in block.extensions()}
-    held = block.numbers.filter(Q(workplaces__isnull=False) | Q(drafts__isnull=False))
+    held = block.numbers.held()
     return sum(1 for e164 in held.values_list("e164", flat=True) if e164 not in wanted)

@@ -9,19 +9,20 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from workplaces.fields import InputField, show
+from workplaces.models import field_limit
 from workplaces.services import setup
 
 
 class UserDataForm(forms.Form):
     """Step 2, Benutzerdaten (and the same fields when editing a workplace)."""
 
-    first_name = InputField(label=_("Vorname"), max_length=60)
-    last_name = InputField(label=_("Nachname"), max_length=60)
-    street = InputField(label=_("Straße"), max_length=100)
-    house_number = InputField(label=_("Hausnummer"), max_length=10)
-    postcode = InputField(label=_("PLZ"), max_length=5)
-    city = InputField(label=_("Ort"), max_length=60)
-    email = InputField(label=_("E-Mail-Adresse"), required=False, max_length=254)
+    first_name = InputField(label=_("Vorname"), max_length=field_limit("first_name"))
+    last_name = InputField(label=_("Nachname"), max_length=field_limit("last_name"))
+    street = InputField(label=_("Straße"), max_length=field_limit("street"))
+    house_number = InputField(label=_("Hausnummer"), max_length=field_limit("house_number"))
+    postcode = InputField(label=_("PLZ"), max_length=field_limit("postcode"))
+    city = InputField(label=_("Ort"), max_length=field_limit("city"))
+    email = InputField(label=_("E-Mail-Adresse"), required=False, max_length=field_limit("email"))
 
     def __init__(self, *args, person=None, **kwargs) -> None:
         if person is not None:
@@ -40,9 +41,15 @@ class UserDataForm(forms.Form):
 class ContactFields(forms.Form):
     """How the credentials travel: e-mail twice, and a mobile number or the box without one."""
 
-    auth_email = InputField(label=_("E-Mail-Adresse zur Authentifizierung"), max_length=254)
-    auth_email_repeat = InputField(label=_("E-Mail-Adresse wiederholen"), max_length=254)
-    mobile = InputField(label=_("Mobilfunknummer"), required=False, max_length=30)
+    auth_email = InputField(
+        label=_("E-Mail-Adresse zur Authentifizierung"), max_length=field_limit("auth_email")
+    )
+    auth_email_repeat = InputField(
+        label=_("E-Mail-Adresse wiederholen"), max_length=field_limit("auth_email")
+    )
+    mobile = InputField(
+        label=_("Mobilfunknummer"), required=False, max_length=field_limit("mobile")
+    )
     without_mobile = forms.BooleanField(
         label=_("Authentifizierung ohne Mobilfunknummer"), required=False
     )

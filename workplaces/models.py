@@ -4,14 +4,15 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import MINIMUM_TERM_DAYS, Package
-from portal.models import Customer
+from portal.models import Customer, claim_username_for_workplace, sync_draft_claim
 from trunks.models import Number, SipTrunk
 from trunks.numbers import format_national
+from workplaces.validators import MAX_USERNAME_LENGTH
 
 #: The person's data a draft hands to its workplace.
 PERSON_FIELDS = (
@@ -38,7 +39,8 @@ class PersonFields(models.Model):
     city = models.CharField(_("Ort"), max_length=60, blank=True)
     email = models.EmailField(_("E-Mail-Adresse"), blank=True)
     auth_email = models.EmailField(_("E-Mail-Adresse zur Authentifizierung"), blank=True)
-    mobile = models.CharField(_("Mobilfunknummer"), max_length=20, blank=True)
+    # Stored as E.164, but typed with spaces, dashes and brackets: the form takes what is typed.
+    mobile = models.CharField(_("Mobilfunknummer"), max_length=30, blank=True)
 
     class Meta:
         abstract = True
@@ -59,6 +61,12 @@ class PersonFields(models.Model):
         return format_national(self.mobile)
 
 
+def field_limit(field: str) -> int:
+    """The longest value of a person's field or the username: the one home of these limits,
+    read by the setup service, the forms and the list import."""
+    return Workplace._meta.get_field(field).max_length
+
+
 class Workplace(PersonFields):
     """A SIP-Trunk Arbeitsplatz: one person, one login, one number, optional package."""
 
@@ -77,7 +85,7 @@ class Workplace(PersonFields):
     trunk = models.ForeignKey(
         SipTrunk, verbose_name=_("SIP-Trunk"), on_delete=models.PROTECT, related_name="workplaces"
     )
-    username = models.CharField(_("Benutzername"), max_length=64)
+    username = models.CharField(_("Benutzername"), max_length=MAX_USERNAME_LENGTH)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("Anmeldung"),
@@ -127,6 +135,18 @@ class Workplace(PersonFields):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.username})"
 
+    def save(self, *args, **kwargs) -> None:
+        """A new workplace claims its username (the name stays its own, even once deleted)."""
+        if not self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        # No savepoint of its own: a refused claim undoes the save with the caller's block.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            claim_username_for_workplace(
+                name=self.username, workplace_id=self.pk, user_id=self.user_id
+            )
+
     def earliest_downgrade_on(self) -> dt.date | None:
         """The first day on which the booked package may be reduced or cancelled."""
         if self.package_booked_on is None:
@@ -157,7 +177,21 @@ class Workplace(PersonFields):
         return self.status in self.LOGIN_ALLOWED
 
 
-class SetupDraft(PersonFields):
+class CustomerBesideTrunk:
+    """A row that keeps its customer beside its trunk (so that a customer's rows are found
+    without a join): saving it with a trunk of another customer is a programming error."""
+
+    def check_customer(self, update_fields) -> None:
+        if update_fields is not None and not {"trunk", "customer"} & set(update_fields):
+            return
+        if self.trunk_id is not None and self.customer_id != self.trunk.customer_id:
+            raise ValueError(
+                f"{type(self).__name__}: customer {self.customer_id} is not the customer "
+                f"{self.trunk.customer_id} of trunk {self.trunk_id}"
+            )
+
+
+class SetupDraft(CustomerBesideTrunk, PersonFields):
     """One run of the setup wizard, kept in the database with what it reserved.
 
     The username and the number are reserved by the draft itself (unique columns), so two
@@ -180,7 +214,9 @@ class SetupDraft(PersonFields):
     )
     trunk = models.ForeignKey(SipTrunk, on_delete=models.CASCADE, related_name="drafts")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    username = models.CharField(_("Benutzername"), max_length=64, null=True, blank=True)
+    username = models.CharField(
+        _("Benutzername"), max_length=MAX_USERNAME_LENGTH, null=True, blank=True
+    )
     without_mobile = models.BooleanField(_("Authentifizierung ohne Mobilfunknummer"), null=True)
     number = models.ForeignKey(
         Number, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts"
@@ -215,6 +251,27 @@ class SetupDraft(PersonFields):
 
     def __str__(self) -> str:
         return self.full_name or str(self.code)
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, and keep the draft's claim on its username in step (see UsernameClaim)."""
+        update_fields = kwargs.get("update_fields")
+        self.check_customer(update_fields)
+        before = getattr(self, "_claimed_username", None)
+        name = self.username or None
+        if (update_fields is not None and "username" not in update_fields) or name == before:
+            super().save(*args, **kwargs)
+            return
+        # No savepoint of its own: a refused claim undoes the save with the caller's block.
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            sync_draft_claim(draft_id=self.pk, name=name, before=before)
+        self._claimed_username = name
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        draft = super().from_db(db, field_names, values, **kwargs)
+        draft._claimed_username = draft.__dict__.get("username") or None
+        return draft
 
     @property
     def is_live(self) -> bool:
@@ -251,7 +308,7 @@ class SetupDraft(PersonFields):
         return str(self.PARTS[part])
 
 
-class ImportRun(models.Model):
+class ImportRun(CustomerBesideTrunk, models.Model):
     """One uploaded list of workplaces: its rows as read, the check's result, the cart step's.
 
     The upload is kept until the check task has read it; then the rows as read (the known
@@ -311,6 +368,10 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.check_customer(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     @property
     def is_working(self) -> bool:

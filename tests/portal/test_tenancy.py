@@ -250,8 +250,9 @@ def test_anonymous_visitors_are_sent_to_the_login_page(
 
 @pytest.fixture
 def end_user(db):
-    """A MyPortal login of a workplace: no customer, so no admin pages."""
-    return User.objects.create_user(username="joerg.mueller", password="Secret-Pass-1")
+    """A MyPortal login of a workplace: no customer, so no admin pages (the name is not the
+    draft's: usernames are one namespace)."""
+    return User.objects.create_user(username="anna.login", password="Secret-Pass-1")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms import ThrottledLoginForm, lockout_message
 from workplaces.myportal import services
-from workplaces.validators import validate_username
+from workplaces.validators import MAX_USERNAME_LENGTH, validate_username
 
 
 class MyPortalLoginForm(ThrottledLoginForm):
@@ -186,7 +186,7 @@ class PasswordChangeForm(forms.Form):
 class PasswordForgottenForm(forms.Form):
     username = forms.CharField(
         label=_("Benutzername"),
-        max_length=64,
+        max_length=MAX_USERNAME_LENGTH,
         validators=[validate_username],
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
         help_text=_("Den Benutzernamen finden Sie in Ihrer Begrüßungs-E-Mail."),

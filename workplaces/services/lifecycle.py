@@ -65,7 +65,7 @@ def activate_workplace(
         must_change_password=True,
     )
     user.set_unusable_password()
-    user.save()
+    user.save(claim_username=False)  # the workplace holds the name for its login
     workplace.user = user
     workplace.status = Workplace.Status.ACTIVE
     workplace.activated_at = timezone.now()

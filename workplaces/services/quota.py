@@ -35,7 +35,7 @@ def with_places(trunks: QuerySet[SipTrunk]) -> QuerySet[SipTrunk]:
 def with_usage(trunks: QuerySet[SipTrunk]) -> QuerySet[SipTrunk]:
     """``trunks`` annotated with the places taken and the number counts (one query)."""
     numbers = Number.objects.filter(trunk=OuterRef("pk"))
-    assigned = numbers.filter(workplaces__isnull=False)
+    assigned = numbers.assigned()
     return with_places(trunks).annotate(
         numbers_total=_count(numbers), numbers_assigned=_count(assigned)
     )

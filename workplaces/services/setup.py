@@ -17,31 +17,28 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Package
 from portal import ratelimit
-from portal.models import User
+from portal.models import User, UsernameClaim
 from trunks.models import Number, SipTrunk
 from workplaces import validators
-from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
+from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace, field_limit
 from workplaces.services import GENERAL, Checked, WorkplaceError, quota
 
-#: Benutzerdaten (step 2): field -> (maximum length, required, extra rule).
+#: Benutzerdaten (step 2): field -> (required, extra rule); the lengths are the model's.
 USER_DATA_RULES = {
-    "first_name": (60, True, validators.validate_name),
-    "last_name": (60, True, validators.validate_name),
-    "street": (100, True, validators.validate_street),
-    "house_number": (10, True, validators.validate_house_number),
-    "postcode": (5, True, validators.validate_postcode),
-    "city": (60, True, validators.validate_name),
-    "email": (254, False, None),
+    "first_name": (True, validators.validate_name),
+    "last_name": (True, validators.validate_name),
+    "street": (True, validators.validate_street),
+    "house_number": (True, validators.validate_house_number),
+    "postcode": (True, validators.validate_postcode),
+    "city": (True, validators.validate_name),
+    "email": (False, None),
 }
 USER_DATA_FIELDS = tuple(USER_DATA_RULES)
 
@@ -53,10 +50,10 @@ def _required_message() -> str:
 def check_user_data(*, data: Mapping[str, object]) -> Checked:
     """Benutzerdaten: names, address and the optional e-mail address, cleaned."""
     checked = Checked()
-    for name, (max_length, required, rule) in USER_DATA_RULES.items():
+    for name, (required, rule) in USER_DATA_RULES.items():
         raw = data.get(name)
         try:
-            value = validators.clean_text(str(raw or ""), max_length=max_length)
+            value = validators.clean_text(str(raw or ""), max_length=field_limit(name))
             if not value:
                 if required:
                     checked.add(name, _required_message())
@@ -88,7 +85,7 @@ def check_contacts(
     checked = Checked()
     email = ""
     try:
-        email = validators.clean_text(str(auth_email or ""), max_length=254)
+        email = validators.clean_text(str(auth_email or ""), max_length=field_limit("auth_email"))
         if email:
             email = validators.normalize_email(email)
         else:
@@ -142,15 +139,13 @@ def check_contacts(
 
 
 def username_taken(username: str, *, draft: SetupDraft | None = None) -> bool:
-    """Usernames are one global namespace: logins, workplaces (even deleted ones), drafts."""
-    if get_user_model().objects.filter(username__iexact=username).exists():
-        return True
-    if Workplace.objects.filter(username__iexact=username).exists():
-        return True
-    drafts = SetupDraft.objects.filter(username__iexact=username)
+    """Usernames are one global namespace: admins, staff, workplaces (even deleted ones, with
+    their logins) and drafts each claim theirs (:class:`UsernameClaim`); a draft's own name is
+    not taken for it."""
+    claims = UsernameClaim.objects.named(username)
     if draft is not None and draft.pk:
-        drafts = drafts.exclude(pk=draft.pk)
-    return drafts.exists()
+        claims = claims.exclude(draft_id=draft.pk)
+    return claims.exists()
 
 
 #: Names asked for at once by :func:`taken_usernames` (keeps each query's parameters few).
@@ -160,15 +155,13 @@ BATCH_SIZE = 500
 def taken_usernames(names: Iterable[str]) -> set[str]:
     """Which of ``names`` are taken, as :func:`username_taken` decides it, lowercased.
 
-    Three queries per :data:`BATCH_SIZE` names, however many there are.
+    One query per :data:`BATCH_SIZE` names, however many there are.
     """
     keys = sorted({str(name).lower() for name in names})
     taken: set[str] = set()
     for start in range(0, len(keys), BATCH_SIZE):
-        chunk = keys[start : start + BATCH_SIZE]
-        for model in (get_user_model(), Workplace, SetupDraft):
-            found = model.objects.annotate(key=Lower("username")).filter(key__in=chunk)
-            taken.update(found.values_list("key", flat=True))
+        found = UsernameClaim.objects.named_any(keys[start : start + BATCH_SIZE])
+        taken.update(name.lower() for name in found.values_list("name", flat=True))
     return taken
 
 
@@ -299,10 +292,9 @@ def _number_taken_message(number: Number) -> str:
 
 
 def number_is_held(number: Number, *, draft: SetupDraft | None = None) -> bool:
-    held_by_drafts = SetupDraft.objects.filter(number=number)
-    if draft is not None and draft.pk:
-        held_by_drafts = held_by_drafts.exclude(pk=draft.pk)
-    return Workplace.objects.filter(number=number).exists() or held_by_drafts.exists()
+    """Whether a workplace or a draft (other than ``draft``) holds ``number`` (one query)."""
+    own = draft.pk if draft is not None and draft.pk else None
+    return Number.objects.filter(pk=number.pk).held(except_draft_id=own).exists()
 
 
 @dataclass(frozen=True)
@@ -322,9 +314,7 @@ class NumberBook:
     def of(cls, trunk: SipTrunk) -> NumberBook:
         rows = Number.objects.filter(trunk=trunk).values_list("pk", "e164", "extension")
         numbers = {e164: (pk, extension) for pk, e164, extension in rows}
-        held = Number.objects.filter(trunk=trunk).filter(
-            Q(workplaces__isnull=False) | Q(drafts__isnull=False)
-        )
+        held = Number.objects.filter(trunk=trunk).held()
         return cls(trunk, numbers, frozenset(held.values_list("e164", flat=True)))
 
     def number(self, e164: str) -> Number | None:
@@ -559,7 +549,9 @@ def expire_drafts(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - dt.timedelta(hours=settings.DRAFT_IDLE_HOURS)
     idle = SetupDraft.objects.filter(status__in=SetupDraft.LIVE, updated_at__lt=cutoff)
-    return idle.update(status=SetupDraft.Status.EXPIRED, username=None, number=None)
+    with transaction.atomic():
+        UsernameClaim.objects.filter(draft__in=idle).delete()
+        return idle.update(status=SetupDraft.Status.EXPIRED, username=None, number=None)
 
 
 def live_drafts_of(admin: User):

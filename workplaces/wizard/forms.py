@@ -8,10 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Package
-from trunks.models import SipTrunk
+from trunks.models import Number, SipTrunk
 from workplaces.fields import InputField, show
 from workplaces.forms import ContactFields
-from workplaces.models import SetupDraft
+from workplaces.models import SetupDraft, field_limit
 from workplaces.services import setup
 
 
@@ -65,7 +65,7 @@ class LoginDataForm(ContactFields):
 
     username = InputField(
         label=_("Benutzername"),
-        max_length=64,
+        max_length=field_limit("username"),
         help_text=_(
             "Mindestens fünf Zeichen: Kleinbuchstaben und Ziffern, keine Umlaute. Unterstrich, "
             "Bindestrich und Punkt sind erlaubt, wenn davor und danach ein Buchstabe oder eine "
@@ -96,7 +96,7 @@ class LoginDataForm(ContactFields):
 class NumberChoiceForm(forms.Form):
     """Step 4, Rufnummer zuweisen: one number of the draft's trunk."""
 
-    number = InputField(label=_("Rufnummer"), max_length=20)
+    number = InputField(label=_("Rufnummer"), max_length=Number._meta.get_field("e164").max_length)
 
     def __init__(self, *args, draft: SetupDraft, **kwargs) -> None:
         super().__init__(*args, **kwargs)

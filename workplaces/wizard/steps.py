@@ -1,6 +1,6 @@
 """The six steps of the seed as step classes; one dispatcher view walks them.
 
-Each step knows its label, template, form and when it is complete. Asking for a later step
+Each step knows its part of the draft (whose label it shows), template, form and when it is complete. Asking for a later step
 redirects to the first incomplete one; "Zurück" keeps what was entered (the draft holds it).
 """
 
@@ -27,11 +27,15 @@ class Step:
     slug: str
     #: The part of the draft this step fills (``SetupDraft.PARTS``); None for the summary.
     part: str | None
-    label: str
     template: str
     #: The template's partials an htmx request may ask for (``?fragment=``); the first is the
     #: default. Without any, htmx gets the whole page.
     partials: tuple[str, ...] = ("step-form",)
+
+    @property
+    def label(self) -> str:
+        """The part's label, as the draft names it (``SetupDraft.PARTS``)."""
+        return SetupDraft.PARTS[self.part]
 
     def is_complete(self, draft: SetupDraft) -> bool:
         """The draft decides what it has; the step only asks."""
@@ -50,7 +54,6 @@ class Step:
 class TrunkStep(Step):
     slug = "sip-trunk"
     part = "trunk"
-    label = _("SIP-Trunk")
     template = "workplaces/wizard/step_trunk.html"
 
     def form(self, request, draft, data=None):
@@ -68,7 +71,6 @@ class TrunkStep(Step):
 class UserDataStep(Step):
     slug = "benutzerdaten"
     part = "user_data"
-    label = _("Benutzerdaten")
     template = "workplaces/wizard/step_userdata.html"
 
     def form(self, request, draft, data=None):
@@ -81,7 +83,6 @@ class UserDataStep(Step):
 class LoginDataStep(Step):
     slug = "benutzeranmeldung"
     part = "login"
-    label = _("Benutzeranmeldung")
     template = "workplaces/wizard/step_login.html"
 
     def form(self, request, draft, data=None):
@@ -104,7 +105,6 @@ class LoginDataStep(Step):
 class NumberStep(Step):
     slug = "rufnummer"
     part = "number"
-    label = _("Rufnummer zuweisen")
     template = "workplaces/wizard/step_number.html"
     partials = ("step-form", "numbers")
 
@@ -147,7 +147,6 @@ class NumberStep(Step):
 class PackageStep(Step):
     slug = "konferenzpaket"
     part = "package"
-    label = _("Konferenzpaket buchen")
     template = "workplaces/wizard/step_package.html"
 
     def form(self, request, draft, data=None):
