@@ -170,9 +170,13 @@ class NumberQuerySet(models.QuerySet):
             by_draft &= ~models.Q(drafts__pk=except_draft_id)
         return self.filter(models.Q(workplaces__isnull=False) | by_draft)
 
-    def free(self) -> NumberQuerySet:
-        """The numbers :meth:`held` does not return."""
-        return self.filter(workplaces__isnull=True, drafts__isnull=True)
+    def free(self, *, including: int | None = None) -> NumberQuerySet:
+        """The numbers :meth:`held` does not return, and ``including`` (the pk of the number
+        the asking draft holds) with them."""
+        free = models.Q(workplaces__isnull=True, drafts__isnull=True)
+        if including is not None:
+            free |= models.Q(pk=including)
+        return self.filter(free)
 
 
 class Number(models.Model):

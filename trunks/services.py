@@ -20,10 +20,8 @@ def search_numbers(
         numbers = numbers.filter(e164__startswith=parsed.prefix)
     elif parsed.contains:
         numbers = numbers.filter(e164__contains=parsed.contains)
-    if only_free and own:
-        numbers = numbers.filter(Q(workplaces__isnull=True, drafts__isnull=True) | Q(pk=own))
-    elif only_free:
-        numbers = numbers.free()
+    if only_free:
+        numbers = numbers.free(including=own)
     return numbers.order_by("e164")
 
 
