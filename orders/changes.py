@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from orders import services
 from orders.forms import PackageChangeForm
 from portal.access import customer_admin_required
+from portal.errors import Refusal
 from workplaces.access import manageable
 from workplaces.services import lifecycle, setup
 
@@ -30,8 +31,8 @@ def change_package(request: HttpRequest, code: str) -> HttpResponse:
             services.add_package_change(
                 admin=request.user, workplace=workplace, package=form.cleaned_data["package"]
             )
-        except services.OrderError as error:
-            form.add_error("package", str(error))
+        except Refusal as error:
+            form.add_error("package", error.message)
         else:
             messages.success(request, _("Der Paketwechsel liegt im Warenkorb."))
             return redirect("orders:cart")
@@ -52,8 +53,8 @@ def delete(request: HttpRequest, code: str) -> HttpResponse:
             order = services.order_deletion(
                 admin=request.user, workplace=workplace, language=request.LANGUAGE_CODE
             )
-        except services.OrderError as error:
-            messages.error(request, str(error))
+        except Refusal as error:
+            messages.error(request, error.message)
             return redirect("manage:detail", workplace.code)
         if order is None:
             messages.success(

@@ -13,6 +13,7 @@ from orders import services
 from orders.access import get_order_for
 from orders.models import Order, OrderItem
 from portal.access import customer_admin_required, customer_of, get_scoped
+from portal.errors import Refusal
 from provisioning import services as provisioning
 from workplaces.access import get_draft_for
 from workplaces.services import lifecycle, quota
@@ -54,11 +55,8 @@ def place(request: HttpRequest) -> HttpResponse:
         order = services.place_order(
             admin=request.user, token=token, language=request.LANGUAGE_CODE
         )
-    except ValueError:
-        messages.error(request, _("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut."))
-        return redirect("orders:cart")
-    except services.OrderError as error:
-        messages.error(request, str(error))
+    except Refusal as error:
+        messages.error(request, error.message)
         return redirect("orders:cart")
     return redirect("orders:detail", order.code)
 

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.access import client_ip
+from portal.errors import Refusal
 from trunks.admin import NumberSearchMixin
 from workplaces.fields import show
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
-from workplaces.services import WorkplaceError, credentials, lifecycle, setup
+from workplaces.services import credentials, lifecycle, setup
 
 RULED_FIELDS = ["code", "trunk", "username", "user", "number", "package", "package_booked_on"]
 HISTORY_FIELDS = [
@@ -83,7 +84,7 @@ class WorkplaceAdmin(NumberSearchMixin, admin.ModelAdmin):
         current = Workplace.objects.select_related("trunk").get(pk=obj.pk)
         try:
             lifecycle.update_workplace(workplace=current, data=data, actor=request.user)
-        except WorkplaceError as error:  # checked by the form; a rule may have changed since
+        except Refusal as error:  # checked by the form; a rule may have changed since
             self.message_user(request, error.message, messages.ERROR)
 
     @admin.action(description=_("Neues temporäres Passwort senden"))

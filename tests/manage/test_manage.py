@@ -22,6 +22,7 @@ from notifications.models import Notification
 from notifications.sms import LocmemSmsBackend
 from orders import services as order_services
 from orders.models import CartChange, Order
+from portal.errors import Refusal
 from portal.models import AuditEvent
 from tests.conftest import make_trunk
 from tests.manage_helpers import (
@@ -35,7 +36,7 @@ from tests.manage_helpers import (
 )
 from tests.wizard_helpers import start_draft
 from workplaces.models import SetupDraft, Workplace
-from workplaces.services import WorkplaceError, credentials, lifecycle
+from workplaces.services import credentials, lifecycle
 
 OVERVIEW = reverse("manage:overview")
 EXPORT = reverse("manage:export")
@@ -611,9 +612,9 @@ def test_a_deleted_workplace_keeps_its_page_but_cannot_be_changed(alice_client, 
         response = send(reverse("manage:reset_password", args=[joerg.code]))
         assert response["Location"] == detail_url(joerg)
     assert "kann nicht mehr geändert werden" in alice_client.get(detail_url(joerg)).content.decode()
-    with pytest.raises(WorkplaceError):
+    with pytest.raises(Refusal):
         credentials.reset_password(workplace=joerg, actor=alice)
-    with pytest.raises(WorkplaceError):
+    with pytest.raises(Refusal):
         lifecycle.update_workplace(workplace=joerg, data=edit_data(joerg), actor=alice)
     assert not Notification.objects.filter(kind__startswith="password_reset").exists()
 

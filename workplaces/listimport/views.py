@@ -9,6 +9,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.access import customer_admin_required
+from portal.errors import Refusal
 from trunks.access import get_trunk_for
 from workplaces.access import get_import_run_for
 from workplaces.fields import show
@@ -17,7 +18,7 @@ from workplaces.listimport.errorlist import error_list_csv, error_list_xlsx
 from workplaces.listimport.forms import CartForm, UploadForm
 from workplaces.listimport.template import template_csv, template_xlsx
 from workplaces.models import ImportRun
-from workplaces.services import Checked, WorkplaceError, setup
+from workplaces.services import setup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -49,8 +50,8 @@ def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
                 data=form.content,
                 language=request.LANGUAGE_CODE,
             )
-        except WorkplaceError as error:  # too many checks in a short time
-            show(form, Checked(errors=error.errors))
+        except Refusal as error:  # too many checks in a short time
+            show(form, error)
             status = 429
         else:
             return redirect(run_url(run))
@@ -94,8 +95,8 @@ def cart(request: HttpRequest, trunk_code: str, code: str) -> HttpResponse:
     if form.is_valid():
         try:
             service.start_cart(run=run, mode=form.cleaned_data["mode"])
-        except WorkplaceError as error:
-            show(form, Checked(errors=error.errors))
+        except Refusal as error:
+            show(form, error)
         else:
             return redirect(run_url(run))
     return _render_run(request, run, form)

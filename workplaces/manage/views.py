@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.access import client_ip, customer_admin_required, customer_of
+from portal.errors import Refusal
 from portal.spreadsheet import excel_safe
 from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
@@ -25,7 +26,7 @@ from workplaces.listimport.numbers import NO_PACKAGE_LABEL, package_short_name
 from workplaces.listimport.template import template_xlsx
 from workplaces.manage.forms import OverviewFilterForm, WorkplaceEditForm
 from workplaces.models import Workplace
-from workplaces.services import Checked, WorkplaceError, credentials, lifecycle, quota, setup
+from workplaces.services import credentials, lifecycle, quota, setup
 from workplaces.services.holders import number_holders
 
 NUMBERS_PER_PAGE = 50
@@ -215,8 +216,8 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
             changed = lifecycle.update_workplace(
                 workplace=workplace, data=form.cleaned_data, actor=request.user
             )
-        except WorkplaceError as error:
-            show(form, Checked(errors=error.errors))
+        except Refusal as error:
+            show(form, error)
             context = {"workplace": workplace, "form": form}
             return render(request, "workplaces/manage/edit.html", context)
         if changed:
@@ -240,7 +241,7 @@ def reset_password(request: HttpRequest, code: str) -> HttpResponse:
             remote_addr=client_ip(request),
             language="de",
         )
-    except WorkplaceError as error:
+    except Refusal as error:
         messages.error(request, error.message)
     else:
         messages.success(
@@ -262,7 +263,7 @@ def withdraw_cancellation(request: HttpRequest, code: str) -> HttpResponse:
         lifecycle.withdraw_cancellation(
             workplace=workplace, actor=request.user, today=timezone.localdate()
         )
-    except WorkplaceError as error:
+    except Refusal as error:
         messages.error(request, error.message)
     else:
         messages.success(

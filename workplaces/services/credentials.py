@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from notifications import services as notifications
 from notifications.models import Notification, mask
 from portal import audit
+from portal.errors import Refusal
 from portal.models import User
 from workplaces.models import Workplace
-from workplaces.services import WorkplaceError, lifecycle
+from workplaces.services import lifecycle
 
 
 def password_route(workplace: Workplace, *, reset: bool) -> dict:
@@ -73,13 +75,19 @@ def reset_password(
     nothing changes here: the current password works until the new one is first used.
 
     Only while the workplace is in service (a scheduled cancellation not yet carried out
-    included); else raises :class:`WorkplaceError`.
+    included) and has a login; else raises :class:`~portal.errors.Refusal`.
     """
-    refusal = lifecycle.not_in_service_refusal(
-        Workplace.objects.select_for_update(of=("self",)).get(pk=workplace.pk)
-    )
+    locked = Workplace.objects.select_for_update(of=("self",)).get(pk=workplace.pk)
+    refusal = lifecycle.not_in_service_refusal(locked)
     if refusal:
-        raise WorkplaceError(refusal)
+        raise refusal
+    if not locked.user_id:
+        raise Refusal(
+            "no_login",
+            _("Der Arbeitsplatz %(username)s hat noch keine Anmeldung.")
+            % {"username": locked.username},
+            params={"username": locked.username},
+        )
     user = get_user_model().objects.select_for_update().get(pk=workplace.user_id)
     if not keeps_current_password:
         user.set_unusable_password()
