@@ -17,9 +17,10 @@ from catalog.models import MonthlyPrice, Package, PriceChange, gross, money, sig
 from notifications import services as notification_services
 from notifications.models import Notification
 from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
-from portal import audit, celery
+from portal import audit, celery, policy
 from portal.errors import Refusal
 from portal.models import User
+from portal.policy import Actor
 from provisioning import services as provisioning
 from trunks.models import Number
 from workplaces.models import SetupDraft, Workplace
@@ -168,8 +169,10 @@ def pending_change_refusal(
     )
 
 
-def add_package_change(*, admin: User, workplace: Workplace, package) -> CartChange:
+def add_package_change(*, actor: Actor, workplace: Workplace, package) -> CartChange:
     """Put a package change into the cart; a second change of the same workplace replaces it."""
+    policy.check_change(actor, workplace)
+    admin = actor.user
     refusal = lifecycle.package_change_refusal(workplace, package, timezone.localdate())
     refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
     if refusal:
@@ -275,7 +278,7 @@ def _check_change(change: CartChange, admin: User, today) -> None:
         raise refusal
 
 
-def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -> Order | None:
+def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") -> Order | None:
     """Delete now, as an order; inside the minimum term the deletion is scheduled instead.
 
     Returns the order, or None when the deletion was scheduled for the end of the term.
@@ -283,12 +286,14 @@ def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -
     the same time waits and then sees this one.
     """
     today = timezone.localdate()
+    admin = actor.user
     with transaction.atomic():
         workplace = (
             Workplace.objects.select_for_update(of=("self",))
             .select_related("package", "trunk")
             .get(pk=workplace.pk)
         )
+        policy.check_change(actor, workplace)
         if not workplace.is_manageable:
             raise Refusal(
                 "not_active",
@@ -300,7 +305,7 @@ def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -
             raise refusal
         earliest = workplace.earliest_deletion_on()
         if earliest and today < earliest:
-            lifecycle.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
+            lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
             return None
         order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
         item = OrderItem.objects.create(
@@ -327,12 +332,14 @@ def carry_out_due_deletions(*, today=None) -> int:
     return done
 
 
-def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") -> Order:
+def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -> Order:
     """Order everything in the admin's cart, once per cart token.
 
     The cart row is locked first, so a double click, a replayed POST or a second tab waits,
-    then finds the token used and gets the order the first request created.
+    then finds the token used and gets the order the first request created. The cart is the
+    actor's own; each draft and changed workplace in it is checked against the policy.
     """
+    admin = actor.user
     changed = Refusal(
         "cart_changed", _("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut.")
     )
@@ -365,9 +372,11 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
         )
         _check_quota(drafts)
         for draft in drafts:
+            policy.check_change(actor, draft)
             _check_draft(draft)
         today = timezone.localdate()
         for change in changes:
+            policy.check_change(actor, change)
             _check_change(change, admin, today)
         workplace_net = Package.workplace_product().monthly_net
         order = _new_order(admin=admin, submission=token, language=language)
@@ -515,15 +524,17 @@ def _carry_out(item_id: int, order: Order, today) -> None:
     )
     if item.outcome != OrderItem.Outcome.PENDING:
         return
+    # The placing admin's rights decide again now, as they did when the order was placed.
+    placed_by = Actor.for_admin(order.placed_by) if order.placed_by_id else None
     try:
         if item.kind == OrderItem.Kind.NEW_WORKPLACE:
             lifecycle.activate_workplace(workplace=item.workplace)
         elif item.kind == OrderItem.Kind.PACKAGE_CHANGE:
             lifecycle.change_package(
-                workplace=item.workplace, package=item.package, actor=order.placed_by, today=today
+                workplace=item.workplace, package=item.package, actor=placed_by, today=today
             )
         elif item.kind == OrderItem.Kind.DELETION:
-            lifecycle.delete_workplace(workplace=item.workplace, actor=order.placed_by, today=today)
+            lifecycle.delete_workplace(workplace=item.workplace, actor=placed_by, today=today)
     except Refusal as refusal:
         item.outcome, item.reason = OrderItem.Outcome.REFUSED, str(refusal)[:300]
     else:

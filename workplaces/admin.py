@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from portal.access import client_ip
 from portal.errors import Refusal
+from portal.policy import Actor
 from trunks.admin import NumberSearchMixin
 from workplaces.fields import show
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
@@ -83,7 +84,9 @@ class WorkplaceAdmin(NumberSearchMixin, admin.ModelAdmin):
         data["without_mobile"] = not data["mobile"]
         current = Workplace.objects.select_related("trunk").get(pk=obj.pk)
         try:
-            lifecycle.update_workplace(workplace=current, data=data, actor=request.user)
+            lifecycle.update_workplace(
+                workplace=current, data=data, actor=Actor.for_staff(request.user)
+            )
         except Refusal as error:  # checked by the form; a rule may have changed since
             self.message_user(request, error.message, messages.ERROR)
 
@@ -93,7 +96,9 @@ class WorkplaceAdmin(NumberSearchMixin, admin.ModelAdmin):
         for workplace in queryset.select_related("trunk").filter(user__isnull=False):
             if workplace.is_manageable:
                 credentials.reset_password(
-                    workplace=workplace, actor=request.user, remote_addr=client_ip(request)
+                    workplace=workplace,
+                    actor=Actor.for_staff(request.user),
+                    remote_addr=client_ip(request),
                 )
                 sent += 1
         self.message_user(

@@ -9,6 +9,7 @@ from django.urls import reverse
 from orders import services as order_services
 from orders.models import Order
 from orders.services import cart_of, place_order, process_order
+from portal.policy import Actor
 from tests.wizard_helpers import complete_draft
 from workplaces.models import Workplace
 
@@ -53,7 +54,9 @@ def test_the_sweep_hands_over_an_order_left_in_processing(
 ):
     """A worker died after "In Bearbeitung" (or the registrar's call-back was lost)."""
     complete_draft(alice_client, trunk)
-    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run
+    order = place_order(
+        actor=Actor.for_admin(alice), token=cart_of(alice).token
+    )  # on_commit not run
     order_services._transition(order, Order.Status.PROCESSING)
 
     assert order_services.sweep_orders() == 0  # not yet: it may still be on its way
@@ -69,7 +72,9 @@ def test_the_sweep_hands_over_an_order_left_in_processing(
 
 def test_the_order_page_refreshes_itself_while_in_progress(alice_client, alice, trunk):
     complete_draft(alice_client, trunk)
-    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run: received
+    order = place_order(
+        actor=Actor.for_admin(alice), token=cart_of(alice).token
+    )  # on_commit not run: received
     page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
     assert 'hx-trigger="every 2s"' in page and 'http-equiv="refresh"' in page
     assert "Eingegangen" in page
@@ -77,7 +82,7 @@ def test_the_order_page_refreshes_itself_while_in_progress(alice_client, alice, 
 
 def test_a_failed_activation_marks_the_order_failed(alice_client, alice, trunk):
     complete_draft(alice_client, trunk)
-    order = place_order(admin=alice, token=cart_of(alice).token)
+    order = place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     with (
         mock.patch(
             "workplaces.services.lifecycle.activate_workplace", side_effect=RuntimeError("boom")
@@ -112,7 +117,7 @@ def test_quotas_are_shown_as_bars_with_words(alice_client, alice, trunk, demo_cu
 
     make_trunk(demo_customer, "Leer", "+49302345678", 100, 199, quota=0)
     complete_draft(alice_client, trunk)
-    process_order(place_order(admin=alice, token=cart_of(alice).token).pk)
+    process_order(place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token).pk)
     page = alice_client.get(reverse("orders:status")).content.decode()
     assert 'aria-label="1 von 25 (4 %)"' in page and 'width="4%"' in page
     assert "1 von 88 (1 %)" in page

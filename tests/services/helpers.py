@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from orders.services import cart_of, place_order, process_order
+from portal.policy import Actor
 from trunks.models import SipTrunk
 from workplaces.models import SetupDraft, Workplace
 from workplaces.services import setup
@@ -24,12 +25,12 @@ def draft_in_cart(admin, trunk: SipTrunk, *, username: str, package=None) -> Set
     setup.reserve_username(draft=draft, username=username, contacts=CONTACTS)
     setup.reserve_number(draft=draft, number=setup.next_free_number(trunk=trunk))
     setup.choose_package(draft=draft, package=package)
-    setup.add_to_cart(draft=draft)
+    setup.add_to_cart(draft=draft, actor=Actor.for_admin(draft.created_by))
     return draft
 
 
 def active_workplace(admin, trunk: SipTrunk, *, username: str, package=None) -> Workplace:
     draft_in_cart(admin, trunk, username=username, package=package)
-    order = place_order(admin=admin, token=cart_of(admin).token)
+    order = place_order(actor=Actor.for_admin(admin), token=cart_of(admin).token)
     process_order(order.pk, send_messages=False)
     return Workplace.objects.get(username=username)

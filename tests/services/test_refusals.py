@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 
 from orders.services import cart_of, place_order
 from portal.errors import CODES, GENERAL, Problem, Refusal
+from portal.policy import Actor
 from tests.manage_helpers import day
 from tests.services.helpers import USER_DATA, active_workplace, draft_in_cart
 from workplaces.listimport.files import read_upload
@@ -164,7 +165,7 @@ def test_lifecycle_problems(alice, trunk, packages):
         )
         with pytest.raises(Refusal) as caught:
             lifecycle.change_package(
-                workplace=workplace, package=None, actor=alice, today=day(1).date()
+                workplace=workplace, package=None, actor=Actor.for_admin(alice), today=day(1).date()
             )
     problem = caught.value.problems[0]
     assert (problem.code, problem.field) == ("minimum_term", "package")
@@ -172,20 +173,20 @@ def test_lifecycle_problems(alice, trunk, packages):
     assert "frühestens am 01.04.2026" in problem.message
     Workplace.objects.filter(pk=workplace.pk).update(status=Workplace.Status.DELETED)
     with pytest.raises(Refusal) as caught:
-        lifecycle.update_workplace(workplace=workplace, data={}, actor=alice)
+        lifecycle.update_workplace(workplace=workplace, data={}, actor=Actor.for_admin(alice))
     assert caught.value.code == "not_in_service"
     assert caught.value.problems[0].params == {"username": "joerg.mueller"}
 
 
 def test_order_problems_and_no_value_error(alice, trunk):
     with pytest.raises(Refusal) as caught:
-        place_order(admin=alice, token="not-a-token")
+        place_order(actor=Actor.for_admin(alice), token="not-a-token")
     assert (caught.value.code, caught.value.problems[0].field) == ("cart_changed", GENERAL)
     with pytest.raises(Refusal) as caught:
-        place_order(admin=alice, token=uuid.uuid4())
+        place_order(actor=Actor.for_admin(alice), token=uuid.uuid4())
     assert caught.value.code == "cart_changed"
     with pytest.raises(Refusal) as caught:
-        place_order(admin=alice, token=cart_of(alice).token)
+        place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     assert caught.value.code == "cart_empty"
 
 

@@ -229,12 +229,12 @@ PAGES: dict[str, tuple[Page, int]] = {
     "2 Benutzerdaten GET (new)": (get_new, 5),
     "2 Benutzerdaten POST (new)": (post_new, 9),
     "2 Benutzerdaten GET": (get_step("benutzerdaten"), 4),
-    "2 Benutzerdaten POST": (post_step("benutzerdaten", lambda w: USER_DATA), 5),
+    "2 Benutzerdaten POST": (post_step("benutzerdaten", lambda w: USER_DATA), 4),
     "3 Benutzeranmeldung GET": (get_step("benutzeranmeldung"), 4),
     # username_taken (logins, workplaces, drafts) in the form, and again where it is reserved
     "3 Benutzeranmeldung POST": (
         post_step("benutzeranmeldung", lambda w: login_data(w.unique("neuer.name."))),
-        13,
+        12,
     ),
     "3 Benutzername prüfen (htmx)": (check_username, 7),
     # count, one page of numbers, holders: workplaces and drafts (two queries for the page)
@@ -246,16 +246,16 @@ PAGES: dict[str, tuple[Page, int]] = {
         8,
     ),
     # checked in the form; then the number row locked, checked again, and reserved
-    "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 13),
+    "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 12),
     # One for the workplace's own price, shown with every package.
     "5 Konferenzpaket GET": (get_step("konferenzpaket"), 6),
-    "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 6),
+    "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 5),
     "6 Warenkorb GET": (get_step("warenkorb"), 5),
     # the trunk row locked and its places counted, in a savepoint
-    "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 9),
+    "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 8),
     # workplace price, the cart's drafts with trunk, number and package, the cart
     "Warenkorb GET": (get_cart, 7),
-    "Warenkorb entfernen POST": (remove_from_cart, 5),
+    "Warenkorb entfernen POST": (remove_from_cart, 4),
     # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints
     "Kostenpflichtig bestellen POST": (place_order, 25),
     "Arbeitsplätze verwalten GET": (overview, 7),

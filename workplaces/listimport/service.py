@@ -43,9 +43,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Package
-from portal import celery, ratelimit
+from portal import celery, policy, ratelimit
 from portal.errors import Refusal
 from portal.models import User
+from portal.policy import Actor
 from trunks.models import SipTrunk
 from workplaces.listimport.columns import FIELDS, HeaderMatch
 from workplaces.listimport.files import Row, Sheet, read_upload
@@ -462,7 +463,7 @@ def _add_row(
         )
         setup.reserve_number(draft=draft, number=number)
         setup.choose_package(draft=draft, package=package)
-        setup.add_to_cart(draft=draft)
+        setup.add_to_cart(draft=draft, actor=Actor.for_admin(admin))
         if run is not None:
             SetupDraft.objects.filter(pk=draft.pk).update(import_run=run)
 
@@ -568,7 +569,7 @@ def _enqueue(task: str, run_id: int) -> None:
 
 
 def start_check(
-    *, admin: User, trunk: SipTrunk, file_name: str, data: bytes, language: str = "de"
+    *, actor: Actor, trunk: SipTrunk, file_name: str, data: bytes, language: str = "de"
 ) -> ImportRun:
     """Keep the upload and hand reading and checking it to a task (in-process without a broker).
 
@@ -577,8 +578,11 @@ def start_check(
 
     At most ``LISTIMPORT_CHECKS_PER_HOUR`` per admin: a check says for every username of the
     file whether it is taken anywhere, so one admin must not probe thousands of guessed names.
-    Over the limit this raises :class:`~portal.errors.Refusal` on the field ``file``.
+    Over the limit this raises :class:`~portal.errors.Refusal` on the field ``file``; a trunk
+    the actor may not change is ``not_found``.
     """
+    policy.check_change(actor, trunk)
+    admin = actor.user
     try:
         ratelimit.hit(
             "listimport-check",
@@ -682,8 +686,9 @@ def run_check(*, run_id: int) -> None:
     _release(run_id, claim, status=ImportRun.Status.CHECKED, result=result, done=len(sheet.rows))
 
 
-def start_cart(*, run: ImportRun, mode: str) -> None:
+def start_cart(*, actor: Actor, run: ImportRun, mode: str) -> None:
     """Hand the cart step to a task; ``mode`` ALL is refused while any row has an error."""
+    policy.check_change(actor, run)
     if run.status != ImportRun.Status.CHECKED:
         raise Refusal("import_taken_over", _("Diese Liste wurde bereits übernommen."), field="mode")
     if mode not in MODES:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import customer_admin_required
+from portal.access import actor_of, customer_admin_required
 from portal.errors import Refusal
 from trunks.access import get_trunk_for
 from workplaces.access import get_import_run_for
@@ -44,7 +44,7 @@ def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
     if posted and form.is_valid():
         try:
             run = service.start_check(
-                admin=request.user,
+                actor=actor_of(request),
                 trunk=trunk,
                 file_name=form.cleaned_data["file"].name or "",
                 data=form.content,
@@ -94,7 +94,7 @@ def cart(request: HttpRequest, trunk_code: str, code: str) -> HttpResponse:
     form = CartForm(request.POST, failed=run.result.get("failed", 0))
     if form.is_valid():
         try:
-            service.start_cart(run=run, mode=form.cleaned_data["mode"])
+            service.start_cart(actor=actor_of(request), run=run, mode=form.cleaned_data["mode"])
         except Refusal as error:
             show(form, error)
         else:

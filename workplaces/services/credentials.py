@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from notifications import services as notifications
 from notifications.models import Notification, mask
-from portal import audit
+from portal import audit, policy
 from portal.errors import Refusal
 from portal.models import User
+from portal.policy import Actor
 from workplaces.models import Workplace
 from workplaces.services import lifecycle
 
@@ -62,7 +63,7 @@ def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> N
 def reset_password(
     *,
     workplace: Workplace,
-    actor: User | None,
+    actor: Actor | None,
     remote_addr: str | None = None,
     language: str = "de",
     keeps_current_password: bool = False,
@@ -77,7 +78,13 @@ def reset_password(
     Only while the workplace is in service (a scheduled cancellation not yet carried out
     included) and has a login; else raises :class:`~portal.errors.Refusal`.
     """
-    locked = Workplace.objects.select_for_update(of=("self",)).get(pk=workplace.pk)
+    locked = (
+        Workplace.objects.select_for_update(of=("self",))
+        .select_related("trunk")
+        .get(pk=workplace.pk)
+    )
+    if actor is not None:  # None: the user's own "Passwort vergessen", not logged in
+        policy.check_change(actor, locked)
     refusal = lifecycle.not_in_service_refusal(locked)
     if refusal:
         raise refusal
@@ -108,7 +115,7 @@ def reset_password(
     )
     audit.record(
         customer_id=workplace.trunk.customer_id,
-        actor=actor,
+        actor=actor.user if actor else None,
         remote_addr=remote_addr,
         action="password_reset",
         object_type="workplace",

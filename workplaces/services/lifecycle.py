@@ -16,9 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit
+from portal import audit, policy
 from portal.errors import Refusal
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent
+from portal.policy import Actor
 from provisioning import services as provisioning
 from trunks.models import SipTrunk
 from trunks.numbers import parse_number_query
@@ -111,10 +112,16 @@ def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", p
     return workplaces.select_related("number", "package").order_by("last_name", "first_name", "pk")
 
 
-def _workplace_event(workplace: Workplace, actor: User | None, action: str, **params) -> None:
+def _allowed(actor: Actor | None, workplace: Workplace) -> None:
+    """The policy's answer for a workplace; None is the system itself (a due cancellation)."""
+    if actor is not None:
+        policy.check_change(actor, workplace)
+
+
+def _workplace_event(workplace: Workplace, actor: Actor | None, action: str, **params) -> None:
     audit.record(
         customer_id=workplace.trunk.customer_id,
-        actor=actor,
+        actor=actor.user if actor else None,
         action=action,
         object_type="workplace",
         object_code=workplace.code,
@@ -136,7 +143,7 @@ def not_in_service_refusal(workplace: Workplace) -> Refusal | None:
 
 
 @transaction.atomic
-def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[str]:
+def update_workplace(*, workplace: Workplace, data: dict, actor: Actor) -> list[str]:
     """Change user data and contacts; the username never changes. Returns changed fields.
 
     The setup service's rules apply (raises :class:`~portal.errors.Refusal` keyed by field); a
@@ -147,6 +154,7 @@ def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[s
         .select_related("trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     refusal = not_in_service_refusal(workplace)
     if refusal:
         raise refusal
@@ -206,10 +214,17 @@ def _not_active_message(workplace: Workplace) -> str:
     }
 
 
+def not_manageable_refusal(workplace: Workplace) -> Refusal | None:
+    """Why the workplace's package can no longer change nor the workplace be deleted; None
+    while it is active."""
+    return None if workplace.is_manageable else not_active_refusal(workplace)
+
+
 def package_change_refusal(workplace: Workplace, package, today: dt.date) -> Refusal | None:
     """Why ``package`` cannot be booked for the workplace today; None when it can."""
-    if not workplace.is_manageable:
-        return not_active_refusal(workplace)
+    refusal = not_manageable_refusal(workplace)
+    if refusal:
+        return refusal
     if not package_change_allowed(workplace, package, today):
         return minimum_term_refusal(workplace)
     return None
@@ -249,7 +264,7 @@ def deletion_refusal(workplace: Workplace, today: dt.date) -> Refusal | None:
 
 
 @transaction.atomic
-def change_package(*, workplace: Workplace, package, actor: User | None, today: dt.date) -> bool:
+def change_package(*, workplace: Workplace, package, actor: Actor | None, today: dt.date) -> bool:
     """Book ``package`` (or none) from today, re-checking the rules against the state now.
 
     Raises :class:`~portal.errors.Refusal` with the reason when the change no longer holds (the
@@ -261,6 +276,7 @@ def change_package(*, workplace: Workplace, package, actor: User | None, today: 
         .select_related("package", "trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     if workplace.package_id == (package.pk if package else None):
         return False
     refusal = package_change_refusal(workplace, package, today)
@@ -285,7 +301,7 @@ def change_package(*, workplace: Workplace, package, actor: User | None, today: 
 
 @transaction.atomic
 def delete_workplace(
-    *, workplace: Workplace, actor: User | None, today: dt.date | None = None
+    *, workplace: Workplace, actor: Actor | None, today: dt.date | None = None
 ) -> bool:
     """The number returns to the trunk's free numbers, the package ends, the login stops.
 
@@ -301,6 +317,7 @@ def delete_workplace(
         .select_related("trunk", "package")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     if workplace.status == Workplace.Status.DELETED:
         return False
     refusal = deletion_refusal(workplace, today or timezone.localdate())
@@ -340,13 +357,14 @@ def delete_workplace(
 
 
 @transaction.atomic
-def schedule_deletion(*, workplace: Workplace, actor: User, on: dt.date) -> None:
+def schedule_deletion(*, workplace: Workplace, actor: Actor, on: dt.date) -> None:
     """Inside the minimum term: "Kündigung vorgemerkt zum ..."; a daily task carries it out."""
     workplace = (
         Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
         .select_related("trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     if workplace.status != Workplace.Status.ACTIVE:
         raise Refusal(
             "not_cancellable",
@@ -388,7 +406,7 @@ def withdrawal_refusal(workplace: Workplace, today: dt.date) -> Refusal | None:
 
 
 @transaction.atomic
-def withdraw_cancellation(*, workplace: Workplace, actor: User, today: dt.date) -> None:
+def withdraw_cancellation(*, workplace: Workplace, actor: Actor, today: dt.date) -> None:
     """ "Kündigung zurücknehmen": the workplace stays, as if the cancellation had never been
     scheduled (its package and minimum term as they were).
 
@@ -400,6 +418,7 @@ def withdraw_cancellation(*, workplace: Workplace, actor: User, today: dt.date) 
         .select_related("trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     refusal = withdrawal_refusal(workplace, today)
     if refusal:
         raise refusal

@@ -26,9 +26,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Package
-from portal import ratelimit
+from portal import policy, ratelimit
 from portal.errors import GENERAL, Refusal
 from portal.models import User
+from portal.policy import Actor
 from trunks.models import Number, SipTrunk
 from workplaces import validators
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
@@ -562,12 +563,13 @@ def choose_package(*, draft: SetupDraft, package: Package | None) -> None:
 
 
 @transaction.atomic
-def add_to_cart(*, draft: SetupDraft) -> None:
+def add_to_cart(*, draft: SetupDraft, actor: Actor) -> None:
     """A complete draft takes a place of its trunk's quota; refused when none is left.
 
     The trunk row is locked while counting, so of two admins reaching for the last place
-    exactly one gets it.
+    exactly one gets it. Only the draft's own admin puts it into their cart (``not_found``).
     """
+    policy.check_change(actor, draft)
     missing = draft.first_missing()
     if missing is not None:
         raise Refusal(

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.access import customer_admin_required, customer_of
+from portal.access import actor_of, customer_admin_required, customer_of
 from portal.errors import Refusal
 from workplaces.access import get_draft_for
 from workplaces.fields import show
@@ -87,7 +87,7 @@ def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     form = current.form(request, draft, request.POST if request.method == "POST" else None)
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
-            current.save(draft, form)
+            current.save(draft, form, actor=actor_of(request))
         except Refusal as error:
             if form is None:  # the summary step has no fields: the error stands above it
                 return _render_step(request, draft, current, form, error=error.message)
