@@ -218,6 +218,11 @@ class Refusal(Exception):
         return self.problems[0].message
 
     @property
+    def params(self) -> dict:
+        """The first problem's parameters."""
+        return self.problems[0].params
+
+    @property
     def errors(self) -> dict[str, list[str]]:
         """The messages keyed by field, in order."""
         found: dict[str, list[str]] = {}

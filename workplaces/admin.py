@@ -77,7 +77,7 @@ class WorkplaceAdmin(NumberSearchMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or obj.is_manageable)
+        return allowed and (obj is None or lifecycle.not_in_service_refusal(obj) is None)
 
     def save_model(self, request: HttpRequest, obj: Workplace, form, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in PERSON_FIELDS}
@@ -93,14 +93,15 @@ class WorkplaceAdmin(NumberSearchMixin, admin.ModelAdmin):
     @admin.action(description=_("Neues temporäres Passwort senden"))
     def send_new_password(self, request: HttpRequest, queryset: QuerySet[Workplace]) -> None:
         sent = 0
-        for workplace in queryset.select_related("trunk").filter(user__isnull=False):
-            if workplace.is_manageable:
+        actor = Actor.for_staff(request.user)
+        for workplace in queryset.select_related("trunk"):
+            try:
                 credentials.reset_password(
-                    workplace=workplace,
-                    actor=Actor.for_staff(request.user),
-                    remote_addr=client_ip(request),
+                    workplace=workplace, actor=actor, remote_addr=client_ip(request)
                 )
-                sent += 1
+            except Refusal:  # not in service, or no login: the count says how many got one
+                continue
+            sent += 1
         self.message_user(
             request,
             ngettext(

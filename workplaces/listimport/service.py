@@ -122,10 +122,6 @@ def sheet_from_json(data: dict) -> Sheet:
 # --- who is already there -----------------------------------------------------------------
 
 
-def _person_key(first_name: str, last_name: str, auth_email: str) -> tuple[str, str, str]:
-    return (first_name.casefold(), last_name.casefold(), auth_email.casefold())
-
-
 @dataclass
 class People:
     """The trunk's people in a cart of the customer or set up: by username and by person."""
@@ -164,13 +160,13 @@ class People:
     def add(self, username, first, last, auth, where: tuple[str, int | None, str]) -> None:
         if username:
             self.by_username.setdefault(username.lower(), where)
-        self.by_person.setdefault(_person_key(first, last, auth), where)
+        self.by_person.setdefault(setup.person_key(first, last, auth), where)
 
     def find(self, key: list) -> tuple[str, int | None, str] | None:
         """``key``: ``["u", username]`` or ``["p", first, last, auth_email]`` (a row's key)."""
         if key[0] == "u":
             return self.by_username.get(key[1].lower())
-        return self.by_person.get(_person_key(*key[1:]))
+        return self.by_person.get(setup.person_key(*key[1:]))
 
 
 # --- the check ----------------------------------------------------------------------------
@@ -309,21 +305,13 @@ def _check_usernames(rows: list[_Row]) -> None:
         if not row.names_ok():
             continue
         if row.key is not None:
-            person = _person_key(*row.key[1:])
-            if person in people:
-                row.checked.add(
-                    "username",
-                    _(
-                        "Diese Person steht schon in Zeile %(line)d der Datei (gleicher Name und "
-                        "gleiche E-Mail-Adresse zur Authentifizierung). Soll sie einen zweiten "
-                        "Arbeitsplatz bekommen, tragen Sie einen Benutzernamen ein."
-                    )
-                    % {"line": people[person]},
-                    code="same_person",
-                    params={"line": people[person]},
-                )
+            same = setup.check_same_person(
+                first_name=row.key[1], last_name=row.key[2], auth_email=row.key[3], seen=people
+            )
+            if not same.ok:
+                row.checked.merge(same)
                 continue
-            people[person] = row.line
+            people[setup.person_key(*row.key[1:])] = row.line
         suggestion = setup.suggest_username(
             first_name=row.user_data["first_name"],
             last_name=row.user_data["last_name"],

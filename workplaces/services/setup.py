@@ -265,6 +265,34 @@ def check_username_while_typing(*, admin: User, username: object, draft: SetupDr
     return check_username(username=username, draft=draft)
 
 
+def person_key(first_name: str, last_name: str, auth_email: str) -> tuple[str, str, str]:
+    """Who a person is when no username says it: the name and the address the credentials go
+    to, whatever their case."""
+    return (first_name.casefold(), last_name.casefold(), auth_email.casefold())
+
+
+def check_same_person(
+    *, first_name: str, last_name: str, auth_email: str, seen: Mapping[tuple, int]
+) -> Checked:
+    """The "same person" rule of a batch: a person already in ``seen`` (person key -> line)
+    gets a second workplace only with a username given for it."""
+    checked = Checked()
+    line = seen.get(person_key(first_name, last_name, auth_email))
+    if line is not None:
+        checked.add(
+            "username",
+            _(
+                "Diese Person steht schon in Zeile %(line)d der Datei (gleicher Name und "
+                "gleiche E-Mail-Adresse zur Authentifizierung). Soll sie einen zweiten "
+                "Arbeitsplatz bekommen, tragen Sie einen Benutzernamen ein."
+            )
+            % {"line": line},
+            code="same_person",
+            params={"line": line},
+        )
+    return checked
+
+
 def _candidates(base: str) -> Iterator[str]:
     """``base``, then ``base2``, ``base3`` ... (cut so that each stays within the length)."""
     yield base
