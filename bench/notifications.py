@@ -320,12 +320,11 @@ def load_data(total: int) -> list[int]:
     from django.db import transaction
 
     from catalog.models import Package
-    from orders import services as orders
     from portal.celery import app
+    from portal.errors import Refusal
     from portal.models import Customer, User
     from trunks.models import NumberBlock, SipTrunk
     from trunks.services import save_number_block
-    from workplaces.services import WorkplaceError
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_demo", force=True, stdout=io.StringIO())  # for the packages
@@ -360,7 +359,7 @@ def load_data(total: int) -> list[int]:
     for i, admin in enumerate(admins):
         try:
             order_ids.append(order_through_services(i, admin, trunk, numbers[i], packages))
-        except (WorkplaceError, orders.OrderError) as exc:
+        except Refusal as exc:
             raise BenchError(f"order {i} refused by the services: {exc}") from exc
     # Each order was handed to a worker on commit, as in the app, but is processed already
     # (the tasks would find nothing to do): drop them, so the worker starts on an empty queue.
@@ -371,8 +370,10 @@ def load_data(total: int) -> list[int]:
 def order_through_services(i: int, admin, trunk, number, packages: list) -> int:
     """One workplace through the wizard's setup service, ordered and processed; the order id."""
     from orders import services as orders
+    from portal.policy import Actor
     from workplaces.services import setup
 
+    actor = Actor.for_admin(admin)
     draft = setup.start_draft(
         admin=admin,
         trunk=trunk,
@@ -398,8 +399,8 @@ def order_through_services(i: int, admin, trunk, number, packages: list) -> int:
     )
     setup.reserve_number(draft=draft, number=number)
     setup.choose_package(draft=draft, package=packages[i % len(packages)])
-    setup.add_to_cart(draft=draft)
-    order = orders.place_order(admin=admin, token=orders.cart_of(admin).token)
+    setup.add_to_cart(draft=draft, actor=actor)
+    order = orders.place_order(actor=actor, token=orders.cart_of(admin).token)
     orders.process_order(order.pk, send_messages=False)
     return order.pk
 

@@ -10,17 +10,18 @@ from django.utils.translation import gettext as _
 
 from orders import services
 from orders.forms import PackageChangeForm
-from portal.access import customer_admin_required
-from workplaces.access import manageable
+from portal.access import actor_of, customer_admin_required
+from portal.errors import Refusal
+from workplaces.access import get_workplace_for, refuse_change
 from workplaces.services import lifecycle, setup
 
 
 @customer_admin_required
 def change_package(request: HttpRequest, code: str) -> HttpResponse:
     """Upgrade any time; downgrade or cancel after the minimum term. Goes through the cart."""
-    workplace = manageable(request, code)
-    if not workplace.is_manageable:
-        return redirect("manage:detail", workplace.code)
+    workplace = get_workplace_for(request, code)
+    if lifecycle.not_manageable_refusal(workplace):
+        return refuse_change(request, workplace)
     options = lifecycle.package_options(
         workplace, setup.conference_packages(), timezone.localdate()
     )
@@ -28,10 +29,10 @@ def change_package(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.add_package_change(
-                admin=request.user, workplace=workplace, package=form.cleaned_data["package"]
+                actor=actor_of(request), workplace=workplace, package=form.cleaned_data["package"]
             )
-        except services.OrderError as error:
-            form.add_error("package", str(error))
+        except Refusal as error:
+            form.add_error("package", error.message)
         else:
             messages.success(request, _("Der Paketwechsel liegt im Warenkorb."))
             return redirect("orders:cart")
@@ -42,18 +43,18 @@ def change_package(request: HttpRequest, code: str) -> HttpResponse:
 @customer_admin_required
 def delete(request: HttpRequest, code: str) -> HttpResponse:
     """A confirmation page that says what deleting does, then an order (or a scheduled date)."""
-    workplace = manageable(request, code)
-    if not workplace.is_manageable:
-        return redirect("manage:detail", workplace.code)
+    workplace = get_workplace_for(request, code)
+    if lifecycle.not_manageable_refusal(workplace):
+        return refuse_change(request, workplace)
     earliest = workplace.earliest_deletion_on()
     today = timezone.localdate()
     if request.method == "POST":
         try:
             order = services.order_deletion(
-                admin=request.user, workplace=workplace, language=request.LANGUAGE_CODE
+                actor=actor_of(request), workplace=workplace, language=request.LANGUAGE_CODE
             )
-        except services.OrderError as error:
-            messages.error(request, str(error))
+        except Refusal as error:
+            messages.error(request, error.message)
             return redirect("manage:detail", workplace.code)
         if order is None:
             messages.success(

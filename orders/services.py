@@ -18,18 +18,16 @@ from catalog.models import MonthlyPrice, Package, PriceChange, gross, money, sig
 from notifications import services as notification_services
 from notifications.models import Notification
 from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
-from portal import audit, celery
+from portal import audit, celery, policy
+from portal.errors import Refusal
 from portal.models import User
+from portal.policy import Actor
 from provisioning import services as provisioning
 from trunks.models import Number
 from workplaces.models import SetupDraft, Workplace
-from workplaces.services import WorkplaceError, credentials, lifecycle, quota, setup
+from workplaces.services import credentials, lifecycle, quota, setup
 
 log = logging.getLogger(__name__)
-
-
-class OrderError(Exception):
-    """Ordering was refused; the message says why and can be shown as it is."""
 
 
 @dataclass
@@ -118,8 +116,10 @@ def cart_changes(admin: User):
     )
 
 
-def pending_change_refusal(workplace: Workplace, *, admin: User, own_cart_line_ok: bool) -> str:
-    """Why no further change of the workplace may be decided now; empty when none waits.
+def pending_change_refusal(
+    workplace: Workplace, *, admin: User, own_cart_line_ok: bool
+) -> Refusal | None:
+    """Why no further change of the workplace may be decided now; None when none waits.
 
     A change waits while an order with a change or deletion of the workplace is not yet
     processed, or while a package change of it lies in a cart (another admin's; with
@@ -137,32 +137,47 @@ def pending_change_refusal(workplace: Workplace, *, admin: User, own_cart_line_o
         .first()
     )
     if item is not None:
-        return _(
-            "Für diesen Arbeitsplatz ist bereits ein Auftrag in Bearbeitung (%(number)s). Bitte "
-            "warten Sie, bis er abgeschlossen ist."
-        ) % {"number": item.order.number}
+        return Refusal(
+            "change_pending",
+            _(
+                "Für diesen Arbeitsplatz ist bereits ein Auftrag in Bearbeitung (%(number)s). "
+                "Bitte warten Sie, bis er abgeschlossen ist."
+            )
+            % {"number": item.order.number},
+            params={"order": item.order.number},
+        )
     lines = CartChange.objects.filter(workplace=workplace).select_related("owner")
     if own_cart_line_ok:
         lines = lines.exclude(owner=admin)
     line = lines.first()
     if line is None:
-        return ""
+        return None
     if line.owner_id == admin.pk:
-        return _(
-            "Für diesen Arbeitsplatz liegt ein Paketwechsel in Ihrem Warenkorb. Bestellen oder "
-            "entfernen Sie ihn zuerst."
+        return Refusal(
+            "change_in_cart",
+            _(
+                "Für diesen Arbeitsplatz liegt ein Paketwechsel in Ihrem Warenkorb. Bestellen "
+                "oder entfernen Sie ihn zuerst."
+            ),
+            params={"own": True},
         )
-    return _(
-        "Für diesen Arbeitsplatz liegt bereits ein Paketwechsel im Warenkorb von %(admin)s."
-    ) % {"admin": line.owner.get_full_name() or line.owner.username}
+    name = line.owner.get_full_name() or line.owner.username
+    return Refusal(
+        "change_in_cart",
+        _("Für diesen Arbeitsplatz liegt bereits ein Paketwechsel im Warenkorb von %(admin)s.")
+        % {"admin": name},
+        params={"own": False, "admin": name},
+    )
 
 
-def add_package_change(*, admin: User, workplace: Workplace, package) -> CartChange:
+def add_package_change(*, actor: Actor, workplace: Workplace, package) -> CartChange:
     """Put a package change into the cart; a second change of the same workplace replaces it."""
+    policy.check_change(actor, workplace)
+    admin = actor.user
     refusal = lifecycle.package_change_refusal(workplace, package, timezone.localdate())
     refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
     if refusal:
-        raise OrderError(refusal)
+        raise refusal
     try:
         with transaction.atomic():
             change, _created = CartChange.objects.update_or_create(
@@ -171,9 +186,8 @@ def add_package_change(*, admin: User, workplace: Workplace, package) -> CartCha
                 defaults={"customer_id": admin.customer_id, "package": package},
             )
     except IntegrityError:  # another admin put a change of it into a cart just now
-        raise OrderError(
-            pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
-            or _("Dieser Arbeitsplatz kann gerade nicht geändert werden.")
+        raise pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True) or Refusal(
+            "change_in_cart", _("Dieser Arbeitsplatz kann gerade nicht geändert werden.")
         ) from None
     return change
 
@@ -188,7 +202,7 @@ def remove_from_cart(*, admin: User, draft: SetupDraft) -> None:
 
 def _transition(order: Order, status: str, note: str = "") -> None:
     if not order.can_move_to(status):
-        raise OrderError(f"order {order.pk}: {order.status} -> {status} is not allowed")
+        raise ValueError(f"order {order.pk}: {order.status} -> {status} is not allowed")
     order.status = status
     order.save(update_fields=["status"])
     OrderStatusChange.objects.create(order=order, status=status, note=note)
@@ -198,19 +212,32 @@ def _check_draft(draft: SetupDraft) -> None:
     name = draft.full_name or draft.username
     missing = draft.first_missing()
     if missing is not None:
-        raise OrderError(
+        raise Refusal(
+            "draft_incomplete",
             _("Die Einrichtung für %(name)s ist unvollständig (%(step)s).")
-            % {"name": name, "step": draft.part_label(missing)}
+            % {"name": name, "step": draft.part_label(missing)},
+            params={"name": name, "step": missing},
         )
     if setup.username_taken(draft.username, draft=draft):
-        raise OrderError(_("Der Benutzername „%(name)s“ ist vergeben.") % {"name": draft.username})
+        raise Refusal(
+            "username_taken",
+            _("Der Benutzername „%(name)s“ ist vergeben.") % {"name": draft.username},
+            field="username",
+            params={"name": draft.username},
+        )
     if Number.objects.filter(pk=draft.number_id).assigned().exists():
-        raise OrderError(
-            _("Die Rufnummer %(number)s ist bereits vergeben.") % {"number": draft.number.national}
+        raise Refusal(
+            "number_held",
+            _("Die Rufnummer %(number)s ist bereits vergeben.") % {"number": draft.number.national},
+            field="number",
+            params={"number": draft.number.e164},
         )
     if draft.package_id and not draft.package.active:
-        raise OrderError(
-            _("Das Paket %(package)s ist nicht mehr bestellbar.") % {"package": draft.package}
+        raise Refusal(
+            "package_unavailable",
+            _("Das Paket %(package)s ist nicht mehr bestellbar.") % {"package": draft.package},
+            field="package",
+            params={"package": draft.package.code},
         )
 
 
@@ -221,9 +248,11 @@ def _check_quota(drafts: list[SetupDraft]) -> None:
     """
     for trunk in quota.lock_trunks(d.trunk_id for d in drafts).values():
         if quota.places_left(trunk) < 0:
-            raise OrderError(
+            raise Refusal(
+                "quota_short",
                 _("Das Kontingent des SIP-Trunks %(trunk)s reicht nicht für alle Arbeitsplätze.")
-                % {"trunk": trunk.name}
+                % {"trunk": trunk.name},
+                params={"trunk": trunk.name},
             )
 
 
@@ -247,10 +276,10 @@ def _check_change(change: CartChange, admin: User, today) -> None:
     refusal = lifecycle.package_change_refusal(workplace, change.package, today)
     refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
     if refusal:
-        raise OrderError(refusal)
+        raise refusal
 
 
-def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -> Order | None:
+def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") -> Order | None:
     """Delete now, as an order; inside the minimum term the deletion is scheduled instead.
 
     Returns the order, or None when the deletion was scheduled for the end of the term.
@@ -258,20 +287,26 @@ def order_deletion(*, admin: User, workplace: Workplace, language: str = "de") -
     the same time waits and then sees this one.
     """
     today = timezone.localdate()
+    admin = actor.user
     with transaction.atomic():
         workplace = (
             Workplace.objects.select_for_update(of=("self",))
             .select_related("package", "trunk")
             .get(pk=workplace.pk)
         )
+        policy.check_change(actor, workplace)
         if not workplace.is_manageable:
-            raise OrderError(_("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."))
+            raise Refusal(
+                "not_active",
+                _("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."),
+                params={"username": workplace.username},
+            )
         refusal = pending_change_refusal(workplace, admin=admin, own_cart_line_ok=False)
         if refusal:
-            raise OrderError(refusal)
+            raise refusal
         earliest = workplace.earliest_deletion_on()
         if earliest and today < earliest:
-            lifecycle.schedule_deletion(workplace=workplace, actor=admin, on=earliest)
+            lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
             return None
         order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
         item = OrderItem.objects.create(
@@ -298,24 +333,32 @@ def carry_out_due_deletions(*, today=None) -> int:
     return done
 
 
-def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") -> Order:
+def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -> Order:
     """Order everything in the admin's cart, once per cart token.
 
     The cart row is locked first, so a double click, a replayed POST or a second tab waits,
-    then finds the token used and gets the order the first request created.
+    then finds the token used and gets the order the first request created. The cart is the
+    actor's own; each draft and changed workplace in it is checked against the policy.
     """
-    token = uuid.UUID(str(token))
+    admin = actor.user
+    changed = Refusal(
+        "cart_changed", _("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut.")
+    )
+    try:
+        token = uuid.UUID(str(token))
+    except ValueError:  # a page older than the cart's token, or a tampered form
+        raise changed from None
     with transaction.atomic():
         cart = Cart.objects.select_for_update().get(pk=cart_of(admin).pk)
         if cart.token != token:
             existing = Order.objects.filter(submission=token, placed_by=admin).first()
             if existing is not None:
                 return existing
-            raise OrderError(_("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut."))
+            raise changed
         drafts = list(cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at"))
         changes = list(cart_changes(admin).select_for_update(of=("self",)).order_by("created_at"))
         if not drafts and not changes:
-            raise OrderError(_("Ihr Warenkorb ist leer."))
+            raise Refusal("cart_empty", _("Ihr Warenkorb ist leer."))
         # The changed workplaces too, in a fixed order: a deletion decided meanwhile waits.
         list(
             Workplace.objects.select_for_update()
@@ -330,9 +373,11 @@ def place_order(*, admin: User, token: uuid.UUID | str, language: str = "de") ->
         )
         _check_quota(drafts)
         for draft in drafts:
+            policy.check_change(actor, draft)
             _check_draft(draft)
         today = timezone.localdate()
         for change in changes:
+            policy.check_change(actor, change)
             _check_change(change, admin, today)
         workplace_net = Package.workplace_product().monthly_net
         order = _new_order(admin=admin, submission=token, language=language)
@@ -480,6 +525,8 @@ def _carry_out(item_id: int, order: Order, today) -> None:
     )
     if item.outcome != OrderItem.Outcome.PENDING:
         return
+    # The placing admin's rights decide again now, as they did when the order was placed.
+    placed_by = Actor.for_admin(order.placed_by) if order.placed_by_id else None
     try:
         if item.kind == OrderItem.Kind.NEW_WORKPLACE:
             lifecycle.activate_workplace(workplace=item.workplace, order=order)
@@ -487,15 +534,15 @@ def _carry_out(item_id: int, order: Order, today) -> None:
             lifecycle.change_package(
                 workplace=item.workplace,
                 package=item.package,
-                actor=order.placed_by,
+                actor=placed_by,
                 today=today,
                 order=order,
             )
         elif item.kind == OrderItem.Kind.DELETION:
             lifecycle.delete_workplace(
-                workplace=item.workplace, actor=order.placed_by, today=today, order=order
+                workplace=item.workplace, actor=placed_by, today=today, order=order
             )
-    except WorkplaceError as refusal:
+    except Refusal as refusal:
         item.outcome, item.reason = OrderItem.Outcome.REFUSED, str(refusal)[:300]
     else:
         item.outcome = OrderItem.Outcome.DONE

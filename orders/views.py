@@ -12,7 +12,8 @@ from notifications.models import Notification
 from orders import services
 from orders.access import get_order_for
 from orders.models import Order, OrderItem
-from portal.access import customer_admin_required, customer_of, get_scoped
+from portal.access import actor_of, customer_admin_required, customer_of, get_scoped
+from portal.errors import Refusal
 from provisioning import services as provisioning
 from workplaces.access import get_draft_for
 from workplaces.services import lifecycle, quota
@@ -38,9 +39,7 @@ def remove(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 @customer_admin_required
 def remove_change(request: HttpRequest, code: str) -> HttpResponse:
-    change = get_scoped(
-        services.cart_changes(request.user), request, code, customer=customer_of(request)
-    )
+    change = get_scoped(services.cart_changes(request.user), request, code)
     services.remove_change(admin=request.user, change=change)
     messages.success(request, _("Der Paketwechsel wurde aus dem Warenkorb entfernt."))
     return redirect("orders:cart")
@@ -52,13 +51,10 @@ def place(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     try:
         order = services.place_order(
-            admin=request.user, token=token, language=request.LANGUAGE_CODE
+            actor=actor_of(request), token=token, language=request.LANGUAGE_CODE
         )
-    except ValueError:
-        messages.error(request, _("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut."))
-        return redirect("orders:cart")
-    except services.OrderError as error:
-        messages.error(request, str(error))
+    except Refusal as error:
+        messages.error(request, error.message)
         return redirect("orders:cart")
     return redirect("orders:detail", order.code)
 

@@ -1,4 +1,5 @@
-"""One family of access helpers: everything a customer admin sees is scoped to the customer.
+"""One family of access helpers: everything a customer admin sees is scoped by the policy
+(:mod:`portal.policy`), the same one the services ask.
 
 A foreign object is a 404, never a 403 that would confirm it exists.
 """
@@ -16,7 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
+from portal import policy
 from portal.models import Customer
+from portal.policy import Actor
 
 
 def customer_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -34,6 +37,11 @@ def customer_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     return wrapper
 
 
+def actor_of(request: HttpRequest) -> Actor:
+    """The principal a page's commands act for: the logged-in admin."""
+    return Actor.for_admin(request.user)
+
+
 def customer_of(request: HttpRequest) -> Customer:
     customer = request.user.customer
     if customer is None:
@@ -42,7 +50,8 @@ def customer_of(request: HttpRequest) -> Customer:
 
 
 def get_scoped[M: Model](queryset: QuerySet[M], request: HttpRequest, code: object, **scope) -> M:
-    """The object with public ``code`` in the request's customer, or 404."""
+    """The object with public ``code`` that the policy lets the request's actor see, or 404."""
+    queryset = policy.visible(actor_of(request), queryset)
     try:
         code = uuid.UUID(str(code))
     except ValueError:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from notifications.sms import LocmemSmsBackend
 from orders.models import Order
 from orders.services import cart_of, place_order, process_order
+from portal.policy import Actor
 from tests.wizard_helpers import USER_DATA, login_data, start_draft, step_url
 from trunks.models import SipTrunk
 from workplaces.models import Workplace
@@ -70,9 +71,9 @@ def order_new_workplace(
     assert client.post(step_url(draft, "warenkorb")).status_code == 302
     if capture is not None:
         with capture(execute=True):
-            order = place_order(admin=admin, token=cart_of(admin).token)
+            order = place_order(actor=Actor.for_admin(admin), token=cart_of(admin).token)
     else:
-        order = place_order(admin=admin, token=cart_of(admin).token)
+        order = place_order(actor=Actor.for_admin(admin), token=cart_of(admin).token)
         process_order(order.pk)
     order.refresh_from_db()
     assert order.status == Order.Status.COMPLETED

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from portal.access import customer_of, get_scoped
+from portal.access import get_scoped
 from trunks.models import SipTrunk
 from workplaces.models import ImportRun, SetupDraft, Workplace
 
@@ -14,29 +15,12 @@ def get_draft_for(request: HttpRequest, code: object, *, live: bool = True) -> S
     drafts = SetupDraft.objects.select_related("trunk", "number", "package")
     if live:
         drafts = drafts.filter(status__in=SetupDraft.LIVE)
-    return get_scoped(drafts, request, code, customer=customer_of(request), created_by=request.user)
+    return get_scoped(drafts, request, code)
 
 
 def get_workplace_for(request: HttpRequest, code: object) -> Workplace:
     workplaces = Workplace.objects.select_related("trunk", "number", "package", "user")
-    return get_scoped(workplaces, request, code, trunk__customer=customer_of(request))
-
-
-def manageable(request: HttpRequest, code: object) -> Workplace:
-    """A workplace of the customer for a change; says so when it cannot be changed any more."""
-    workplace = get_workplace_for(request, code)
-    if not workplace.is_manageable:
-        messages.error(request, _("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
-    return workplace
-
-
-def in_service(request: HttpRequest, code: object) -> Workplace:
-    """A workplace of the customer whose data or password is to change; says so when it is
-    no longer in service (deleted)."""
-    workplace = get_workplace_for(request, code)
-    if not workplace.is_in_service:
-        messages.error(request, _("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
-    return workplace
+    return get_scoped(workplaces, request, code)
 
 
 def get_import_run_for(request: HttpRequest, trunk: SipTrunk, code: object) -> ImportRun:
@@ -47,6 +31,11 @@ def get_import_run_for(request: HttpRequest, trunk: SipTrunk, code: object) -> I
     runs = ImportRun.objects.select_related("trunk").defer(
         "upload", "sheet", "result", "cart_result"
     )
-    return get_scoped(
-        runs, request, code, customer=customer_of(request), trunk=trunk, created_by=request.user
-    )
+    return get_scoped(runs, request, code, trunk=trunk)
+
+
+def refuse_change(request: HttpRequest, workplace: Workplace) -> HttpResponse:
+    """Back to the workplace's page, saying that it cannot be changed any more (a view calls
+    this when the service's rule refuses; looking a workplace up says nothing)."""
+    messages.error(request, _("Dieser Arbeitsplatz kann nicht mehr geändert werden."))
+    return redirect("manage:detail", workplace.code)

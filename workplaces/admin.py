@@ -16,10 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.access import client_ip
+from portal.errors import Refusal
+from portal.policy import Actor
 from trunks.admin import NumberSearchMixin
 from workplaces.fields import show
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
-from workplaces.services import WorkplaceError, credentials, lifecycle, setup
+from workplaces.services import credentials, lifecycle, setup
 
 RULED_FIELDS = ["code", "trunk", "username", "user", "number", "package", "package_booked_on"]
 HISTORY_FIELDS = [
@@ -75,26 +77,31 @@ class WorkplaceAdmin(NumberSearchMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or obj.is_manageable)
+        return allowed and (obj is None or lifecycle.not_in_service_refusal(obj) is None)
 
     def save_model(self, request: HttpRequest, obj: Workplace, form, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in PERSON_FIELDS}
         data["without_mobile"] = not data["mobile"]
         current = Workplace.objects.select_related("trunk").get(pk=obj.pk)
         try:
-            lifecycle.update_workplace(workplace=current, data=data, actor=request.user)
-        except WorkplaceError as error:  # checked by the form; a rule may have changed since
+            lifecycle.update_workplace(
+                workplace=current, data=data, actor=Actor.for_staff(request.user)
+            )
+        except Refusal as error:  # checked by the form; a rule may have changed since
             self.message_user(request, error.message, messages.ERROR)
 
     @admin.action(description=_("Neues temporäres Passwort senden"))
     def send_new_password(self, request: HttpRequest, queryset: QuerySet[Workplace]) -> None:
         sent = 0
-        for workplace in queryset.select_related("trunk").filter(user__isnull=False):
-            if workplace.is_manageable:
+        actor = Actor.for_staff(request.user)
+        for workplace in queryset.select_related("trunk"):
+            try:
                 credentials.reset_password(
-                    workplace=workplace, actor=request.user, remote_addr=client_ip(request)
+                    workplace=workplace, actor=actor, remote_addr=client_ip(request)
                 )
-                sent += 1
+            except Refusal:  # not in service, or no login: the count says how many got one
+                continue
+            sent += 1
         self.message_user(
             request,
             ngettext(

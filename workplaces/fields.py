@@ -10,8 +10,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portal.errors import Refusal
 from workplaces import validators
-from workplaces.services import GENERAL, Checked
+from workplaces.services import Checked
 
 
 class InputField(forms.CharField):
@@ -41,15 +42,14 @@ class TextField(forms.CharField):
             raise ValidationError(error.messages[0], code="control_characters") from None
 
 
-def show(form: forms.Form, checked: Checked) -> None:
+def show(form: forms.Form, checked: Checked | Refusal) -> None:
     """Put the service's messages onto the form's fields (GENERAL and unknown fields above
-    the form), and take the domain values of the fields without a message into
-    ``cleaned_data`` (normalised e-mail, E.164 number, the Number row ...)."""
-    for name, messages in checked.errors.items():
-        target = name if name in form.fields and name != GENERAL else None
-        for message in messages:
-            form.add_error(target, message)
-    if hasattr(form, "cleaned_data"):
+    the form), each with its code, and take the domain values of the fields without a message
+    into ``cleaned_data`` (normalised e-mail, E.164 number, the Number row ...)."""
+    for problem in checked.problems:
+        target = problem.field if problem.field in form.fields else None
+        form.add_error(target, ValidationError(problem.message, code=problem.code))
+    if isinstance(checked, Checked) and hasattr(form, "cleaned_data"):
         form.cleaned_data.update(
             {k: v for k, v in checked.values.items() if k not in checked.errors}
         )

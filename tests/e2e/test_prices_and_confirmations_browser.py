@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from catalog.models import Package
 from orders import services as order_services
+from portal.policy import Actor
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import log_in_with_cookie
 from tests.manage_helpers import detail_url, order_new_workplace
@@ -62,7 +63,9 @@ def test_the_cart_shows_a_package_change_as_before_after_and_difference(
     page: Page, console, alice, joerg, live_server
 ):
     order_services.add_package_change(
-        admin=alice, workplace=joerg, package=Package.objects.get(code="konferenz-premium")
+        actor=Actor.for_admin(alice),
+        workplace=joerg,
+        package=Package.objects.get(code="konferenz-premium"),
     )
     log_in_with_cookie(page, alice, live_server)
     page.goto("/sip-trunk/warenkorb/")

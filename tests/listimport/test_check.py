@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from portal.policy import Actor
 from tests.conftest import make_trunk
 from tests.listimport.helpers import HEADER, csv_bytes
 from tests.wizard_helpers import USER_DATA
@@ -307,7 +308,7 @@ def test_a_person_in_a_cart_or_set_up_is_reported_not_checked_again(trunk, bob):
     )
     setup.reserve_number(draft=draft, number=trunk.numbers.get(extension="13"))
     setup.choose_package(draft=draft, package=None)
-    setup.add_to_cart(draft=draft)
+    setup.add_to_cart(draft=draft, actor=Actor.for_admin(draft.created_by))
     held_by_a_workplace(trunk, "anna.s", first_name="Anna", last_name="Schmidt")
     result = check(
         trunk,

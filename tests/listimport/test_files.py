@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import IllegalCharacterError
 
+from portal.errors import Refusal
 from tests.listimport.helpers import (
     HEADER,
     JOERG,
@@ -28,11 +29,11 @@ from tests.listimport.helpers import (
     xlsx_bytes,
 )
 from workplaces.listimport import files
-from workplaces.listimport.files import MAX_BYTES, MAX_ROWS, ImportFileError, Sheet, read_upload
+from workplaces.listimport.files import MAX_BYTES, MAX_ROWS, Sheet, read_upload
 
 
 def refused(name: str, data: bytes) -> str:
-    with pytest.raises(ImportFileError) as caught:
+    with pytest.raises(Refusal) as caught:
         read_upload(name, data)
     return caught.value.message
 
@@ -520,7 +521,7 @@ def peak_of(read) -> tuple[str, int]:
     """The refusal of ``read()`` and the most memory Python held while it ran."""
     tracemalloc.start()
     try:
-        with pytest.raises(ImportFileError) as caught:
+        with pytest.raises(Refusal) as caught:
             read()
         _now, peak = tracemalloc.get_traced_memory()
     finally:
@@ -793,7 +794,7 @@ CSV_ISH = st.lists(
 def _either_sheet_or_refusal(name: str, data: bytes) -> None:
     try:
         result = read_upload(name, data)
-    except ImportFileError as error:
+    except Refusal as error:
         assert error.message and isinstance(error.message, str)
     else:
         assert isinstance(result, Sheet)
@@ -848,7 +849,7 @@ def test_random_xlsx_cells_give_a_sheet_or_a_clear_refusal(rows):
 
 def test_the_cheap_checks_refuse_by_size_type_and_archive_without_reading_rows():
     def check(name: str, data: bytes) -> str:
-        with pytest.raises(ImportFileError) as caught:
+        with pytest.raises(Refusal) as caught:
             files.check_upload(name, data)
         return caught.value.message
 

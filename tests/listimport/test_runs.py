@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from portal.celery import app
+from portal.policy import Actor
 from tests.listimport.test_check import person
 from tests.listimport.test_pages import Importer
 from workplaces import tasks
@@ -37,7 +38,7 @@ def adding_run(importer: Importer) -> ImportRun:
     run = importer.upload(*PEOPLE)
     run.refresh_from_db()
     assert run.result["ok"] == 12
-    service.start_cart(run=run, mode=service.ONLY_OK)
+    service.start_cart(actor=Actor.for_admin(run.created_by), run=run, mode=service.ONLY_OK)
     run.refresh_from_db()
     assert run.status == ImportRun.Status.ADDING
     return run

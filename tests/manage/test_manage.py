@@ -22,7 +22,9 @@ from notifications.models import Notification
 from notifications.sms import LocmemSmsBackend
 from orders import services as order_services
 from orders.models import CartChange, Order
+from portal.errors import Refusal
 from portal.models import AuditEvent
+from portal.policy import Actor
 from tests.conftest import make_trunk
 from tests.manage_helpers import (
     DAY_0,
@@ -36,7 +38,7 @@ from tests.manage_helpers import (
 from tests.wizard_helpers import start_draft
 from workplaces.listimport.files import read_upload
 from workplaces.models import SetupDraft, Workplace
-from workplaces.services import WorkplaceError, credentials, lifecycle
+from workplaces.services import credentials, lifecycle
 
 OVERVIEW = reverse("manage:overview")
 EXPORT = reverse("manage:export")
@@ -293,8 +295,10 @@ def test_the_overview_searches_name_username_and_number(alice_client, team, trun
 
 def test_the_overview_filters_by_status_and_package(alice_client, alice, team):
     joerg, anna, ben = team["joerg"], team["anna"], team["ben"]
-    lifecycle.schedule_deletion(workplace=anna, actor=alice, on=anna.earliest_deletion_on())
-    lifecycle.delete_workplace(workplace=ben, actor=alice, today=AFTER_TERM)
+    lifecycle.schedule_deletion(
+        workplace=anna, actor=Actor.for_admin(alice), on=anna.earliest_deletion_on()
+    )
+    lifecycle.delete_workplace(workplace=ben, actor=Actor.for_admin(alice), today=AFTER_TERM)
 
     def shown(**params):
         response = alice_client.get(OVERVIEW, params)
@@ -471,7 +475,9 @@ def test_the_list_can_be_exported_as_csv_for_excel(alice_client, trunk, team):
 def test_the_export_honours_trunk_search_and_filters_but_not_the_page_size(
     alice_client, alice, trunk, team, demo_customer
 ):
-    lifecycle.delete_workplace(workplace=team["ben"], actor=alice, today=AFTER_TERM)
+    lifecycle.delete_workplace(
+        workplace=team["ben"], actor=Actor.for_admin(alice), today=AFTER_TERM
+    )
     koeln = make_trunk(demo_customer, "Zweigstelle Köln", "+4922155500", 10, 99)
     order_new_workplace(
         alice_client, alice, koeln, username="maria.koch", first_name="Maria", last_name="Koch"
@@ -679,7 +685,7 @@ def test_saving_the_form_as_shown_changes_and_records_nothing(alice_client, team
 
 
 def test_a_deleted_workplace_keeps_its_page_but_cannot_be_changed(alice_client, alice, joerg):
-    lifecycle.delete_workplace(workplace=joerg, actor=alice, today=AFTER_TERM)
+    lifecycle.delete_workplace(workplace=joerg, actor=Actor.for_admin(alice), today=AFTER_TERM)
     page = alice_client.get(detail_url(joerg)).content.decode()
     assert "✗</span> Gelöscht" in page and "joerg.mueller" in page
     assert ">Bearbeiten<" not in page and ">Löschen<" not in page
@@ -697,10 +703,12 @@ def test_a_deleted_workplace_keeps_its_page_but_cannot_be_changed(alice_client, 
         response = send(reverse("manage:reset_password", args=[joerg.code]))
         assert response["Location"] == detail_url(joerg)
     assert "kann nicht mehr geändert werden" in alice_client.get(detail_url(joerg)).content.decode()
-    with pytest.raises(WorkplaceError):
-        credentials.reset_password(workplace=joerg, actor=alice)
-    with pytest.raises(WorkplaceError):
-        lifecycle.update_workplace(workplace=joerg, data=edit_data(joerg), actor=alice)
+    with pytest.raises(Refusal):
+        credentials.reset_password(workplace=joerg, actor=Actor.for_admin(alice))
+    with pytest.raises(Refusal):
+        lifecycle.update_workplace(
+            workplace=joerg, data=edit_data(joerg), actor=Actor.for_admin(alice)
+        )
     assert not Notification.objects.filter(kind__startswith="password_reset").exists()
 
 
@@ -882,7 +890,9 @@ def test_every_change_is_an_event_with_who_when_and_what_on_the_detail_page(
 def foreign(alice, joerg):
     """Alice's workplace with a package change in alice's cart: what charlie reaches for."""
     change = order_services.add_package_change(
-        admin=alice, workplace=joerg, package=Package.objects.get(code="konferenz-premium")
+        actor=Actor.for_admin(alice),
+        workplace=joerg,
+        package=Package.objects.get(code="konferenz-premium"),
     )
     return joerg, change
 

@@ -15,6 +15,7 @@ from notifications.models import Notification
 from notifications.sms import get_backend as get_sms_backend
 from orders.services import cart_of
 from portal.models import User
+from portal.policy import Actor
 from tests.conftest import client_for
 from tests.wizard_helpers import complete_draft
 from workplaces.models import Workplace
@@ -66,7 +67,7 @@ def kept(
     joerg = order(alice_client, alice, capture, username="joerg.mueller", mobile="0170 1234567")
     order(charlie_client, charlie, capture, username="karl.koeln", mobile="0171 7654321")
     with capture(execute=True):
-        reset_password(workplace=joerg, actor=alice)
+        reset_password(workplace=joerg, actor=Actor.for_admin(alice))
     mail.send_mail("Handarbeit", "Von Hand gesendet.", "ops@example.com", ["x@example.com"])
     return joerg
 

@@ -28,6 +28,7 @@ from orders.models import Order
 from orders.services import cart_of
 from portal import outbox
 from portal.models import User
+from portal.policy import Actor
 from tests.notifications.conftest import (
     TWILIO_429,
     TWILIO_500,
@@ -365,7 +366,9 @@ def test_redis_down_while_the_admin_orders_then_the_sweeps_deliver_everything_on
 
     # Down again while the admin resets the password: the outbox's own sweep sends it.
     redis_server.stop()
-    credentials.reset_password(workplace=Workplace.objects.get(), actor=admin_with_email)
+    credentials.reset_password(
+        workplace=Workplace.objects.get(), actor=Actor.for_admin(admin_with_email)
+    )
     reset = Notification.objects.get(kind=Notification.Kind.PASSWORD_RESET_SMS)
     assert reset.status == PENDING and reset.attempts == 0
     redis_server.start()

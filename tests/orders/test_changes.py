@@ -20,7 +20,9 @@ from orders.models import CartChange, Order, OrderItem
 from orders.services import cart_of
 from orders.tasks import carry_out_due_deletions
 from portal.celery import app as celery_app
+from portal.errors import Refusal
 from portal.models import AuditEvent
+from portal.policy import Actor
 from tests.manage_helpers import (
     DAY_0,
     day,
@@ -31,7 +33,7 @@ from tests.manage_helpers import (
 from tests.wizard_helpers import login_data, start_draft, step_url
 from trunks.models import Number
 from workplaces.models import Workplace
-from workplaces.services import WorkplaceError, lifecycle
+from workplaces.services import lifecycle
 
 CART = reverse("orders:cart")
 END_OF_TERM = "01.04.2026"
@@ -129,8 +131,10 @@ def test_a_downgrade_or_cancellation_before_day_30_is_refused_on_post(
     assert not CartChange.objects.exists()
     # The service refuses it too, for whoever calls it without the form.
     package = Package.objects.filter(code=smaller).first()
-    with pytest.raises(order_services.OrderError, match=re.escape("frühestens am 01.04.2026")):
-        order_services.add_package_change(admin=alice, workplace=joerg, package=package)
+    with pytest.raises(Refusal, match=re.escape("frühestens am 01.04.2026")):
+        order_services.add_package_change(
+            actor=Actor.for_admin(alice), workplace=joerg, package=package
+        )
     assert not CartChange.objects.exists()
 
 
@@ -293,7 +297,9 @@ def test_a_change_of_a_workplace_that_was_cancelled_meanwhile_stops_the_order(
     alice_client, alice, joerg
 ):
     alice_client.post(package_url(joerg), {"package": "konferenz-premium"})
-    lifecycle.schedule_deletion(workplace=joerg, actor=alice, on=joerg.earliest_deletion_on())
+    lifecycle.schedule_deletion(
+        workplace=joerg, actor=Actor.for_admin(alice), on=joerg.earliest_deletion_on()
+    )
     response = alice_client.post(reverse("orders:place"), {"token": cart_of(alice).token})
     assert response["Location"] == CART
     page = alice_client.get(CART).content.decode()
@@ -440,8 +446,10 @@ def test_a_cancellation_cannot_be_withdrawn_on_its_date_or_once_deleted(
     alice_client.post(delete_url(joerg))
     joerg.refresh_from_db()
     on_the_date = joerg.cancel_on
-    with pytest.raises(WorkplaceError, match="kann nicht mehr zurückgenommen werden"):
-        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=on_the_date)
+    with pytest.raises(Refusal, match="kann nicht mehr zurückgenommen werden"):
+        lifecycle.withdraw_cancellation(
+            workplace=joerg, actor=Actor.for_admin(alice), today=on_the_date
+        )
     time_machine.move_to(day(30, hour=8), tick=False)
     page = alice_client.get(detail_url(joerg)).content.decode()
     assert ">Kündigung zurücknehmen<" not in page
@@ -450,14 +458,18 @@ def test_a_cancellation_cannot_be_withdrawn_on_its_date_or_once_deleted(
     page = alice_client.get(detail_url(joerg)).content.decode()
     assert f"Die Kündigung von joerg.mueller zum {END_OF_TERM} kann nicht mehr" in page
     lifecycle.delete_workplace(workplace=joerg, actor=None, today=on_the_date)
-    with pytest.raises(WorkplaceError, match="ist bereits gelöscht"):
-        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=on_the_date)
+    with pytest.raises(Refusal, match="ist bereits gelöscht"):
+        lifecycle.withdraw_cancellation(
+            workplace=joerg, actor=Actor.for_admin(alice), today=on_the_date
+        )
     assert not AuditEvent.objects.filter(action="cancellation_withdrawn").exists()
 
 
 def test_nothing_to_withdraw_without_a_scheduled_cancellation(alice, joerg):
-    with pytest.raises(WorkplaceError, match="keine Kündigung vorgemerkt"):
-        lifecycle.withdraw_cancellation(workplace=joerg, actor=alice, today=DAY_0.date())
+    with pytest.raises(Refusal, match="keine Kündigung vorgemerkt"):
+        lifecycle.withdraw_cancellation(
+            workplace=joerg, actor=Actor.for_admin(alice), today=DAY_0.date()
+        )
 
 
 def test_after_the_term_deleting_is_an_order_that_frees_the_number_and_ends_the_login(
@@ -674,7 +686,9 @@ def test_processing_refuses_an_item_that_no_longer_holds_and_says_why(
     downgrade = place_without_worker(alice_client, alice, django_capture_on_commit_callbacks)
     # Meanwhile another write path books Premium today: the downgrade no longer holds.
     premium = Package.objects.get(code="konferenz-premium")
-    lifecycle.change_package(workplace=joerg, package=premium, actor=alice, today=day(60).date())
+    lifecycle.change_package(
+        workplace=joerg, package=premium, actor=Actor.for_admin(alice), today=day(60).date()
+    )
 
     order_services.process_order(downgrade.pk)
 

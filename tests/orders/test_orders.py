@@ -12,6 +12,7 @@ from notifications.models import Notification
 from orders import services as order_services
 from orders.models import Order
 from orders.services import cart_of, place_order, process_order
+from portal.policy import Actor
 from tests.wizard_helpers import complete_draft
 from workplaces.models import Workplace
 
@@ -56,7 +57,9 @@ def test_the_sweep_hands_over_an_order_left_in_processing(
 ):
     """A worker died after "In Bearbeitung" (or the registrar's call-back was lost)."""
     complete_draft(alice_client, trunk)
-    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run
+    order = place_order(
+        actor=Actor.for_admin(alice), token=cart_of(alice).token
+    )  # on_commit not run
     order_services._transition(order, Order.Status.PROCESSING)
 
     assert order_services.sweep_orders() == 0  # not yet: it may still be on its way
@@ -72,7 +75,9 @@ def test_the_sweep_hands_over_an_order_left_in_processing(
 
 def test_the_order_page_refreshes_itself_while_in_progress(alice_client, alice, trunk):
     complete_draft(alice_client, trunk)
-    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run: received
+    order = place_order(
+        actor=Actor.for_admin(alice), token=cart_of(alice).token
+    )  # on_commit not run: received
     page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
     assert 'hx-trigger="every 2s"' in page and 'http-equiv="refresh"' in page
     assert "Eingegangen" in page
@@ -80,7 +85,7 @@ def test_the_order_page_refreshes_itself_while_in_progress(alice_client, alice, 
 
 def test_a_failed_activation_marks_the_order_failed(alice_client, alice, trunk):
     complete_draft(alice_client, trunk)
-    order = place_order(admin=alice, token=cart_of(alice).token)
+    order = place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     with (
         mock.patch(
             "workplaces.services.lifecycle.activate_workplace", side_effect=RuntimeError("boom")
@@ -115,7 +120,7 @@ def test_quotas_are_shown_as_bars_with_words(alice_client, alice, trunk, demo_cu
 
     make_trunk(demo_customer, "Leer", "+49302345678", 100, 199, quota=0)
     complete_draft(alice_client, trunk)
-    process_order(place_order(admin=alice, token=cart_of(alice).token).pk)
+    process_order(place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token).pk)
     page = alice_client.get(reverse("orders:status")).content.decode()
     assert 'aria-label="1 von 25 (4 %)"' in page and 'width="4%"' in page
     assert "1 von 88 (1 %)" in page
@@ -132,7 +137,9 @@ def test_the_order_page_says_what_happens_next_while_it_is_still_ahead(
 ):
     complete_draft(alice_client, trunk, username="joerg.mueller")
     complete_draft(alice_client, trunk, username="anna.schmidt", mobile="")
-    order = place_order(admin=alice, token=cart_of(alice).token)  # on_commit not run: received
+    order = place_order(
+        actor=Actor.for_admin(alice), token=cart_of(alice).token
+    )  # on_commit not run: received
     url = reverse("orders:detail", args=[order.code])
     box = next_steps(alice_client.get(url).content.decode())
     assert "So geht es weiter" in box
@@ -160,7 +167,7 @@ def test_the_order_page_says_what_happens_next_while_it_is_still_ahead(
 
 def test_a_failed_order_promises_nothing(alice_client, alice, trunk):
     complete_draft(alice_client, trunk)
-    order = place_order(admin=alice, token=cart_of(alice).token)
+    order = place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.FAILED)
     page = alice_client.get(reverse("orders:detail", args=[order.code])).content.decode()
     assert "So geht es weiter" not in page

@@ -12,7 +12,9 @@ import pytest
 from django.urls import reverse
 
 from orders.models import Order
-from orders.services import OrderError, cart_of, place_order
+from orders.services import cart_of, place_order
+from portal.errors import Refusal
+from portal.policy import Actor
 from tests.orders.test_exactly_once import logged_in, make_admins, run_at_once
 from tests.wizard_helpers import complete_draft, login_data, start_draft, step_url
 from workplaces.models import SetupDraft
@@ -61,8 +63,8 @@ def test_ordering_refuses_a_cart_over_a_quota_lowered_since(alice, alice_client,
     trunk.workplace_quota = 1
     trunk.save()
 
-    with pytest.raises(OrderError, match="reicht nicht für alle Arbeitsplätze"):
-        place_order(admin=alice, token=cart_of(alice).token)
+    with pytest.raises(Refusal, match="reicht nicht für alle Arbeitsplätze"):
+        place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     assert not Order.objects.exists()
 
 

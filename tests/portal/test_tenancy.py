@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from orders.models import Order
 from portal.models import User
+from portal.policy import Actor
 from tests.conftest import client_for
 from tests.wizard_helpers import USER_DATA, login_data, step_url
 from workplaces.models import SetupDraft
@@ -36,7 +37,7 @@ def alice_draft(alice, trunk, packages):
     )
     setup.reserve_number(draft=draft, number=trunk.numbers.get(extension="10"))
     setup.choose_package(draft=draft, package=packages["konferenz-plus"])
-    setup.add_to_cart(draft=draft)
+    setup.add_to_cart(draft=draft, actor=Actor.for_admin(draft.created_by))
     return draft
 
 

@@ -229,13 +229,13 @@ PAGES: dict[str, tuple[Page, int]] = {
     "2 Benutzerdaten GET (new)": (get_new, 5),
     "2 Benutzerdaten POST (new)": (post_new, 9),
     "2 Benutzerdaten GET": (get_step("benutzerdaten"), 4),
-    "2 Benutzerdaten POST": (post_step("benutzerdaten", lambda w: USER_DATA), 5),
+    "2 Benutzerdaten POST": (post_step("benutzerdaten", lambda w: USER_DATA), 4),
     "3 Benutzeranmeldung GET": (get_step("benutzeranmeldung"), 4),
     # username_taken (one query on the claims) in the form, and again where it is reserved;
     # the draft and its claim written
     "3 Benutzeranmeldung POST": (
         post_step("benutzeranmeldung", lambda w: login_data(w.unique("neuer.name."))),
-        10,
+        9,
     ),
     "3 Benutzername prüfen (htmx)": (check_username, 5),
     # count, one page of numbers, holders: workplaces and drafts (two queries for the page)
@@ -248,17 +248,17 @@ PAGES: dict[str, tuple[Page, int]] = {
     ),
     # checked in the form (held: one query); then the number row locked, checked again, and
     # reserved
-    "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 11),
+    "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 10),
     # One for the workplace's own price, shown with every package.
     "5 Konferenzpaket GET": (get_step("konferenzpaket"), 6),
-    "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 6),
+    "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 5),
     "6 Warenkorb GET": (get_step("warenkorb"), 5),
     # the trunk row locked and its places counted, in a savepoint
-    "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 9),
+    "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 8),
     # workplace price, the cart's drafts with trunk, number and package, the cart
     "Warenkorb GET": (get_cart, 7),
     # the draft written and its claim on the username given back
-    "Warenkorb entfernen POST": (remove_from_cart, 6),
+    "Warenkorb entfernen POST": (remove_from_cart, 5),
     # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints
     "Kostenpflichtig bestellen POST": (place_order, 25),
     # all trunks (two here): usage, packages, count and page of rows, own drafts

@@ -123,3 +123,29 @@ def test_a_workplace_logins_password_is_not_set_in_the_user_admin(operator_clien
 
     assert response.status_code == 302
     assert Workplace.objects.get(pk=joerg.pk).user.password == before
+
+
+def test_a_new_password_goes_only_where_the_reset_service_allows_it(
+    operator_client, alice_client, alice, trunk, joerg
+):
+    gone = order_new_workplace(alice_client, alice, trunk, username="anna.schmidt")
+    Workplace.objects.filter(pk=gone.pk).update(status=Workplace.Status.DELETED)
+    no_login = order_new_workplace(alice_client, alice, trunk, username="bernd.bauer")
+    Workplace.objects.filter(pk=no_login.pk).update(user=None)
+
+    response = operator_client.post(
+        reverse("admin:workplaces_workplace_changelist"),
+        {"action": "send_new_password", ACTION_CHECKBOX_NAME: [joerg.pk, gone.pk, no_login.pk]},
+        follow=True,
+    )
+
+    assert "Ein neues temporäres Passwort ist an 1 Benutzer unterwegs." in response.content.decode()
+    resets = Notification.objects.filter(kind=Notification.Kind.PASSWORD_RESET_SMS)
+    assert list(resets.values_list("workplace_id", flat=True)) == [joerg.pk]
+
+
+def test_the_back_office_edits_a_workplace_while_it_is_in_service(operator_client, joerg):
+    Workplace.objects.filter(pk=joerg.pk).update(status=Workplace.Status.CANCEL_SCHEDULED)
+    assert 'name="street"' in operator_client.get(change_url(joerg)).content.decode()
+    Workplace.objects.filter(pk=joerg.pk).update(status=Workplace.Status.DELETED)
+    assert 'name="street"' not in operator_client.get(change_url(joerg)).content.decode()

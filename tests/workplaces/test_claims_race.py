@@ -16,12 +16,13 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
+from portal.errors import Refusal
 from portal.models import User, UsernameClaim
 from tests.listimport.test_check import check, person
 from tests.wizard_helpers import USER_DATA
 from workplaces.listimport.service import add_rows_to_cart
 from workplaces.models import SetupDraft
-from workplaces.services import WorkplaceError, setup
+from workplaces.services import setup
 
 TAKEN = "Der Benutzername „max.muster“ ist bereits vergeben. Bitte wählen Sie einen anderen."
 
@@ -43,7 +44,7 @@ def wizard(world):
             username="max.muster",
             contacts={"auth_email": "max@example.com", "without_mobile": True},
         )
-    except WorkplaceError as error:
+    except Refusal as error:
         assert error.errors == {"username": [TAKEN]}
         return "refused"
     return "won"

@@ -11,13 +11,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from orders.services import cart_of, place_order
+from portal.errors import Refusal
 from portal.models import User, UsernameClaim
+from portal.policy import Actor
 from tests.conftest import client_for
 from tests.listimport.test_check import check, error, errors, person
 from tests.wizard_helpers import USER_DATA, complete_draft
 from workplaces.forms import ContactFields, UserDataForm
 from workplaces.models import ImportRun, SetupDraft, Workplace, field_limit
-from workplaces.services import WorkplaceError, lifecycle, setup
+from workplaces.services import lifecycle, setup
 from workplaces.validators import MAX_USERNAME_LENGTH
 from workplaces.wizard.forms import LoginDataForm
 from workplaces.wizard.steps import STEPS
@@ -94,8 +96,8 @@ def test_the_compact_stepper_and_the_incomplete_message_use_the_same_label(alice
         customer=trunk.customer, created_by=User.objects.get(username="alice"), trunk=trunk
     )
     assert draft.part_label("user_data") == str(STEPS[1].label) == "Benutzerdaten"
-    with pytest.raises(WorkplaceError, match=r"unvollständig \(Benutzerdaten\)"):
-        setup.add_to_cart(draft=draft)
+    with pytest.raises(Refusal, match=r"unvollständig \(Benutzerdaten\)"):
+        setup.add_to_cart(draft=draft, actor=Actor.for_admin(draft.created_by))
 
 
 # --- is this number held ----------------------------------------------------------------------
@@ -131,7 +133,7 @@ def test_a_number_is_held_by_a_cart_line(alice, alice_client, trunk):
 def test_a_number_is_held_by_a_pending_order_and_an_active_workplace(alice, alice_client, trunk):
     draft = complete_draft(alice_client, trunk, username="bestellt.jetzt")
     number = draft.number
-    place_order(admin=alice, token=cart_of(alice).token)
+    place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     workplace = Workplace.objects.get(username="bestellt.jetzt")
     assert workplace.status == Workplace.Status.PENDING
     assert setup.number_is_held(number)
@@ -199,7 +201,7 @@ def test_ordering_and_activating_hand_the_claim_to_the_workplace_and_its_login(
     alice, alice_client, trunk
 ):
     complete_draft(alice_client, trunk, username="lang.bleibt")
-    place_order(admin=alice, token=cart_of(alice).token)
+    place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     workplace = Workplace.objects.get(username="lang.bleibt")
     assert UsernameClaim.objects.get(name="lang.bleibt").workplace == workplace
     lifecycle.activate_workplace(workplace=workplace)
@@ -242,7 +244,7 @@ def test_a_reservation_refused_by_the_constraint_says_the_name_is_taken(alice, t
         return checked
 
     monkeypatch.setattr(setup, "check_username", sees_it_free)
-    with pytest.raises(WorkplaceError) as refused:
+    with pytest.raises(Refusal) as refused:
         setup.reserve_username(
             draft=draft, username="zur.gleichen.zeit", contacts={"auth_email": "a@example.com"}
         )

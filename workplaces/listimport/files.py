@@ -54,6 +54,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from portal.errors import Refusal
 from portal.spreadsheet import excel_unquote
 from workplaces.listimport.columns import COLUMNS, FIELDS, Column, HeaderMatch, match_header
 
@@ -105,12 +106,9 @@ _SEP_LINE = re.compile(r'"?sep=(.)"?', re.IGNORECASE)
 _CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
 
 
-class ImportFileError(Exception):
-    """The file cannot be imported; ``message`` says why in one German sentence or two."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+def _refusal(code: str, message: str, **params) -> Refusal:
+    """The file cannot be imported; the message says why in one German sentence or two."""
+    return Refusal(code, message, field="file", params=params)
 
 
 @dataclass
@@ -136,7 +134,7 @@ class Sheet:
 
 
 def check_upload(name: str, data: bytes) -> None:
-    """The cheap checks of an upload, or :class:`ImportFileError`: what a web request does.
+    """The cheap checks of an upload, or :class:`~portal.errors.Refusal`: what a web request does.
 
     Size, type, and for an XLSX the archive (unpacked size, grid, expanded text), all without
     reading a cell; reading the rows (:func:`read_upload`) is the check task's work.
@@ -148,7 +146,7 @@ def check_upload(name: str, data: bytes) -> None:
 
 
 def read_upload(name: str, data: bytes) -> Sheet:
-    """Read an uploaded list, or raise :class:`ImportFileError`; never anything else.
+    """Read an uploaded list, or raise :class:`~portal.errors.Refusal`; never anything else.
 
     ``name`` is the uploaded file name; the content decides what the file is, the name only
     sharpens the message for a broken ``.xlsx``.
@@ -165,17 +163,17 @@ def read_upload(name: str, data: bytes) -> Sheet:
 def _kind_of(name: str, data: bytes) -> str:
     """``xlsx`` or ``csv`` by the content, or the refusal of an empty, large or other file."""
     if not data.strip(_STRIP.encode("ascii", "ignore")).removeprefix(_UTF8_BOM).strip():
-        raise ImportFileError(_("Die Datei ist leer."))
+        raise _refusal("file_empty", _("Die Datei ist leer."))
     if len(data) > MAX_BYTES:
-        raise ImportFileError(too_large_message())
+        raise _refusal("too_large", too_large_message())
     if data.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
         return "xlsx"
     if data.startswith(_OLE_MAGIC):
-        raise ImportFileError(_ole_message(data))
+        raise _refusal("file_encrypted", _ole_message(data))
     if data.startswith(_BINARY_MAGIC):
-        raise ImportFileError(_not_a_list())
+        raise _refusal("file_not_a_list", _not_a_list())
     if name.lower().endswith((".xlsx", ".xlsm")):
-        raise ImportFileError(_broken_xlsx())
+        raise _refusal("file_broken", _broken_xlsx())
     return "csv"
 
 
@@ -240,22 +238,24 @@ def _build_sheet(
     header_line, header, match, skipped_above = _find_header(rows, to_text)
     if match.duplicates:
         header_text, positions = next(iter(match.duplicates.items()))
-        raise ImportFileError(
+        raise _refusal(
+            "file_columns",
             _(
                 "Die Spalte „%(header)s“ kommt mehrfach vor (Spalten %(letters)s). Bitte lassen "
                 "Sie nur eine stehen."
             )
-            % {"header": header_text, "letters": ", ".join(_letter(p) for p in positions)}
+            % {"header": header_text, "letters": ", ".join(_letter(p) for p in positions)},
         )
     missing = match.missing_mandatory
     if missing:
-        raise ImportFileError(
+        raise _refusal(
+            "file_columns",
             ngettext(
                 "In der Kopfzeile fehlt die Pflichtspalte %(columns)s.",
                 "In der Kopfzeile fehlen die Pflichtspalten %(columns)s.",
                 len(missing),
             )
-            % {"columns": ", ".join(f"„{c.header}“" for c in missing)}
+            % {"columns": ", ".join(f"„{c.header}“" for c in missing)},
         )
     sheet = Sheet(kind=kind, header=header, header_line=header_line, match=match)
     field_at = {position: f for f, position in match.positions.items()}
@@ -281,14 +281,17 @@ def _build_sheet(
             beyond_header.append(line)
         for position, cell in enumerate(raw):
             if len(cell) > MAX_CELL_CHARS:
-                raise ImportFileError(_cell_too_long_message(f"{_letter(position)}{line}"))
+                raise _refusal(
+                    "file_cell_too_long", _cell_too_long_message(f"{_letter(position)}{line}")
+                )
         if len(sheet.rows) == MAX_ROWS:
-            raise ImportFileError(
+            raise _refusal(
+                "file_too_many_rows",
                 _(
                     "Die Datei enthält mehr als %(max)s Zeilen mit Daten. Bitte teilen Sie die "
                     "Liste auf: höchstens %(max)s Arbeitsplätze je Datei."
                 )
-                % {"max": number_format(MAX_ROWS, force_grouping=True)}
+                % {"max": number_format(MAX_ROWS, force_grouping=True)},
             )
         sheet.rows.append(Row(line=line, values=values, raw=raw))
     sheet.notices.extend(_notices(match, skipped_above, header_line, only_unknown, beyond_header))
@@ -312,13 +315,14 @@ def _find_header(
         skipped += 1
         if skipped == HEADER_SEARCH_ROWS:
             break
-    raise ImportFileError(
+    raise _refusal(
+        "file_columns",
         _(
             "In der Datei steht keine Kopfzeile mit bekannten Spaltenüberschriften. Erwartet "
             "werden: %(headers)s. Am einfachsten laden Sie die Vorlage herunter und übernehmen "
             "Ihre Daten dort."
         )
-        % {"headers": ", ".join(c.header for c in COLUMNS)}
+        % {"headers": ", ".join(c.header for c in COLUMNS)},
     )
 
 
@@ -385,14 +389,15 @@ def _letter(position: int) -> str:
 def _decode(data: bytes) -> str:
     if b"\x00" in data:
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise ImportFileError(
+            raise _refusal(
+                "file_encoding",
                 _(
                     "Die Datei ist als „Unicode-Text“ (UTF-16) gespeichert. Bitte speichern Sie "
                     "sie als „CSV UTF-8 (durch Trennzeichen getrennt)“ und laden Sie sie erneut "
                     "hoch."
-                )
+                ),
             )
-        raise ImportFileError(_not_a_list())
+        raise _refusal("file_not_a_list", _not_a_list())
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -401,11 +406,12 @@ def _decode(data: bytes) -> str:
         # Some tools put a UTF-8 BOM in front of Windows-1252 text.
         return data.removeprefix(_UTF8_BOM).decode("cp1252")
     except UnicodeDecodeError:
-        raise ImportFileError(
+        raise _refusal(
+            "file_encoding",
             _(
                 "Die Zeichen der CSV-Datei können nicht gelesen werden. Bitte speichern Sie sie "
                 "als „CSV UTF-8 (durch Trennzeichen getrennt)“ und laden Sie sie erneut hoch."
-            )
+            ),
         ) from None
 
 
@@ -440,7 +446,7 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list[str]]]:
                 "nicht richtig geschlossen. Bitte prüfen Sie die Zeile oder speichern Sie die "
                 "Datei erneut aus Excel."
             ) % {"line": reader.line_num or line + 1}
-        raise ImportFileError(message) from None
+        raise _refusal("file_not_a_list", message) from None
 
 
 def _detect_delimiter(text: str) -> str:
@@ -479,11 +485,11 @@ def _xlsx_rows(
 
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not workbook.sheet_names:
-            raise ImportFileError(_broken_xlsx())
+            raise _refusal("file_broken", _broken_xlsx())
         sheet = workbook.get_sheet_by_index(0)
         start = sheet.start
         grid = sheet.to_python() if start is not None else []
-    except ImportFileError:
+    except Refusal:
         raise
     except Exception as exc:
         raise _unreadable(exc) from None
@@ -510,12 +516,12 @@ def _xlsx_rows(
     return rows, _xlsx_text, notices
 
 
-def _unreadable(exc: BaseException) -> ImportFileError:
+def _unreadable(exc: BaseException) -> Refusal:
     # The type only: a message may quote cell contents, which are personal data.
     logger.info("Unreadable XLSX upload: %s", type(exc).__name__)
     if type(exc).__name__ == "PasswordError":
-        return ImportFileError(_password())
-    return ImportFileError(_broken_xlsx())
+        return _refusal("file_encrypted", _password())
+    return _refusal("file_broken", _broken_xlsx())
 
 
 def _check_archive(data: bytes) -> int:
@@ -530,21 +536,22 @@ def _check_archive(data: bytes) -> int:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except Exception:  # any damage to an uploaded zip means the same to the user
-        raise ImportFileError(_broken_xlsx()) from None
+        raise _refusal("file_broken", _broken_xlsx()) from None
     names = {info.filename for info in infos}
     if "xl/workbook.xml" not in names:
-        raise ImportFileError(
+        raise _refusal(
+            "file_not_a_list",
             _(
                 "Die Datei ist ein ZIP-Archiv, aber keine Excel-Arbeitsmappe (.xlsx). Bitte "
                 "speichern Sie die Liste als .xlsx oder .csv und laden Sie sie erneut hoch."
-            )
+            ),
         )
     if len(names) != len(infos):  # two parts of one name: which one would calamine take?
-        raise ImportFileError(_broken_xlsx())
+        raise _refusal("file_broken", _broken_xlsx())
     if len(infos) > MAX_ZIP_ENTRIES or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
         raise _unpacked_too_large()
     if any(info.flag_bits & 0x1 for info in infos):
-        raise ImportFileError(_password())
+        raise _refusal("file_encrypted", _password())
     parts = _read_parts(archive, infos)
     for part in parts.values():
         _check_shared_strings(part)
@@ -557,20 +564,21 @@ def _check_archive(data: bytes) -> int:
         for name, part in parts.items():
             if name != first and name not in others and b"sheetData" in part:
                 _scan_sheet(part, shared)
-    except ImportFileError:
+    except Refusal:
         raise
     except Exception:  # ExpatError and whatever else a damaged sheet causes
-        raise ImportFileError(_broken_xlsx()) from None
+        raise _refusal("file_broken", _broken_xlsx()) from None
     return formulas
 
 
-def _unpacked_too_large() -> ImportFileError:
-    return ImportFileError(
+def _unpacked_too_large() -> Refusal:
+    return _refusal(
+        "too_large",
         _(
             "Die Excel-Datei ist entpackt größer als %(mb)d MB. Bitte entfernen Sie Bilder "
             "und weitere Tabellenblätter oder laden Sie die Liste als CSV hoch."
         )
-        % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)}
+        % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)},
     )
 
 
@@ -587,13 +595,13 @@ def _read_parts(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> dict[
             if len(part) > budget:
                 raise _unpacked_too_large()
             if len(part) != info.file_size:
-                raise ImportFileError(_broken_xlsx())
+                raise _refusal("file_broken", _broken_xlsx())
             budget -= len(part)
             parts[info.filename] = part
-    except ImportFileError:
+    except Refusal:
         raise
     except Exception:  # zlib.error, NotImplementedError (compression), bad CRC ...
-        raise ImportFileError(_broken_xlsx()) from None
+        raise _refusal("file_broken", _broken_xlsx()) from None
     return parts
 
 
@@ -606,7 +614,7 @@ def _check_shared_strings(data: bytes) -> None:
     sst = _SST.search(data)
     count = _UNIQUE_COUNT.search(sst.group()) if sst else None
     if count and int(count.group(1)) > MAX_SHEET_CELLS:
-        raise ImportFileError(_broken_xlsx())
+        raise _refusal("file_broken", _broken_xlsx())
 
 
 def _sheet_parts(parts: dict[str, bytes]) -> tuple[str | None, set[str]]:
@@ -742,7 +750,7 @@ def _scan_sheet(xml: bytes, shared: array[int]) -> int:
     ``MAX_TEXT_CHARS`` and each cell against ``MAX_CELL_CHARS``. Only lengths are kept.
     """
     if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
-        raise ImportFileError(_broken_xlsx())
+        raise _refusal("file_broken", _broken_xlsx())
     state = {"row": -1, "col": -1, "value": False, "formulas": 0, "rows": 0, "cols": 0}
     cell = {"type": "", "in_v": False, "in_t": 0, "length": 0, "index": "", "text": 0}
 
@@ -810,17 +818,18 @@ def _scan_sheet(xml: bytes, shared: array[int]) -> int:
     try:
         parser.Parse(xml, True)
     except _TooFar as far:
-        raise ImportFileError(
+        raise _refusal(
+            "file_too_many_cells",
             _(
                 "Das erste Tabellenblatt hat Inhalte bis Zelle %(cell)s. Bitte löschen Sie alles "
                 "unterhalb und rechts der Liste (höchstens %(max)s Zeilen)."
             )
-            % {"cell": str(far), "max": number_format(MAX_ROWS, force_grouping=True)}
+            % {"cell": str(far), "max": number_format(MAX_ROWS, force_grouping=True)},
         ) from None
     except _CellTooLong as where:
-        raise ImportFileError(_cell_too_long_message(str(where))) from None
+        raise _refusal("file_cell_too_long", _cell_too_long_message(str(where))) from None
     except _TooMuchText:
-        raise ImportFileError(_text_budget_message()) from None
+        raise _refusal("file_text_budget", _text_budget_message()) from None
     return state["formulas"]
 
 

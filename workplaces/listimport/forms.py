@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from portal.errors import Refusal
 from workplaces.listimport import service
 from workplaces.listimport.files import (
     MAX_BYTES,
     MAX_ROWS,
-    ImportFileError,
     check_upload,
     too_large_message,
 )
@@ -45,8 +45,8 @@ class UploadForm(forms.Form):
         content = upload.read()
         try:
             check_upload(upload.name or "", content)
-        except ImportFileError as error:
-            raise ValidationError(error.message, code="file") from None
+        except Refusal as error:
+            raise ValidationError(error.message, code=error.code) from None
         self.content = content
         return upload
 

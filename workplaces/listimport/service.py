@@ -43,14 +43,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Package
-from portal import celery, ratelimit
+from portal import celery, policy, ratelimit
+from portal.errors import Refusal
 from portal.models import User
+from portal.policy import Actor
 from trunks.models import SipTrunk
 from workplaces.listimport.columns import FIELDS, HeaderMatch
-from workplaces.listimport.files import ImportFileError, Row, Sheet, read_upload
+from workplaces.listimport.files import Row, Sheet, read_upload
 from workplaces.listimport.numbers import TrunkNumbers, match_package, parse_rufnummer
 from workplaces.models import ImportRun, SetupDraft, Workplace
-from workplaces.services import GENERAL, Checked, WorkplaceError, quota, setup
+from workplaces.services import GENERAL, Checked, quota, setup
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +122,6 @@ def sheet_from_json(data: dict) -> Sheet:
 # --- who is already there -----------------------------------------------------------------
 
 
-def _person_key(first_name: str, last_name: str, auth_email: str) -> tuple[str, str, str]:
-    return (first_name.casefold(), last_name.casefold(), auth_email.casefold())
-
-
 @dataclass
 class People:
     """The trunk's people in a cart of the customer or set up: by username and by person."""
@@ -162,13 +160,13 @@ class People:
     def add(self, username, first, last, auth, where: tuple[str, int | None, str]) -> None:
         if username:
             self.by_username.setdefault(username.lower(), where)
-        self.by_person.setdefault(_person_key(first, last, auth), where)
+        self.by_person.setdefault(setup.person_key(first, last, auth), where)
 
     def find(self, key: list) -> tuple[str, int | None, str] | None:
         """``key``: ``["u", username]`` or ``["p", first, last, auth_email]`` (a row's key)."""
         if key[0] == "u":
             return self.by_username.get(key[1].lower())
-        return self.by_person.get(_person_key(*key[1:]))
+        return self.by_person.get(setup.person_key(*key[1:]))
 
 
 # --- the check ----------------------------------------------------------------------------
@@ -227,7 +225,7 @@ def _check_alone(row: Row, numbers: TrunkNumbers, packages: list[Package]) -> _R
         auth, auth_defaulted = raw["email"], True
     contacts = setup.check_contacts(auth_email=auth, mobile=raw["mobile"], without_mobile=None)
     if auth_defaulted and "email" in user.errors:
-        contacts.errors.pop("auth_email", None)  # the E-Mail-Adresse's own message says it
+        contacts.discard("auth_email")  # the E-Mail-Adresse's own message says it
     checking.checked.merge(user).merge(contacts)
     checking.user_data = {name: user.values.get(name, "") for name in setup.USER_DATA_FIELDS}
     checking.contacts = {
@@ -240,13 +238,13 @@ def _check_alone(row: Row, numbers: TrunkNumbers, packages: list[Package]) -> _R
     try:
         package = match_package(raw["package"], packages)
     except ValidationError as error:
-        checking.checked.add("package", error.messages[0])
+        checking.checked.add_error("package", error)
     else:
         checking.package = package.code if package else None
     try:
         checking.e164 = parse_rufnummer(raw["number"], numbers)
     except ValidationError as error:
-        checking.checked.add("number", error.messages[0])
+        checking.checked.add_error("number", error)
     username = raw["username"].strip()
     if username:
         checking.key = ["u", username]
@@ -294,7 +292,12 @@ def _check_usernames(rows: list[_Row]) -> None:
         if username:
             checked = setup.check_username(username=username, also_taken=seen, taken=lookup)
             if not checked.ok and username in seen:
-                checked.errors["username"] = [_in_file_message("username", seen[username])]
+                checked.replace(
+                    "username",
+                    _in_file_message("username", seen[username]),
+                    code="username_in_file",
+                    params={"line": seen[username]},
+                )
             row.checked.merge(checked)
             seen.setdefault(username, row.line)
             row.username = username
@@ -302,19 +305,13 @@ def _check_usernames(rows: list[_Row]) -> None:
         if not row.names_ok():
             continue
         if row.key is not None:
-            person = _person_key(*row.key[1:])
-            if person in people:
-                row.checked.add(
-                    "username",
-                    _(
-                        "Diese Person steht schon in Zeile %(line)d der Datei (gleicher Name und "
-                        "gleiche E-Mail-Adresse zur Authentifizierung). Soll sie einen zweiten "
-                        "Arbeitsplatz bekommen, tragen Sie einen Benutzernamen ein."
-                    )
-                    % {"line": people[person]},
-                )
+            same = setup.check_same_person(
+                first_name=row.key[1], last_name=row.key[2], auth_email=row.key[3], seen=people
+            )
+            if not same.ok:
+                row.checked.merge(same)
                 continue
-            people[person] = row.line
+            people[setup.person_key(*row.key[1:])] = row.line
         suggestion = setup.suggest_username(
             first_name=row.user_data["first_name"],
             last_name=row.user_data["last_name"],
@@ -328,6 +325,7 @@ def _check_usernames(rows: list[_Row]) -> None:
                     "Aus Vor- und Nachname lässt sich kein Benutzername bilden. Bitte tragen Sie "
                     "einen Benutzernamen ein."
                 ),
+                code="username_not_derivable",
             )
             continue
         row.username = suggestion
@@ -343,7 +341,12 @@ def _check_numbers(rows: list[_Row], trunk: SipTrunk, book: setup.NumberBook) ->
             continue
         checked = setup.check_number(trunk=trunk, e164=row.e164, also_taken=seen, book=book)
         if not checked.ok and row.e164 in seen:
-            checked.errors["number"] = [_in_file_message("number", seen[row.e164])]
+            checked.replace(
+                "number",
+                _in_file_message("number", seen[row.e164]),
+                code="number_in_file",
+                params={"line": seen[row.e164]},
+            )
         checked.values.pop("number", None)
         row.checked.merge(checked)
         seen.setdefault(row.e164, row.line)
@@ -353,7 +356,11 @@ def _check_numbers(rows: list[_Row], trunk: SipTrunk, book: setup.NumberBook) ->
         row.e164 = number.e164
         row.defaults.append(("number", number.national))
     for row in needing[len(free) :]:
-        row.checked.add("number", _("Auf diesem SIP-Trunk ist keine Rufnummer mehr frei."))
+        row.checked.add(
+            "number",
+            _("Auf diesem SIP-Trunk ist keine Rufnummer mehr frei."),
+            code="numbers_used_up",
+        )
 
 
 def _check_quota(rows: list[_Row], trunk: SipTrunk) -> str:
@@ -364,7 +371,12 @@ def _check_quota(rows: list[_Row], trunk: SipTrunk) -> str:
     if len(fault_free) <= left:
         return ""
     for row in fault_free[left:]:
-        row.checked.add(GENERAL, quota.quota_exhausted_message(counted))
+        row.checked.add(
+            GENERAL,
+            quota.quota_exhausted_message(counted),
+            code="quota_exhausted",
+            params={"trunk": counted.name},
+        )
     return ngettext(
         "Der SIP-Trunk hat noch %(left)d freien Platz für %(rows)d fehlerfreie Zeilen; die "
         "Zeilen darüber hinaus sind als Fehler markiert.",
@@ -427,7 +439,11 @@ def _add_row(
     if values["package"]:
         package = packages.get(values["package"])
         if package is None:
-            raise WorkplaceError(_("Bitte wählen Sie ein Paket aus der Liste."), field="package")
+            raise Refusal(
+                "package_not_listed",
+                _("Bitte wählen Sie ein Paket aus der Liste."),
+                field="package",
+            )
     with transaction.atomic():
         draft = setup.start_draft(admin=admin, trunk=trunk, user_data=values["user_data"])
         setup.reserve_username(
@@ -435,7 +451,7 @@ def _add_row(
         )
         setup.reserve_number(draft=draft, number=number)
         setup.choose_package(draft=draft, package=package)
-        setup.add_to_cart(draft=draft)
+        setup.add_to_cart(draft=draft, actor=Actor.for_admin(admin))
         if run is not None:
             SetupDraft.objects.filter(pk=draft.pk).update(import_run=run)
 
@@ -479,7 +495,7 @@ def add_rows_to_cart(
                 _add_row(
                     admin=admin, trunk=trunk, values=values, book=book, packages=packages, run=run
                 )
-            except WorkplaceError as error:
+            except Refusal as error:
                 errors = [[name, m] for name, ms in error.errors.items() for m in ms]
                 report.append({"line": row["line"], "errors": errors})
             else:
@@ -541,7 +557,7 @@ def _enqueue(task: str, run_id: int) -> None:
 
 
 def start_check(
-    *, admin: User, trunk: SipTrunk, file_name: str, data: bytes, language: str = "de"
+    *, actor: Actor, trunk: SipTrunk, file_name: str, data: bytes, language: str = "de"
 ) -> ImportRun:
     """Keep the upload and hand reading and checking it to a task (in-process without a broker).
 
@@ -550,8 +566,11 @@ def start_check(
 
     At most ``LISTIMPORT_CHECKS_PER_HOUR`` per admin: a check says for every username of the
     file whether it is taken anywhere, so one admin must not probe thousands of guessed names.
-    Over the limit this raises :class:`WorkplaceError` on the field ``file``.
+    Over the limit this raises :class:`~portal.errors.Refusal` on the field ``file``; a trunk
+    the actor may not change is ``not_found``.
     """
+    policy.check_change(actor, trunk)
+    admin = actor.user
     try:
         ratelimit.hit(
             "listimport-check",
@@ -560,13 +579,15 @@ def start_check(
             window_seconds=3600,
         )
     except ratelimit.RateLimited as limited:
-        raise WorkplaceError(
+        raise Refusal(
+            "import_throttled",
             _(
                 "Sie haben in kurzer Zeit zu viele Listen prüfen lassen. Bitte versuchen Sie "
                 "es ab %(time)s Uhr erneut."
             )
             % {"time": limited.local_time},
             field="file",
+            params={"retry_at": limited.retry_at},
         ) from None
     purge_runs()
     with transaction.atomic():
@@ -601,10 +622,12 @@ def _read(run: ImportRun, claim: str) -> Sheet | None:
     try:
         sheet = read_upload(run.file_name, bytes(run.upload))
         if not sheet.rows:
-            raise ImportFileError(
-                _("Die Datei enthält nur die Kopfzeile, aber keine Zeile mit Daten.")
+            raise Refusal(
+                "file_empty",
+                _("Die Datei enthält nur die Kopfzeile, aber keine Zeile mit Daten."),
+                field="file",
             )
-    except ImportFileError as error:
+    except Refusal as error:
         _release(
             run.pk,
             claim,
@@ -651,15 +674,19 @@ def run_check(*, run_id: int) -> None:
     _release(run_id, claim, status=ImportRun.Status.CHECKED, result=result, done=len(sheet.rows))
 
 
-def start_cart(*, run: ImportRun, mode: str) -> None:
+def start_cart(*, actor: Actor, run: ImportRun, mode: str) -> None:
     """Hand the cart step to a task; ``mode`` ALL is refused while any row has an error."""
+    policy.check_change(actor, run)
     if run.status != ImportRun.Status.CHECKED:
-        raise WorkplaceError(_("Diese Liste wurde bereits übernommen."), field="mode")
+        raise Refusal("import_taken_over", _("Diese Liste wurde bereits übernommen."), field="mode")
     if mode not in MODES:
-        raise WorkplaceError(_("Bitte wählen Sie, welche Zeilen übernommen werden."), field="mode")
+        raise Refusal(
+            "import_mode", _("Bitte wählen Sie, welche Zeilen übernommen werden."), field="mode"
+        )
     failed, ok = run.result.get("failed", 0), run.result.get("ok", 0)
     if mode == ALL and failed:
-        raise WorkplaceError(
+        raise Refusal(
+            "import_mode",
             ngettext(
                 "%(count)d Zeile hat Fehler. Korrigieren Sie die Datei und laden Sie sie erneut "
                 "hoch, oder übernehmen Sie nur die fehlerfreien Zeilen.",
@@ -669,9 +696,12 @@ def start_cart(*, run: ImportRun, mode: str) -> None:
             )
             % {"count": failed},
             field="mode",
+            params={"failed": failed},
         )
     if not ok:
-        raise WorkplaceError(_("Keine Zeile ist fehlerfrei; es gibt nichts zu übernehmen."))
+        raise Refusal(
+            "import_nothing_to_take", _("Keine Zeile ist fehlerfrei; es gibt nichts zu übernehmen.")
+        )
     with transaction.atomic():
         claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.CHECKED).update(
             status=ImportRun.Status.ADDING,

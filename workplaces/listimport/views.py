@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import customer_admin_required
+from portal.access import actor_of, customer_admin_required
+from portal.errors import Refusal
 from trunks.access import get_trunk_for
 from workplaces.access import get_import_run_for
 from workplaces.fields import show
@@ -17,7 +18,7 @@ from workplaces.listimport.errorlist import error_list_csv, error_list_xlsx
 from workplaces.listimport.forms import CartForm, UploadForm
 from workplaces.listimport.template import template_csv, template_xlsx
 from workplaces.models import ImportRun
-from workplaces.services import Checked, WorkplaceError, setup
+from workplaces.services import setup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -43,14 +44,14 @@ def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
     if posted and form.is_valid():
         try:
             run = service.start_check(
-                admin=request.user,
+                actor=actor_of(request),
                 trunk=trunk,
                 file_name=form.cleaned_data["file"].name or "",
                 data=form.content,
                 language=request.LANGUAGE_CODE,
             )
-        except WorkplaceError as error:  # too many checks in a short time
-            show(form, Checked(errors=error.errors))
+        except Refusal as error:  # too many checks in a short time
+            show(form, error)
             status = 429
         else:
             return redirect(run_url(run))
@@ -93,9 +94,9 @@ def cart(request: HttpRequest, trunk_code: str, code: str) -> HttpResponse:
     form = CartForm(request.POST, failed=run.result.get("failed", 0))
     if form.is_valid():
         try:
-            service.start_cart(run=run, mode=form.cleaned_data["mode"])
-        except WorkplaceError as error:
-            show(form, Checked(errors=error.errors))
+            service.start_cart(actor=actor_of(request), run=run, mode=form.cleaned_data["mode"])
+        except Refusal as error:
+            show(form, error)
         else:
             return redirect(run_url(run))
     return _render_run(request, run, form)

@@ -15,20 +15,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import links
-from portal.access import client_ip, customer_admin_required, customer_of
+from portal.access import actor_of, client_ip, customer_admin_required, customer_of
+from portal.errors import Refusal
 from portal.spreadsheet import excel_safe
 from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
 from trunks.models import SipTrunk
 from trunks.numbers import format_national
 from trunks.services import search_numbers
-from workplaces.access import get_workplace_for, in_service
+from workplaces.access import get_workplace_for, refuse_change
 from workplaces.fields import show
 from workplaces.listimport.numbers import NO_PACKAGE_LABEL, package_short_name
 from workplaces.listimport.template import template_xlsx
 from workplaces.manage.forms import OverviewFilterForm, WorkplaceEditForm
 from workplaces.models import Workplace
-from workplaces.services import Checked, WorkplaceError, credentials, lifecycle, quota, setup
+from workplaces.services import credentials, lifecycle, quota, setup
 from workplaces.services.holders import number_holders
 
 NUMBERS_PER_PAGE = 50
@@ -260,17 +261,17 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @customer_admin_required
 def edit(request: HttpRequest, code: str) -> HttpResponse:
-    workplace = in_service(request, code)
-    if not workplace.is_in_service:
-        return redirect("manage:detail", workplace.code)
+    workplace = get_workplace_for(request, code)
+    if lifecycle.not_in_service_refusal(workplace):
+        return refuse_change(request, workplace)
     form = WorkplaceEditForm(request.POST or None, person=workplace)
     if request.method == "POST" and form.is_valid():
         try:
             changed = lifecycle.update_workplace(
-                workplace=workplace, data=form.cleaned_data, actor=request.user
+                workplace=workplace, data=form.cleaned_data, actor=actor_of(request)
             )
-        except WorkplaceError as error:
-            show(form, Checked(errors=error.errors))
+        except Refusal as error:
+            show(form, error)
             context = {"workplace": workplace, "form": form}
             return render(request, "workplaces/manage/edit.html", context)
         if changed:
@@ -282,19 +283,21 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
 @customer_admin_required
 def reset_password(request: HttpRequest, code: str) -> HttpResponse:
     """A confirmation page that says what a reset does; only its POST resets."""
-    workplace = in_service(request, code)
-    if not workplace.is_in_service or not workplace.user_id:
+    workplace = get_workplace_for(request, code)
+    if lifecycle.not_in_service_refusal(workplace):
+        return refuse_change(request, workplace)
+    if not workplace.user_id:
         return redirect("manage:detail", workplace.code)
     if request.method != "POST":
         return render(request, "workplaces/manage/reset_password.html", {"workplace": workplace})
     try:
         credentials.reset_password(
             workplace=workplace,
-            actor=request.user,
+            actor=actor_of(request),
             remote_addr=client_ip(request),
             language="de",
         )
-    except WorkplaceError as error:
+    except Refusal as error:
         messages.error(request, error.message)
     else:
         messages.success(
@@ -314,9 +317,9 @@ def withdraw_cancellation(request: HttpRequest, code: str) -> HttpResponse:
     workplace = get_workplace_for(request, code)
     try:
         lifecycle.withdraw_cancellation(
-            workplace=workplace, actor=request.user, today=timezone.localdate()
+            workplace=workplace, actor=actor_of(request), today=timezone.localdate()
         )
-    except WorkplaceError as error:
+    except Refusal as error:
         messages.error(request, error.message)
     else:
         messages.success(

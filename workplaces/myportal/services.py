@@ -12,11 +12,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from portal.errors import Refusal
 from portal.models import User
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
 from workplaces.models import Workplace
-from workplaces.services import WorkplaceError
 from workplaces.services.credentials import reset_password
 
 log = logging.getLogger(__name__)
@@ -25,16 +25,15 @@ log = logging.getLogger(__name__)
 RESET_WINDOW_SECONDS = 60 * 60
 
 
-class TooManyResets(WorkplaceError):
+def _too_many_resets() -> Refusal:
     """The username or the address asked for too many new passwords; the message says so."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            _(
-                "Für diesen Benutzernamen oder von Ihrem Netzwerk aus wurden in der letzten "
-                "Stunde zu viele neue Passwörter angefordert. Bitte versuchen Sie es später erneut."
-            )
-        )
+    return Refusal(
+        "too_many_resets",
+        _(
+            "Für diesen Benutzernamen oder von Ihrem Netzwerk aus wurden in der letzten "
+            "Stunde zu viele neue Passwörter angefordert. Bitte versuchen Sie es später erneut."
+        ),
+    )
 
 
 def workplace_of(user: User) -> Workplace | None:
@@ -74,22 +73,24 @@ def has_workplace(user: User) -> bool:
     return Workplace.objects.filter(user=user).exists()
 
 
-class PasswordNotSaved(Exception):
+def _password_not_saved(*, for_good: bool = False) -> Refusal:
     """The SIP registrar could not take the new password; nothing changed."""
-
-    def __init__(self, *, for_good: bool = False) -> None:
-        if for_good:
-            self.message = _(
+    if for_good:
+        return Refusal(
+            "registrar_refused",
+            _(
                 "Ihr neues Passwort konnte für Ihre Telefone nicht gespeichert werden. Ihr "
                 "bisheriges Passwort gilt weiter. Bitte wenden Sie sich an Ihren Administrator."
-            )
-        else:
-            self.message = _(
-                "Ihr neues Passwort konnte nicht gespeichert werden, weil der Telefondienst "
-                "gerade nicht erreichbar ist. Ihr bisheriges Passwort gilt weiter. Bitte versuchen "
-                "Sie es in einigen Minuten erneut."
-            )
-        super().__init__(self.message)
+            ),
+        )
+    return Refusal(
+        "registrar_unavailable",
+        _(
+            "Ihr neues Passwort konnte nicht gespeichert werden, weil der Telefondienst "
+            "gerade nicht erreichbar ist. Ihr bisheriges Passwort gilt weiter. Bitte versuchen "
+            "Sie es in einigen Minuten erneut."
+        ),
+    )
 
 
 @transaction.atomic
@@ -101,7 +102,7 @@ def change_password(*, user: User, password: str) -> None:
 
     The SIP registrar gets it first (under the user's lock, as a delivered temporary password
     does), so MyPortal and the phones always share one password: when the registrar cannot
-    take it, this raises :class:`PasswordNotSaved` and nothing changes.
+    take it, this raises :class:`~portal.errors.Refusal` and nothing changes.
     """
     locked = User.objects.select_for_update().get(pk=user.pk)
     try:
@@ -110,10 +111,10 @@ def change_password(*, user: User, password: str) -> None:
             provisioning.set_password(username=user.username, password=password)
     except RegistrarUnavailable as exc:
         log.warning("myportal: password of user %s not changed: %s", user.pk, exc)
-        raise PasswordNotSaved from None
+        raise _password_not_saved() from None
     except RegistrarError as exc:
         log.error("myportal: password of user %s not changed: %s", user.pk, exc)
-        raise PasswordNotSaved(for_good=True) from None
+        raise _password_not_saved(for_good=True) from None
     user.set_password(password)
     user.own_password_set()
     user.save(update_fields=User.TEMPORARY_PASSWORD_FIELDS)
@@ -139,7 +140,7 @@ def request_password_reset(*, username: str, address: str | None, language: str)
     Whether the username belongs to a live workplace makes no difference to the caller: no
     error, and no sooner an answer (``MYPORTAL_RESET_MIN_SECONDS``). Requests are counted per
     username and per address whether or not the username exists; over either limit this
-    raises :class:`TooManyResets` and sends nothing.
+    raises :class:`~portal.errors.Refusal` (``too_many_resets``) and sends nothing.
     """
     started = time.monotonic()
     username_key = hashlib.sha256(username.encode()).hexdigest()
@@ -148,7 +149,7 @@ def request_password_reset(*, username: str, address: str | None, language: str)
         _count(f"myportal:reset:address:{address}", settings.MYPORTAL_RESETS_PER_ADDRESS),
     ]
     if not all(allowed):
-        raise TooManyResets
+        raise _too_many_resets()
     workplace = (
         Workplace.objects.select_related("trunk", "user")
         .filter(username=username, status__in=Workplace.LOGIN_ALLOWED, user__is_active=True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portal.access import client_ip
+from portal.errors import Refusal
 from portal.forms import has_lockout_error
 from workplaces.myportal import services
 from workplaces.myportal.forms import (
@@ -96,7 +97,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.change_password(user=request.user, password=form.cleaned_data["new_password"])
-        except services.PasswordNotSaved as exc:
+        except Refusal as exc:
             form.add_error(None, exc.message)
         else:
             update_session_auth_hash(request, request.user)
@@ -122,7 +123,7 @@ def password_forgotten(request: HttpRequest) -> HttpResponse:
                 address=client_ip(request),
                 language=request.LANGUAGE_CODE,
             )
-        except services.TooManyResets as exc:
+        except Refusal as exc:
             form.add_error(None, exc.message)
             return render(
                 request, "workplaces/myportal/password_forgotten.html", {"form": form}, status=429

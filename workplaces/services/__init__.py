@@ -8,7 +8,8 @@
 - :mod:`.credentials`: the welcome and password messages and the password reset.
 - :mod:`.holders`: who holds which number.
 
-They raise one error type, :class:`WorkplaceError`, whose messages are keyed by field.
+They raise one error type, :class:`portal.errors.Refusal`, whose problems carry a code and are
+keyed by field.
 """
 
 from __future__ import annotations
@@ -16,46 +17,56 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-#: The key of messages that concern no single field.
-GENERAL = "__all__"
+from django.core.exceptions import ValidationError
 
+from portal.errors import GENERAL, Problem, Refusal, problems_of
 
-class WorkplaceError(Exception):
-    """A rule stopped the change. ``errors`` maps field names (or GENERAL) to German messages."""
-
-    def __init__(self, message: str = "", *, field: str = GENERAL, errors=None) -> None:
-        self.errors: dict[str, list[str]] = (
-            {k: list(v) for k, v in errors.items()} if errors else {field: [message]}
-        )
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        return next(iter(self.errors.values()))[0]
+__all__ = ["GENERAL", "Checked"]
 
 
 @dataclass
 class Checked:
-    """What a check made of the input: the domain values, and the messages keyed by field."""
+    """What a check made of the input: the domain values, and the problems keyed by field."""
 
     values: dict = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.problems
 
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.setdefault(field_name, []).append(str(message))
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        """The messages keyed by field, in order."""
+        found: dict[str, list[str]] = {}
+        for problem in self.problems:
+            found.setdefault(problem.field, []).append(problem.message)
+        return found
+
+    def add(self, field_name: str, message: object, *, code: str, params=None) -> None:
+        self.problems.append(
+            Problem(code=code, message=str(message), field=field_name, params=params or {})
+        )
+
+    def add_error(self, field_name: str, error: ValidationError) -> None:
+        """Every message of a validator's error, each with its code."""
+        self.problems.extend(problems_of(error, field=field_name))
+
+    def discard(self, field_name: str) -> None:
+        """Drop the problems of ``field_name`` (another field's message says it already)."""
+        self.problems = [p for p in self.problems if p.field != field_name]
+
+    def replace(self, field_name: str, message: object, *, code: str, params=None) -> None:
+        """The one problem of ``field_name`` from now on."""
+        self.discard(field_name)
+        self.add(field_name, message, code=code, params=params)
 
     def merge(self, other: Checked) -> Checked:
         self.values.update(other.values)
-        for name, messages in other.errors.items():
-            for message in messages:
-                self.add(name, message)
+        self.problems.extend(other.problems)
         return self
 
     def raise_if_errors(self) -> Mapping:
-        if self.errors:
-            raise WorkplaceError(errors=self.errors)
+        if self.problems:
+            raise Refusal(problems=self.problems)
         return self.values

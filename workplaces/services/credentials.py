@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from notifications import services as notifications
 from notifications.models import Notification, mask
-from portal import audit
+from portal import audit, policy
+from portal.errors import Refusal
 from portal.models import User
+from portal.policy import Actor
 from workplaces.models import Workplace
-from workplaces.services import WorkplaceError, lifecycle
+from workplaces.services import lifecycle
 
 
 def password_route(workplace: Workplace, *, reset: bool) -> dict:
@@ -60,7 +63,7 @@ def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> N
 def reset_password(
     *,
     workplace: Workplace,
-    actor: User | None,
+    actor: Actor | None,
     remote_addr: str | None = None,
     language: str = "de",
     keeps_current_password: bool = False,
@@ -73,13 +76,25 @@ def reset_password(
     nothing changes here: the current password works until the new one is first used.
 
     Only while the workplace is in service (a scheduled cancellation not yet carried out
-    included); else raises :class:`WorkplaceError`.
+    included) and has a login; else raises :class:`~portal.errors.Refusal`.
     """
-    refusal = lifecycle.not_in_service_refusal(
-        Workplace.objects.select_for_update(of=("self",)).get(pk=workplace.pk)
+    locked = (
+        Workplace.objects.select_for_update(of=("self",))
+        .select_related("trunk")
+        .get(pk=workplace.pk)
     )
+    if actor is not None:  # None: the user's own "Passwort vergessen", not logged in
+        policy.check_change(actor, locked)
+    refusal = lifecycle.not_in_service_refusal(locked)
     if refusal:
-        raise WorkplaceError(refusal)
+        raise refusal
+    if not locked.user_id:
+        raise Refusal(
+            "no_login",
+            _("Der Arbeitsplatz %(username)s hat noch keine Anmeldung.")
+            % {"username": locked.username},
+            params={"username": locked.username},
+        )
     user = get_user_model().objects.select_for_update().get(pk=workplace.user_id)
     if not keeps_current_password:
         user.set_unusable_password()
@@ -100,7 +115,7 @@ def reset_password(
     )
     audit.record(
         customer_id=workplace.trunk.customer_id,
-        actor=actor,
+        actor=actor.user if actor else None,
         remote_addr=remote_addr,
         action="password_reset",
         object_type="workplace",

@@ -18,13 +18,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import audit
-from portal.models import AuditEvent, User
+from portal import audit, policy
+from portal.errors import Refusal
+from portal.models import AuditEvent
+from portal.policy import Actor
 from provisioning import services as provisioning
 from trunks.models import SipTrunk
 from trunks.numbers import parse_number_query
 from workplaces.models import PERSON_FIELDS, Workplace
-from workplaces.services import WorkplaceError, setup
+from workplaces.services import setup
 
 
 def registrar_ref(workplace: Workplace) -> str:
@@ -136,10 +138,16 @@ def order_param(order: object | None) -> dict:
     return {"order": {"code": str(order.code), "number": order.number}}
 
 
-def _workplace_event(workplace: Workplace, actor: User | None, action: str, **params) -> None:
+def _allowed(actor: Actor | None, workplace: Workplace) -> None:
+    """The policy's answer for a workplace; None is the system itself (a due cancellation)."""
+    if actor is not None:
+        policy.check_change(actor, workplace)
+
+
+def _workplace_event(workplace: Workplace, actor: Actor | None, action: str, **params) -> None:
     audit.record(
         customer_id=workplace.trunk.customer_id,
-        actor=actor,
+        actor=actor.user if actor else None,
         action=action,
         object_type="workplace",
         object_code=workplace.code,
@@ -150,17 +158,21 @@ def _workplace_event(workplace: Workplace, actor: User | None, action: str, **pa
 EDITABLE_FIELDS = (*PERSON_FIELDS,)
 
 
-def not_in_service_refusal(workplace: Workplace) -> str:
-    """Why the workplace's data and password can no longer be changed; empty while it runs
+def not_in_service_refusal(workplace: Workplace) -> Refusal | None:
+    """Why the workplace's data and password can no longer be changed; None while it runs
     (active, or with a cancellation that is not yet carried out)."""
-    return "" if workplace.is_in_service else _not_active_message(workplace)
+    if workplace.is_in_service:
+        return None
+    return Refusal(
+        "not_in_service", _not_active_message(workplace), params={"username": workplace.username}
+    )
 
 
 @transaction.atomic
-def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[str]:
+def update_workplace(*, workplace: Workplace, data: dict, actor: Actor) -> list[str]:
     """Change user data and contacts; the username never changes. Returns changed fields.
 
-    The setup service's rules apply (raises :class:`WorkplaceError` keyed by field); a
+    The setup service's rules apply (raises :class:`~portal.errors.Refusal` keyed by field); a
     deleted workplace is refused.
     """
     workplace = (
@@ -168,9 +180,10 @@ def update_workplace(*, workplace: Workplace, data: dict, actor: User) -> list[s
         .select_related("trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     refusal = not_in_service_refusal(workplace)
     if refusal:
-        raise WorkplaceError(refusal)
+        raise refusal
     contacts = setup.check_contacts(
         auth_email=data.get("auth_email"),
         mobile=data.get("mobile"),
@@ -206,42 +219,74 @@ def minimum_term_message(workplace: Workplace) -> str:
     ) % {"date": earliest.strftime("%d.%m.%Y") if earliest else "–"}
 
 
+def minimum_term_refusal(workplace: Workplace) -> Refusal:
+    return Refusal(
+        "minimum_term",
+        minimum_term_message(workplace),
+        field="package",
+        params={"earliest": workplace.earliest_downgrade_on()},
+    )
+
+
+def not_active_refusal(workplace: Workplace) -> Refusal:
+    return Refusal(
+        "not_active", _not_active_message(workplace), params={"username": workplace.username}
+    )
+
+
 def _not_active_message(workplace: Workplace) -> str:
     return _("Der Arbeitsplatz %(username)s ist nicht mehr aktiv.") % {
         "username": workplace.username
     }
 
 
-def package_change_refusal(workplace: Workplace, package, today: dt.date) -> str:
-    """Why ``package`` cannot be booked for the workplace today; empty when it can."""
-    if not workplace.is_manageable:
-        return _not_active_message(workplace)
+def not_manageable_refusal(workplace: Workplace) -> Refusal | None:
+    """Why the workplace's package can no longer change nor the workplace be deleted; None
+    while it is active."""
+    return None if workplace.is_manageable else not_active_refusal(workplace)
+
+
+def package_change_refusal(workplace: Workplace, package, today: dt.date) -> Refusal | None:
+    """Why ``package`` cannot be booked for the workplace today; None when it can."""
+    refusal = not_manageable_refusal(workplace)
+    if refusal:
+        return refusal
     if not package_change_allowed(workplace, package, today):
-        return minimum_term_message(workplace)
-    return ""
+        return minimum_term_refusal(workplace)
+    return None
 
 
-def deletion_refusal(workplace: Workplace, today: dt.date) -> str:
-    """Why the workplace cannot be deleted today; empty when it can.
+def deletion_refusal(workplace: Workplace, today: dt.date) -> Refusal | None:
+    """Why the workplace cannot be deleted today; None when it can.
 
     An active workplace after its minimum term, or one whose scheduled cancellation is due.
     """
     if workplace.status == Workplace.Status.CANCEL_SCHEDULED:
         if workplace.cancel_on and workplace.cancel_on <= today:
-            return ""
-        return _("Die Kündigung von %(username)s ist zum %(date)s vorgemerkt.") % {
-            "username": workplace.username,
-            "date": workplace.cancel_on.strftime("%d.%m.%Y") if workplace.cancel_on else "–",
-        }
+            return None
+        return Refusal(
+            "cancellation_scheduled",
+            _("Die Kündigung von %(username)s ist zum %(date)s vorgemerkt.")
+            % {
+                "username": workplace.username,
+                "date": workplace.cancel_on.strftime("%d.%m.%Y") if workplace.cancel_on else "–",
+            },
+            params={"username": workplace.username, "date": workplace.cancel_on},
+        )
     if workplace.status != Workplace.Status.ACTIVE:
-        return _not_active_message(workplace)
+        return not_active_refusal(workplace)
     earliest = workplace.earliest_deletion_on()
     if earliest and today < earliest:
-        return _(
-            "Die Löschung von %(username)s ist erst nach der Mindestvertragslaufzeit möglich, "
-            "frühestens am %(date)s."
-        ) % {"username": workplace.username, "date": earliest.strftime("%d.%m.%Y")}
-    return ""
+        return Refusal(
+            "minimum_term",
+            _(
+                "Die Löschung von %(username)s ist erst nach der Mindestvertragslaufzeit möglich, "
+                "frühestens am %(date)s."
+            )
+            % {"username": workplace.username, "date": earliest.strftime("%d.%m.%Y")},
+            params={"username": workplace.username, "earliest": earliest},
+        )
+    return None
 
 
 @transaction.atomic
@@ -249,13 +294,13 @@ def change_package(
     *,
     workplace: Workplace,
     package,
-    actor: User | None,
+    actor: Actor | None,
     today: dt.date,
     order: object | None = None,
 ) -> bool:
     """Book ``package`` (or none) from today, re-checking the rules against the state now.
 
-    Raises :class:`WorkplaceError` with the reason when the change no longer holds (the
+    Raises :class:`~portal.errors.Refusal` with the reason when the change no longer holds (the
     workplace is gone, or the minimum term forbids it now). Idempotent: an applied change is
     not repeated.
     """
@@ -264,11 +309,12 @@ def change_package(
         .select_related("package", "trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     if workplace.package_id == (package.pk if package else None):
         return False
     refusal = package_change_refusal(workplace, package, today)
     if refusal:
-        raise WorkplaceError(refusal)
+        raise refusal
     before = workplace.package
     workplace.package = package
     workplace.package_booked_on = today if package else None
@@ -291,7 +337,7 @@ def change_package(
 def delete_workplace(
     *,
     workplace: Workplace,
-    actor: User | None,
+    actor: Actor | None,
     today: dt.date | None = None,
     order: object | None = None,
 ) -> bool:
@@ -301,7 +347,7 @@ def delete_workplace(
     outbox, written in this transaction.
 
     The rules are checked again against the state now (:func:`deletion_refusal`); a deletion
-    that no longer holds raises :class:`WorkplaceError`. The username stays with the deleted
+    that no longer holds raises :class:`~portal.errors.Refusal`. The username stays with the deleted
     workplace, so it is never given out again. Idempotent: a deleted workplace is left as it is.
     """
     workplace = (
@@ -309,11 +355,12 @@ def delete_workplace(
         .select_related("trunk", "package")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     if workplace.status == Workplace.Status.DELETED:
         return False
     refusal = deletion_refusal(workplace, today or timezone.localdate())
     if refusal:
-        raise WorkplaceError(refusal)
+        raise refusal
     number = workplace.number
     workplace.status = Workplace.Status.DELETED
     workplace.number = None
@@ -349,57 +396,71 @@ def delete_workplace(
 
 
 @transaction.atomic
-def schedule_deletion(*, workplace: Workplace, actor: User, on: dt.date) -> None:
+def schedule_deletion(*, workplace: Workplace, actor: Actor, on: dt.date) -> None:
     """Inside the minimum term: "Kündigung vorgemerkt zum ..."; a daily task carries it out."""
     workplace = (
         Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
         .select_related("trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     if workplace.status != Workplace.Status.ACTIVE:
-        raise WorkplaceError(_("Dieser Arbeitsplatz kann nicht mehr gekündigt werden."))
+        raise Refusal(
+            "not_cancellable",
+            _("Dieser Arbeitsplatz kann nicht mehr gekündigt werden."),
+            params={"username": workplace.username},
+        )
     workplace.status = Workplace.Status.CANCEL_SCHEDULED
     workplace.cancel_on = on
     workplace.save(update_fields=["status", "cancel_on"])
     _workplace_event(workplace, actor, "deletion_scheduled", date=on.isoformat())
 
 
-def withdrawal_refusal(workplace: Workplace, today: dt.date) -> str:
-    """Why a scheduled cancellation cannot be withdrawn today; empty when it can.
+def withdrawal_refusal(workplace: Workplace, today: dt.date) -> Refusal | None:
+    """Why a scheduled cancellation cannot be withdrawn today; None when it can.
 
     Until the day before the date: on the date the daily task carries the deletion out.
     """
+    params = {"username": workplace.username}
     if workplace.status == Workplace.Status.DELETED:
-        return _("Der Arbeitsplatz %(username)s ist bereits gelöscht.") % {
-            "username": workplace.username
-        }
+        return Refusal(
+            "already_deleted",
+            _("Der Arbeitsplatz %(username)s ist bereits gelöscht.") % params,
+            params=params,
+        )
     if workplace.status != Workplace.Status.CANCEL_SCHEDULED or workplace.cancel_on is None:
-        return _("Für %(username)s ist keine Kündigung vorgemerkt.") % {
-            "username": workplace.username
-        }
+        return Refusal(
+            "no_cancellation",
+            _("Für %(username)s ist keine Kündigung vorgemerkt.") % params,
+            params=params,
+        )
     if today >= workplace.cancel_on:
-        return _(
-            "Die Kündigung von %(username)s zum %(date)s kann nicht mehr zurückgenommen werden."
-        ) % {"username": workplace.username, "date": workplace.cancel_on.strftime("%d.%m.%Y")}
-    return ""
+        return Refusal(
+            "withdrawal_too_late",
+            _("Die Kündigung von %(username)s zum %(date)s kann nicht mehr zurückgenommen werden.")
+            % {**params, "date": workplace.cancel_on.strftime("%d.%m.%Y")},
+            params={**params, "date": workplace.cancel_on},
+        )
+    return None
 
 
 @transaction.atomic
-def withdraw_cancellation(*, workplace: Workplace, actor: User, today: dt.date) -> None:
+def withdraw_cancellation(*, workplace: Workplace, actor: Actor, today: dt.date) -> None:
     """ "Kündigung zurücknehmen": the workplace stays, as if the cancellation had never been
     scheduled (its package and minimum term as they were).
 
     A scheduled cancellation is no order and holds nothing in a cart, so only the workplace
-    changes. Raises :class:`WorkplaceError` after the date or once deleted.
+    changes. Raises :class:`~portal.errors.Refusal` after the date or once deleted.
     """
     workplace = (
         Workplace.objects.select_for_update(of=("self",))  # not the trunk's row
         .select_related("trunk")
         .get(pk=workplace.pk)
     )
+    _allowed(actor, workplace)
     refusal = withdrawal_refusal(workplace, today)
     if refusal:
-        raise WorkplaceError(refusal)
+        raise refusal
     date = workplace.cancel_on
     workplace.status = Workplace.Status.ACTIVE
     workplace.cancel_on = None

@@ -3,7 +3,7 @@
 The wizard's steps, the list import's rows and (later) the API call these functions; none of
 them holds a rule of its own. ``check_*`` functions look at input and return a :class:`Checked`
 (domain values, German messages keyed by field) without changing anything; the others change a
-draft, own their transaction and raise :class:`WorkplaceError` when a rule stops them.
+draft, own their transaction and raise :class:`~portal.errors.Refusal` when a rule stops them.
 
 A draft reserves what it holds: its username and its number are unique columns, and putting it
 into the cart takes a place of the trunk's quota.
@@ -23,12 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Package
-from portal import ratelimit
+from portal import policy, ratelimit
+from portal.errors import GENERAL, Refusal
 from portal.models import User, UsernameClaim
+from portal.policy import Actor
 from trunks.models import Number, SipTrunk
 from workplaces import validators
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace, field_limit
-from workplaces.services import GENERAL, Checked, WorkplaceError, quota
+from workplaces.services import Checked, quota
 
 #: Benutzerdaten (step 2): field -> (required, extra rule); the lengths are the model's.
 USER_DATA_RULES = {
@@ -56,7 +58,7 @@ def check_user_data(*, data: Mapping[str, object]) -> Checked:
             value = validators.clean_text(str(raw or ""), max_length=field_limit(name))
             if not value:
                 if required:
-                    checked.add(name, _required_message())
+                    checked.add(name, _required_message(), code="required")
                 checked.values[name] = ""
                 continue
             if name == "email":
@@ -64,7 +66,7 @@ def check_user_data(*, data: Mapping[str, object]) -> Checked:
             elif rule is not None:
                 rule(value)
         except ValidationError as error:
-            checked.add(name, error.messages[0])
+            checked.add_error(name, error)
             continue
         checked.values[name] = value
     return checked
@@ -90,21 +92,25 @@ def check_contacts(
             email = validators.normalize_email(email)
         else:
             checked.add(
-                "auth_email", _("Bitte geben Sie die E-Mail-Adresse zur Authentifizierung ein.")
+                "auth_email",
+                _("Bitte geben Sie die E-Mail-Adresse zur Authentifizierung ein."),
+                code="required",
             )
     except ValidationError as error:
         email = ""
-        checked.add("auth_email", error.messages[0])
+        checked.add_error("auth_email", error)
     if auth_email_repeat is not None and "auth_email" not in checked.errors:
         repeat = str(auth_email_repeat).strip()
         try:
             repeat = validators.normalize_email(repeat) if repeat else ""
         except ValidationError as error:
-            checked.add("auth_email_repeat", error.messages[0])
+            checked.add_error("auth_email_repeat", error)
         else:
             if email.lower() != repeat.lower():
                 checked.add(
-                    "auth_email_repeat", _("Die beiden E-Mail-Adressen stimmen nicht überein.")
+                    "auth_email_repeat",
+                    _("Die beiden E-Mail-Adressen stimmen nicht überein."),
+                    code="email_mismatch",
                 )
     number = ""
     raw_mobile = str(mobile or "").strip()
@@ -112,7 +118,7 @@ def check_contacts(
         try:
             number = validators.normalize_mobile(raw_mobile)
         except ValidationError as error:
-            checked.add("mobile", error.messages[0])
+            checked.add_error("mobile", error)
     if without_mobile is None:
         without_mobile = not raw_mobile
     if "mobile" not in checked.errors:
@@ -123,6 +129,7 @@ def check_contacts(
                     "Sie haben „Authentifizierung ohne Mobilfunknummer“ gewählt. Lassen Sie dieses "
                     "Feld leer oder entfernen Sie das Häkchen."
                 ),
+                code="mobile_not_wanted",
             )
         elif not without_mobile and not raw_mobile:
             checked.add(
@@ -131,6 +138,7 @@ def check_contacts(
                     "Bitte geben Sie eine Mobilfunknummer ein, oder wählen Sie „Authentifizierung "
                     "ohne Mobilfunknummer“."
                 ),
+                code="mobile_required",
             )
     checked.values.update(
         auth_email=email, mobile="" if without_mobile else number, without_mobile=without_mobile
@@ -208,15 +216,15 @@ def check_username(
     checked = Checked()
     name = str(username or "").strip()
     if not name:
-        checked.add("username", _required_message())
+        checked.add("username", _required_message(), code="required")
         return checked
     try:
         validators.validate_username(name)
     except ValidationError as error:
-        checked.add("username", error.messages[0])
+        checked.add_error("username", error)
         return checked
     if name in also_taken or _username_is_taken(name, draft, taken):
-        checked.add("username", _taken_message(name))
+        checked.add("username", _taken_message(name), code="username_taken", params={"name": name})
         return checked
     checked.values["username"] = name
     return checked
@@ -243,9 +251,39 @@ def check_username_while_typing(*, admin: User, username: object, draft: SetupDr
                 "der Benutzername weiterhin geprüft."
             )
             % {"time": limited.local_time},
+            code="username_checks_exhausted",
+            params={"retry_at": limited.retry_at},
         )
         return checked
     return check_username(username=username, draft=draft)
+
+
+def person_key(first_name: str, last_name: str, auth_email: str) -> tuple[str, str, str]:
+    """Who a person is when no username says it: the name and the address the credentials go
+    to, whatever their case."""
+    return (first_name.casefold(), last_name.casefold(), auth_email.casefold())
+
+
+def check_same_person(
+    *, first_name: str, last_name: str, auth_email: str, seen: Mapping[tuple, int]
+) -> Checked:
+    """The "same person" rule of a batch: a person already in ``seen`` (person key -> line)
+    gets a second workplace only with a username given for it."""
+    checked = Checked()
+    line = seen.get(person_key(first_name, last_name, auth_email))
+    if line is not None:
+        checked.add(
+            "username",
+            _(
+                "Diese Person steht schon in Zeile %(line)d der Datei (gleicher Name und "
+                "gleiche E-Mail-Adresse zur Authentifizierung). Soll sie einen zweiten "
+                "Arbeitsplatz bekommen, tragen Sie einen Benutzernamen ein."
+            )
+            % {"line": line},
+            code="same_person",
+            params={"line": line},
+        )
+    return checked
 
 
 def _candidates(base: str) -> Iterator[str]:
@@ -341,7 +379,7 @@ def check_number(
     checked = Checked()
     value = str(e164 or "").strip()
     if not value:
-        checked.add("number", _("Bitte wählen Sie eine Rufnummer aus."))
+        checked.add("number", _("Bitte wählen Sie eine Rufnummer aus."), code="required")
         return checked
     # Only an E.164 string can name a number row (and only such text may reach the query).
     well_formed = value.startswith("+") and value[1:].isascii() and value[1:].isdigit()
@@ -354,9 +392,19 @@ def check_number(
         number = Number.objects.filter(trunk=trunk, e164=value).first()
         held = number is not None and number_is_held(number, draft=draft)
     if number is None:
-        checked.add("number", _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."))
+        checked.add(
+            "number",
+            _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."),
+            code="number_not_on_trunk",
+            params={"number": value},
+        )
     elif value in also_taken or held:
-        checked.add("number", _number_taken_message(number))
+        checked.add(
+            "number",
+            _number_taken_message(number),
+            code="number_held",
+            params={"number": number.e164},
+        )
     else:
         checked.values["number"] = number
     return checked
@@ -403,7 +451,9 @@ def check_trunk(*, trunk: SipTrunk, admin: User, draft: SetupDraft | None = None
     """A trunk of the admin's customer with a place left (a draft keeps its own trunk)."""
     checked = Checked()
     if trunk.customer_id != admin.customer_id:
-        checked.add("trunk", _("Bitte wählen Sie einen SIP-Trunk aus der Liste."))
+        checked.add(
+            "trunk", _("Bitte wählen Sie einen SIP-Trunk aus der Liste."), code="trunk_not_listed"
+        )
         return checked
     [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
     own = draft is not None and draft.trunk_id == trunk.pk
@@ -414,6 +464,8 @@ def check_trunk(*, trunk: SipTrunk, admin: User, draft: SetupDraft | None = None
                 "Das Kontingent dieses SIP-Trunks ist ausgeschöpft. Wenden Sie sich an den "
                 "Kundenservice, um es zu erweitern."
             ),
+            code="quota_exhausted",
+            params={"trunk": trunk.name},
         )
         return checked
     checked.values["trunk"] = trunk
@@ -480,7 +532,12 @@ def reserve_username(
                 update_fields=["username", "auth_email", "without_mobile", "mobile", "updated_at"]
             )
     except IntegrityError:
-        raise WorkplaceError(_taken_message(values["username"]), field="username") from None
+        raise Refusal(
+            "username_taken",
+            _taken_message(values["username"]),
+            field="username",
+            params={"name": values["username"]},
+        ) from None
 
 
 def reserve_number(*, draft: SetupDraft, number: Number) -> None:
@@ -489,7 +546,9 @@ def reserve_number(*, draft: SetupDraft, number: Number) -> None:
     The number row is locked, so of many drafts reaching for one number exactly one wins;
     the unique constraint on the draft's number backs this up on any database.
     """
-    taken = WorkplaceError(_number_taken_message(number), field="number")
+    taken = Refusal(
+        "number_held", _number_taken_message(number), field="number", params={"number": number.e164}
+    )
     try:
         with transaction.atomic():
             locked = Number.objects.select_for_update().get(pk=number.pk, trunk=draft.trunk_id)
@@ -499,8 +558,11 @@ def reserve_number(*, draft: SetupDraft, number: Number) -> None:
             _touch(draft)
             draft.save(update_fields=["number", "updated_at"])
     except Number.DoesNotExist:
-        raise WorkplaceError(
-            _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."), field="number"
+        raise Refusal(
+            "number_not_on_trunk",
+            _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."),
+            field="number",
+            params={"number": number.e164},
         ) from None
     except IntegrityError:
         raise taken from None
@@ -509,7 +571,9 @@ def reserve_number(*, draft: SetupDraft, number: Number) -> None:
 def choose_package(*, draft: SetupDraft, package: Package | None) -> None:
     """Konferenzpaket buchen: a conference package that can be ordered, or none."""
     if package is not None and (package.kind != Package.Kind.CONFERENCE or not package.active):
-        raise WorkplaceError(_("Bitte wählen Sie ein Paket aus der Liste."), field="package")
+        raise Refusal(
+            "package_not_listed", _("Bitte wählen Sie ein Paket aus der Liste."), field="package"
+        )
     draft.package = package
     draft.package_chosen = True
     _touch(draft)
@@ -517,20 +581,29 @@ def choose_package(*, draft: SetupDraft, package: Package | None) -> None:
 
 
 @transaction.atomic
-def add_to_cart(*, draft: SetupDraft) -> None:
+def add_to_cart(*, draft: SetupDraft, actor: Actor) -> None:
     """A complete draft takes a place of its trunk's quota; refused when none is left.
 
     The trunk row is locked while counting, so of two admins reaching for the last place
-    exactly one gets it.
+    exactly one gets it. Only the draft's own admin puts it into their cart (``not_found``).
     """
+    policy.check_change(actor, draft)
     missing = draft.first_missing()
     if missing is not None:
-        raise WorkplaceError(
-            _("Die Einrichtung ist unvollständig (%(step)s).") % {"step": draft.part_label(missing)}
+        raise Refusal(
+            "draft_incomplete",
+            _("Die Einrichtung ist unvollständig (%(step)s).")
+            % {"step": draft.part_label(missing)},
+            params={"step": missing},
         )
     trunk = quota.lock_trunks([draft.trunk_id])[draft.trunk_id]
     if draft.status != SetupDraft.Status.IN_CART and quota.places_left(trunk) < 1:
-        raise WorkplaceError(quota.quota_exhausted_message(trunk), field=GENERAL)
+        raise Refusal(
+            "quota_exhausted",
+            quota.quota_exhausted_message(trunk),
+            field=GENERAL,
+            params={"trunk": trunk.name},
+        )
     draft.status = SetupDraft.Status.IN_CART
     _touch(draft)
     draft.save(update_fields=["status", "updated_at"])

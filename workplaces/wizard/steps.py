@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import MINIMUM_TERM_DAYS, monthly_price
+from portal.policy import Actor
 from trunks.forms import NumberSearchForm
 from trunks.services import search_numbers
 from workplaces.forms import UserDataForm
@@ -44,7 +45,7 @@ class Step:
     def form(self, request: HttpRequest, draft: SetupDraft, data=None):
         raise NotImplementedError
 
-    def save(self, draft: SetupDraft, form) -> None:
+    def save(self, draft: SetupDraft, form, *, actor: Actor) -> None:
         raise NotImplementedError
 
     def context(self, request: HttpRequest, draft: SetupDraft, form) -> dict:
@@ -61,7 +62,7 @@ class TrunkStep(Step):
         initial = {"trunk": draft.trunk.code} if draft and draft.trunk_id else None
         return TrunkForm(data, trunks=trunks, admin=request.user, draft=draft, initial=initial)
 
-    def save(self, draft, form):
+    def save(self, draft, form, *, actor):
         setup.change_trunk(draft=draft, trunk=form.cleaned_data["trunk"])
 
     def context(self, request, draft, form):
@@ -76,7 +77,7 @@ class UserDataStep(Step):
     def form(self, request, draft, data=None):
         return UserDataForm(data, person=draft)
 
-    def save(self, draft, form):
+    def save(self, draft, form, *, actor):
         setup.save_user_data(draft=draft, user_data=form.cleaned_data)
 
 
@@ -96,7 +97,7 @@ class LoginDataStep(Step):
         }
         return LoginDataForm(data, draft=draft, initial=initial)
 
-    def save(self, draft, form):
+    def save(self, draft, form, *, actor):
         setup.reserve_username(
             draft=draft, username=form.cleaned_data["username"], contacts=form.cleaned_data
         )
@@ -111,7 +112,7 @@ class NumberStep(Step):
     def form(self, request, draft, data=None):
         return NumberChoiceForm(data, draft=draft)
 
-    def save(self, draft, form):
+    def save(self, draft, form, *, actor):
         setup.reserve_number(draft=draft, number=form.cleaned_data["number"])
 
     def context(self, request, draft, form):
@@ -155,7 +156,7 @@ class PackageStep(Step):
             initial = {"package": draft.package.code if draft.package else PackageChoiceForm.NONE}
         return PackageChoiceForm(data, packages=setup.conference_packages(), initial=initial)
 
-    def save(self, draft, form):
+    def save(self, draft, form, *, actor):
         setup.choose_package(draft=draft, package=form.cleaned_data["package"])
 
     def context(self, request, draft, form):
@@ -186,8 +187,8 @@ class SummaryStep(Step):
     def form(self, request, draft, data=None):
         return None
 
-    def save(self, draft, form):
-        setup.add_to_cart(draft=draft)
+    def save(self, draft, form, *, actor):
+        setup.add_to_cart(draft=draft, actor=actor)
 
     def context(self, request, draft, form):
         return {"price": monthly_price(draft.package)}

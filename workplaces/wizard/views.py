@@ -6,11 +6,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.access import customer_admin_required, customer_of
+from portal.access import actor_of, customer_admin_required, customer_of
+from portal.errors import Refusal
 from workplaces.access import get_draft_for
 from workplaces.fields import show
 from workplaces.models import SetupDraft
-from workplaces.services import Checked, WorkplaceError, quota, setup
+from workplaces.services import quota, setup
 from workplaces.wizard import steps as wizard
 
 
@@ -68,7 +69,7 @@ def new(request: HttpRequest, trunk_code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             draft = setup.start_draft(admin=request.user, trunk=trunk, user_data=form.cleaned_data)
-        except WorkplaceError:  # the last place went to another admin meanwhile
+        except Refusal:  # the last place went to another admin meanwhile
             return redirect("wizard:start")
         return _go(request, step_url(draft, wizard.next_step(step)))
     return _render_step(request, draft, step, form)
@@ -86,11 +87,11 @@ def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     form = current.form(request, draft, request.POST if request.method == "POST" else None)
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
-            current.save(draft, form)
-        except WorkplaceError as error:
+            current.save(draft, form, actor=actor_of(request))
+        except Refusal as error:
             if form is None:  # the summary step has no fields: the error stands above it
                 return _render_step(request, draft, current, form, error=error.message)
-            show(form, Checked(errors=error.errors))
+            show(form, error)
             return _render_step(request, draft, current, form)
         following = wizard.next_step(current)
         url = step_url(draft, following) if following else reverse("orders:cart")

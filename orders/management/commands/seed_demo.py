@@ -15,6 +15,7 @@ from django.db import transaction
 from catalog.models import Feature, Package
 from orders import services as orders
 from portal.models import Customer
+from portal.policy import Actor
 from provisioning import services as provisioning
 from trunks.models import NumberBlock, SipTrunk
 from trunks.services import save_number_block
@@ -182,6 +183,6 @@ class Command(BaseCommand):
             )
             setup.reserve_number(draft=draft, number=trunk.numbers.get(extension=ext))
             setup.choose_package(draft=draft, package=Package.objects.filter(code=package).first())
-            setup.add_to_cart(draft=draft)
-        order = orders.place_order(admin=admin, token=orders.cart_of(admin).token)
+            setup.add_to_cart(draft=draft, actor=Actor.for_admin(admin))
+        order = orders.place_order(actor=Actor.for_admin(admin), token=orders.cart_of(admin).token)
         orders.process_order(order.pk, send_messages=False)
