@@ -406,7 +406,7 @@ def order_through_services(i: int, admin, trunk, number, packages: list) -> int:
 
 
 def queue_messages(order_ids: list[int], *, commit: bool) -> tuple[list, float]:
-    """``orders.services._queue_messages`` for each order, in one transaction.
+    """``orders.services.processing._queue_messages`` for each order, in one transaction.
 
     With ``commit`` the transaction commits, and its on-commit hooks hand each row to the
     worker (``deliver.delay``); returns the rows and ``time.time()`` just before the commit.
@@ -416,7 +416,7 @@ def queue_messages(order_ids: list[int], *, commit: bool) -> tuple[list, float]:
 
     from notifications.models import Notification
     from orders.models import Order
-    from orders.services import _queue_messages
+    from orders.services.processing import _queue_messages
 
     orders = Order.objects.filter(pk__in=order_ids).select_related("placed_by").order_by("pk")
     with transaction.atomic():

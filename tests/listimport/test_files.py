@@ -29,7 +29,8 @@ from tests.listimport.helpers import (
     xlsx_bytes,
 )
 from workplaces.listimport import files
-from workplaces.listimport.files import MAX_BYTES, MAX_ROWS, Sheet, read_upload
+from workplaces.listimport.columns import COLUMNS
+from workplaces.listimport.files import MAX_BYTES, MAX_ROWS, Sheet, budget, read_upload
 
 
 def refused(name: str, data: bytes) -> str:
@@ -204,7 +205,7 @@ def test_header_order_is_free_and_case_spaces_hyphens_and_a_star_do_not_matter()
 def test_missing_optional_columns_give_empty_values():
     sheet = read_upload("liste.csv", csv_bytes([MANDATORY, JOERG]))
     assert sheet.rows[0].values["username"] == "" and sheet.rows[0].values["package"] == ""
-    assert set(sheet.rows[0].values) == {c.field for c in files.COLUMNS}
+    assert set(sheet.rows[0].values) == {c.field for c in COLUMNS}
 
 
 def test_unknown_columns_are_ignored_with_a_notice_and_the_fehler_column_silently():
@@ -461,7 +462,7 @@ def test_a_sheet_xml_with_a_dtd_is_refused_so_no_entity_can_expand():
 
 
 def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
-    monkeypatch.setattr(files, "MAX_UNPACKED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(budget, "MAX_UNPACKED_BYTES", 1024 * 1024)
     data = _zip(
         {"xl/workbook.xml": b"<workbook/>", "xl/media/image1.png": b"\x00" * 2 * 1024 * 1024}
     )
@@ -483,7 +484,7 @@ def test_one_value_far_down_and_right_is_refused_before_the_grid_is_built():
 
 
 def test_cells_without_a_reference_are_counted_where_calamine_puts_them(monkeypatch):
-    monkeypatch.setattr(files, "MAX_SHEET_CELLS", 40)
+    monkeypatch.setattr(budget, "MAX_SHEET_CELLS", 40)
 
     def drop_refs(xml: bytes) -> bytes:
         import re

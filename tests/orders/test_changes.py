@@ -17,7 +17,7 @@ from django.urls import reverse
 from catalog.models import Package
 from orders import services as order_services
 from orders.models import CartChange, Order, OrderItem
-from orders.services import cart_of
+from orders.services import cart_of, processing
 from orders.tasks import carry_out_due_deletions
 from portal.celery import app as celery_app
 from portal.errors import Refusal
@@ -315,7 +315,7 @@ def test_processing_a_package_change_twice_books_it_once(
     time_machine.move_to(day(3), tick=False)
     order_services.process_order(order.pk)
     item = order.items.get()
-    order_services._carry_out(item.pk, order, day(3).date())  # a redelivered task
+    processing._carry_out(item.pk, order, day(3).date())  # a redelivered task
     joerg.refresh_from_db()
     assert str(joerg.package_booked_on) == "2026-03-02"
     assert AuditEvent.objects.filter(action="package_changed").count() == 1

@@ -11,7 +11,7 @@ from notifications import services as notification_services
 from notifications.models import Notification
 from orders import services as order_services
 from orders.models import Order
-from orders.services import cart_of, place_order, process_order
+from orders.services import cart_of, place_order, process_order, processing
 from portal.policy import Actor
 from tests.wizard_helpers import complete_draft
 from workplaces.models import Workplace
@@ -60,7 +60,7 @@ def test_the_sweep_hands_over_an_order_left_in_processing(
     order = place_order(
         actor=Actor.for_admin(alice), token=cart_of(alice).token
     )  # on_commit not run
-    order_services._transition(order, Order.Status.PROCESSING)
+    processing._transition(order, Order.Status.PROCESSING)
 
     assert order_services.sweep_orders() == 0  # not yet: it may still be on its way
     time_machine.move_to(order.created_at + dt.timedelta(minutes=3))

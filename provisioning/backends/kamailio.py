@@ -1,19 +1,8 @@
-"""The registrar seam: ``PROVISIONING_BACKEND`` chooses where SIP credentials go.
+"""``PROVISIONING_BACKEND=kamailio``: Kamailio's own database (auth_db ``subscriber``,
+alias_db ``dbaliases``) under the portal's advisory lock, and its JSON-RPC for contacts.
 
-* ``none``: no SIP server is connected; every call does nothing (``connected`` is False).
-* ``kamailio``: Kamailio's own PostgreSQL database (``KAMAILIO_DATABASE_URL``), tables
-  ``subscriber`` (auth_db) and ``dbaliases`` (alias_db), for the domain ``SIP_DOMAIN``, which
-  is also the digest realm; registered contacts are dropped over JSON-RPC
-  (``KAMAILIO_RPC_URL``, method ``ul.rm``) when that is configured.
-
-Aliases map the number in E.164 *with* its leading ``+`` (``alias_username``, e.g.
-``+4922818123410``) in ``SIP_DOMAIN`` to the username; ``deploy/kamailio/kamailio.cfg``
-turns ``00…`` and bare international numbers into that form before it looks them up.
-
-Every method is idempotent. Trouble reaching the registrar (refused or timed-out
-connection, a statement or lock timeout, the RPC not answering) raises
-:class:`RegistrarUnavailable`, so callers can try again later. ``ha1`` values and passwords
-are computed here, sent to the database as query parameters and never logged or returned.
+``ha1`` values are computed here (:func:`digest_hashes`), sent as query parameters and never
+logged or returned.
 """
 
 from __future__ import annotations
@@ -21,69 +10,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
-import re
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import cache
 
 import psycopg
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from psycopg import errors
 
-log = logging.getLogger(__name__)
+from provisioning.backends.base import (
+    E164,
+    Alias,
+    RegistrarError,
+    RegistrarUnavailable,
+    Snapshot,
+    Subscriber,
+)
 
-E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 #: pg_advisory_xact_lock key: every write of the portal to the registrar runs under it, so
 #: two workers never interleave their changes of one subscriber and its alias.
 LOCK_KEY = 0x5349_5054  # "SIPT"
-
-
-class RegistrarUnavailable(Exception):
-    """The registrar did not answer in time; trying again later may succeed.
-
-    ``reason`` is one of ``RegistrarJob.Error``'s values (unreachable, timeout, rpc).
-    """
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-class RegistrarError(Exception):
-    """The registrar refused a change for good (a constraint, a missing table): no retry helps."""
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    username: str
-    domain: str
-    has_password: bool
-
-
-@dataclass(frozen=True)
-class Alias:
-    alias: str
-    username: str
-    domain: str
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the registrar holds, without any hash: only whether a password is set.
-
-    ``subscribers``: the rows of the domain by username; ``elsewhere``: usernames that have
-    rows only in other domains (with those domains); ``aliases``: the aliases of the domain
-    by alias (normally one target each).
-    """
-
-    domain: str
-    subscribers: dict[str, Subscriber] = field(default_factory=dict)
-    elsewhere: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    aliases: dict[str, tuple[Alias, ...]] = field(default_factory=dict)
 
 
 def digest_hashes(*, username: str, domain: str, realm: str, password: str) -> tuple[str, str]:
@@ -96,29 +42,6 @@ def digest_hashes(*, username: str, domain: str, realm: str, password: str) -> t
         md5(f"{username}:{realm}:{password}"),
         md5(f"{username}@{domain}:{realm}:{password}"),
     )
-
-
-class NoBackend:
-    """No SIP server connected: activation stays in the portal."""
-
-    connected = False
-    domain = ""
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        yield
-
-    def ensure_subscriber(self, *, username: str, e164: str | None) -> bool:
-        return False
-
-    def set_password(self, *, username: str, password: str) -> None:
-        return None
-
-    def remove_subscriber(self, *, username: str) -> bool:
-        return False
-
-    def snapshot(self) -> Snapshot:
-        return Snapshot(domain="")
 
 
 class KamailioBackend:
@@ -333,36 +256,3 @@ class KamailioBackend:
         for alias, username, domain in alias_rows:
             aliases[alias] = (*aliases.get(alias, ()), Alias(alias, username, domain))
         return Snapshot(self.domain, subscribers, elsewhere, aliases)
-
-
-Backend = NoBackend | KamailioBackend
-
-
-def get_backend() -> Backend:
-    """The backend the settings name; a wrong value is a configuration error naming it."""
-    return _backend(
-        settings.PROVISIONING_BACKEND,
-        settings.KAMAILIO_DATABASE_URL,
-        settings.SIP_DOMAIN,
-        settings.KAMAILIO_RPC_URL,
-        settings.KAMAILIO_TIMEOUT,
-    )
-
-
-@cache
-def _backend(
-    name: str, database_url: str | None, domain: str, rpc_url: str | None, timeout: int
-) -> Backend:
-    if name == "none":
-        return NoBackend()
-    if name != "kamailio":
-        raise ImproperlyConfigured(f"PROVISIONING_BACKEND must be none or kamailio, not {name!r}.")
-    if not database_url or not database_url.startswith(("postgres://", "postgresql://")):
-        raise ImproperlyConfigured(
-            "KAMAILIO_DATABASE_URL must be a postgres:// URL with PROVISIONING_BACKEND=kamailio."
-        )
-    if not domain:
-        raise ImproperlyConfigured("SIP_DOMAIN must be set with PROVISIONING_BACKEND=kamailio.")
-    return KamailioBackend(
-        database_url=database_url, domain=domain, rpc_url=rpc_url, timeout=timeout
-    )

@@ -1,0 +1,46 @@
+"""Ordering: the cart, "Kostenpflichtig bestellen" exactly once, and order processing.
+
+The modules, one concern each: :mod:`.cart` (what waits to be ordered), :mod:`.placing`
+(the cart becomes an order), :mod:`.deletions` (a workplace deleted by order or at the end
+of its term), :mod:`.processing` (a worker carries the order out and writes its messages),
+:mod:`.queries` (reads for other pages). Callers import from here.
+"""
+
+from orders.services.cart import (
+    CartLine,
+    CartView,
+    ChangeLine,
+    add_package_change,
+    cart_changes,
+    cart_drafts,
+    cart_of,
+    pending_change_refusal,
+    remove_change,
+    remove_from_cart,
+    view_cart,
+)
+from orders.services.deletions import carry_out_due_deletions, order_deletion
+from orders.services.placing import place_order
+from orders.services.processing import enqueue_processing, process_order, sweep_orders
+from orders.services.queries import orders_with_page
+
+__all__ = [
+    "CartLine",
+    "CartView",
+    "ChangeLine",
+    "add_package_change",
+    "carry_out_due_deletions",
+    "cart_changes",
+    "cart_drafts",
+    "cart_of",
+    "enqueue_processing",
+    "order_deletion",
+    "orders_with_page",
+    "pending_change_refusal",
+    "place_order",
+    "process_order",
+    "remove_change",
+    "remove_from_cart",
+    "sweep_orders",
+    "view_cart",
+]

@@ -1,0 +1,191 @@
+"""The cart: new workplaces and package changes waiting to be ordered, and the rule that
+no second change of a workplace may be decided while one is on its way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import MonthlyPrice, Package, PriceChange, gross
+from orders.models import Cart, CartChange, Order, OrderItem
+from portal import policy
+from portal.errors import Refusal
+from portal.models import User
+from portal.policy import Actor
+from workplaces.models import SetupDraft, Workplace
+from workplaces.services import lifecycle, setup
+
+
+@dataclass
+class CartLine:
+    draft: SetupDraft
+    price: MonthlyPrice
+
+    @property
+    def monthly_net(self) -> Decimal:
+        return self.price.net
+
+
+@dataclass
+class ChangeLine:
+    """A package change: the workplace's monthly price before and after; the difference is
+    what it adds to the bill."""
+
+    change: CartChange
+    before: MonthlyPrice
+    after: MonthlyPrice
+
+    @property
+    def price_change(self) -> PriceChange:
+        return PriceChange(before_net=self.before.net, after_net=self.after.net)
+
+    @property
+    def monthly_net(self) -> Decimal:
+        return self.price_change.difference
+
+
+@dataclass
+class CartView:
+    cart: Cart
+    lines: list[CartLine]
+    changes: list[ChangeLine]
+
+    @property
+    def monthly_net(self) -> Decimal:
+        every = [*self.lines, *self.changes]
+        return sum((line.monthly_net for line in every), Decimal("0.00"))
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.lines or self.changes)
+
+    @property
+    def monthly_gross(self) -> Decimal:
+        return gross(self.monthly_net)
+
+
+def cart_of(admin: User) -> Cart:
+    cart, _created = Cart.objects.get_or_create(customer_id=admin.customer_id, owner=admin)
+    return cart
+
+
+def cart_drafts(admin: User):
+    return SetupDraft.objects.filter(
+        created_by=admin, customer_id=admin.customer_id, status=SetupDraft.Status.IN_CART
+    ).select_related("trunk", "number", "package")
+
+
+def view_cart(admin: User) -> CartView:
+    workplace_net = Package.workplace_product().monthly_net
+    lines = [
+        CartLine(d, MonthlyPrice(workplace_net, d.package))
+        for d in cart_drafts(admin).order_by("created_at")
+    ]
+    changes = [
+        ChangeLine(
+            c,
+            MonthlyPrice(workplace_net, c.workplace.package),
+            MonthlyPrice(workplace_net, c.package),
+        )
+        for c in cart_changes(admin).order_by("created_at")
+    ]
+    return CartView(cart_of(admin), lines, changes)
+
+
+def cart_changes(admin: User):
+    return CartChange.objects.filter(owner=admin, customer_id=admin.customer_id).select_related(
+        "workplace__number", "workplace__package", "package"
+    )
+
+
+def pending_change_refusal(
+    workplace: Workplace, *, admin: User, own_cart_line_ok: bool
+) -> Refusal | None:
+    """Why no further change of the workplace may be decided now; None when none waits.
+
+    A change waits while an order with a change or deletion of the workplace is not yet
+    processed, or while a package change of it lies in a cart (another admin's; with
+    ``own_cart_line_ok`` False, the admin's own too). Checks of the minimum term look at the
+    booked package, so they would be wrong while such a change is on its way.
+    """
+    item = (
+        OrderItem.objects.filter(
+            workplace=workplace,
+            kind__in=(OrderItem.Kind.PACKAGE_CHANGE, OrderItem.Kind.DELETION),
+            outcome=OrderItem.Outcome.PENDING,
+            order__status__in=Order.IN_PROGRESS,
+        )
+        .select_related("order")
+        .first()
+    )
+    if item is not None:
+        return Refusal(
+            "change_pending",
+            _(
+                "Für diesen Arbeitsplatz ist bereits ein Auftrag in Bearbeitung (%(number)s). "
+                "Bitte warten Sie, bis er abgeschlossen ist."
+            )
+            % {"number": item.order.number},
+            params={"order": item.order.number},
+        )
+    lines = CartChange.objects.filter(workplace=workplace).select_related("owner")
+    if own_cart_line_ok:
+        lines = lines.exclude(owner=admin)
+    line = lines.first()
+    if line is None:
+        return None
+    if line.owner_id == admin.pk:
+        return Refusal(
+            "change_in_cart",
+            _(
+                "Für diesen Arbeitsplatz liegt ein Paketwechsel in Ihrem Warenkorb. Bestellen "
+                "oder entfernen Sie ihn zuerst."
+            ),
+            params={"own": True},
+        )
+    name = line.owner.get_full_name() or line.owner.username
+    return Refusal(
+        "change_in_cart",
+        _("Für diesen Arbeitsplatz liegt bereits ein Paketwechsel im Warenkorb von %(admin)s.")
+        % {"admin": name},
+        params={"own": False, "admin": name},
+    )
+
+
+def add_package_change(*, actor: Actor, workplace: Workplace, package) -> CartChange:
+    """Put a package change into the cart; a second change of the same workplace replaces it."""
+    policy.check_change(actor, workplace)
+    admin = actor.user
+    refusal = lifecycle.package_change_refusal(workplace, package, timezone.localdate())
+    refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
+    if refusal:
+        raise refusal
+    try:
+        with transaction.atomic():
+            change, _created = CartChange.objects.update_or_create(
+                owner=admin,
+                workplace=workplace,
+                defaults={"customer_id": admin.customer_id, "package": package},
+            )
+    except IntegrityError:  # another admin put a change of it into a cart just now
+        raise pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True) or Refusal(
+            "change_in_cart", _("Dieser Arbeitsplatz kann gerade nicht geändert werden.")
+        ) from None
+    return change
+
+
+def remove_change(*, admin: User, change: CartChange) -> None:
+    change.delete()
+
+
+def remove_from_cart(*, admin: User, draft: SetupDraft) -> None:
+    setup.release_draft(draft=draft)

@@ -1,0 +1,75 @@
+"""Deleting a workplace: at once as an order of its own, or at the end of the minimum term."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import MonthlyPrice, Package
+from orders.models import Order, OrderItem
+from orders.services.cart import pending_change_refusal
+from orders.services.placing import _new_order
+from orders.services.processing import enqueue_processing
+from portal import policy
+from portal.errors import Refusal
+from portal.policy import Actor
+from workplaces.models import Workplace
+from workplaces.services import lifecycle
+
+
+def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") -> Order | None:
+    """Delete now, as an order; inside the minimum term the deletion is scheduled instead.
+
+    Returns the order, or None when the deletion was scheduled for the end of the term.
+    The workplace row is locked first, so a package change or a second deletion decided at
+    the same time waits and then sees this one.
+    """
+    today = timezone.localdate()
+    admin = actor.user
+    with transaction.atomic():
+        workplace = (
+            Workplace.objects.select_for_update(of=("self",))
+            .select_related("package", "trunk")
+            .get(pk=workplace.pk)
+        )
+        policy.check_change(actor, workplace)
+        if not workplace.is_manageable:
+            raise Refusal(
+                "not_active",
+                _("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."),
+                params={"username": workplace.username},
+            )
+        refusal = pending_change_refusal(workplace, admin=admin, own_cart_line_ok=False)
+        if refusal:
+            raise refusal
+        earliest = workplace.earliest_deletion_on()
+        if earliest and today < earliest:
+            lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
+            return None
+        order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
+        item = OrderItem.objects.create(
+            order=order,
+            kind=OrderItem.Kind.DELETION,
+            workplace=workplace,
+            workplace_net=Decimal("0.00"),
+            previous_net=MonthlyPrice(
+                Package.workplace_product().monthly_net, workplace.package
+            ).net,
+        )
+        order.monthly_net = item.monthly_net
+        order.save(update_fields=["monthly_net"])
+        transaction.on_commit(lambda: enqueue_processing(order.pk))
+    return order
+
+
+def carry_out_due_deletions(*, today=None) -> int:
+    """Periodic: delete the workplaces whose scheduled cancellation date has come."""
+    today = today or timezone.localdate()
+    done = 0
+    for workplace in lifecycle.due_deletions(today):
+        done += lifecycle.delete_workplace(workplace=workplace, actor=None, today=today)
+    return done

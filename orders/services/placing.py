@@ -1,0 +1,185 @@
+"""Placing an order ("Kostenpflichtig bestellen") exactly once: the cart becomes an order
+after every draft, change and the quota are checked again with their rows locked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import MonthlyPrice, Package
+from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
+from orders.services.cart import cart_changes, cart_drafts, cart_of, pending_change_refusal
+from orders.services.processing import enqueue_processing
+from portal import audit, policy
+from portal.errors import Refusal
+from portal.models import User
+from portal.policy import Actor
+from trunks.models import Number
+from workplaces.models import SetupDraft, Workplace
+from workplaces.services import lifecycle, quota, setup
+
+
+def _check_draft(draft: SetupDraft) -> None:
+    name = draft.full_name or draft.username
+    missing = draft.first_missing()
+    if missing is not None:
+        raise Refusal(
+            "draft_incomplete",
+            _("Die Einrichtung für %(name)s ist unvollständig (%(step)s).")
+            % {"name": name, "step": draft.part_label(missing)},
+            params={"name": name, "step": missing},
+        )
+    if setup.username_taken(draft.username, draft=draft):
+        raise Refusal(
+            "username_taken",
+            _("Der Benutzername „%(name)s“ ist vergeben.") % {"name": draft.username},
+            field="username",
+            params={"name": draft.username},
+        )
+    if Number.objects.filter(pk=draft.number_id).assigned().exists():
+        raise Refusal(
+            "number_held",
+            _("Die Rufnummer %(number)s ist bereits vergeben.") % {"number": draft.number.national},
+            field="number",
+            params={"number": draft.number.e164},
+        )
+    if draft.package_id and not draft.package.active:
+        raise Refusal(
+            "package_unavailable",
+            _("Das Paket %(package)s ist nicht mehr bestellbar.") % {"package": draft.package},
+            field="package",
+            params={"package": draft.package.code},
+        )
+
+
+def _check_quota(drafts: list[SetupDraft]) -> None:
+    """The cart's drafts already hold their places; with the trunks locked, none may be over.
+
+    A trunk can only be over its quota when staff lowered it after the drafts were added.
+    """
+    for trunk in quota.lock_trunks(d.trunk_id for d in drafts).values():
+        if quota.places_left(trunk) < 0:
+            raise Refusal(
+                "quota_short",
+                _("Das Kontingent des SIP-Trunks %(trunk)s reicht nicht für alle Arbeitsplätze.")
+                % {"trunk": trunk.name},
+                params={"trunk": trunk.name},
+            )
+
+
+def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
+    order = Order.objects.create(
+        customer_id=admin.customer_id,
+        placed_by=admin,
+        submission=submission,
+        monthly_net=Decimal("0.00"),
+        language=language,
+    )
+    order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
+    order.save(update_fields=["number"])
+    OrderStatusChange.objects.create(order=order, status=order.status)
+    return order
+
+
+def _check_change(change: CartChange, admin: User, today) -> None:
+    """Called with the workplace row locked, so no other change can be decided meanwhile."""
+    workplace = change.workplace
+    refusal = lifecycle.package_change_refusal(workplace, change.package, today)
+    refusal = refusal or pending_change_refusal(workplace, admin=admin, own_cart_line_ok=True)
+    if refusal:
+        raise refusal
+
+
+def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -> Order:
+    """Order everything in the admin's cart, once per cart token.
+
+    The cart row is locked first, so a double click, a replayed POST or a second tab waits,
+    then finds the token used and gets the order the first request created. The cart is the
+    actor's own; each draft and changed workplace in it is checked against the policy.
+    """
+    admin = actor.user
+    changed = Refusal(
+        "cart_changed", _("Der Warenkorb hat sich geändert. Bitte prüfen Sie ihn erneut.")
+    )
+    try:
+        token = uuid.UUID(str(token))
+    except ValueError:  # a page older than the cart's token, or a tampered form
+        raise changed from None
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().get(pk=cart_of(admin).pk)
+        if cart.token != token:
+            existing = Order.objects.filter(submission=token, placed_by=admin).first()
+            if existing is not None:
+                return existing
+            raise changed
+        drafts = list(cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at"))
+        changes = list(cart_changes(admin).select_for_update(of=("self",)).order_by("created_at"))
+        if not drafts and not changes:
+            raise Refusal("cart_empty", _("Ihr Warenkorb ist leer."))
+        # The changed workplaces too, in a fixed order: a deletion decided meanwhile waits.
+        list(
+            Workplace.objects.select_for_update()
+            .filter(pk__in=[c.workplace_id for c in changes])
+            .order_by("pk")
+        )
+        # Lock the numbers in a fixed order so concurrent orders cannot deadlock.
+        list(
+            Number.objects.select_for_update()
+            .filter(pk__in=[d.number_id for d in drafts if d.number_id])
+            .order_by("pk")
+        )
+        _check_quota(drafts)
+        for draft in drafts:
+            policy.check_change(actor, draft)
+            _check_draft(draft)
+        today = timezone.localdate()
+        for change in changes:
+            policy.check_change(actor, change)
+            _check_change(change, admin, today)
+        workplace_net = Package.workplace_product().monthly_net
+        order = _new_order(admin=admin, submission=token, language=language)
+        total = Decimal("0.00")
+        for change in changes:
+            after = MonthlyPrice(workplace_net, change.package)
+            item = OrderItem.objects.create(
+                order=order,
+                kind=OrderItem.Kind.PACKAGE_CHANGE,
+                workplace=change.workplace,
+                package=change.package,
+                workplace_net=workplace_net,
+                package_net=after.package_net,
+                previous_net=MonthlyPrice(workplace_net, change.workplace.package).net,
+            )
+            total += item.monthly_net
+            change.delete()
+        for draft in drafts:
+            package = draft.package
+            workplace = setup.create_workplace_from(draft=draft, admin=admin)
+            item = OrderItem.objects.create(
+                order=order,
+                kind=OrderItem.Kind.NEW_WORKPLACE,
+                workplace=workplace,
+                package=package,
+                workplace_net=workplace_net,
+                package_net=package.monthly_net if package else Decimal("0.00"),
+            )
+            total += item.monthly_net
+        order.monthly_net = total
+        order.save(update_fields=["monthly_net"])
+        cart.token = uuid.uuid4()
+        cart.save(update_fields=["token"])
+        audit.record(
+            customer_id=admin.customer_id,
+            actor=admin,
+            action="order_placed",
+            object_type="order",
+            object_code=order.code,
+            params={"number": order.number},
+        )
+        transaction.on_commit(lambda: enqueue_processing(order.pk))
+    return order

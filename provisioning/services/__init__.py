@@ -1,0 +1,62 @@
+"""Keeping the SIP registrar in step with the portal: the outbox, passwords, and the check.
+
+The modules, one concern each: :mod:`.connection` (is a registrar connected, its domain),
+:mod:`.jobs` (the outbox of registrar jobs and who waits for them), :mod:`.passwords`
+(digest hashes written at once), :mod:`.drift` (compare, repair, the check's report).
+Callers import from here.
+"""
+
+from provisioning.services.connection import is_connected, sip_domain
+from provisioning.services.drift import (
+    KIND_LABELS,
+    CheckReport,
+    Difference,
+    Kind,
+    Repair,
+    check,
+    compare,
+    expected_subscribers,
+    repair,
+)
+from provisioning.services.jobs import (
+    JOB_STATE_LABELS,
+    OUTBOX,
+    RETRY_GRACE,
+    JobDeferred,
+    JobState,
+    enqueue,
+    job_state,
+    queue_ensure,
+    queue_removal,
+    run_job,
+    sweep,
+    when_done,
+)
+from provisioning.services.passwords import set_password
+
+__all__ = [
+    "JOB_STATE_LABELS",
+    "KIND_LABELS",
+    "OUTBOX",
+    "RETRY_GRACE",
+    "CheckReport",
+    "Difference",
+    "JobDeferred",
+    "JobState",
+    "Kind",
+    "Repair",
+    "check",
+    "compare",
+    "enqueue",
+    "expected_subscribers",
+    "is_connected",
+    "job_state",
+    "queue_ensure",
+    "queue_removal",
+    "repair",
+    "run_job",
+    "set_password",
+    "sip_domain",
+    "sweep",
+    "when_done",
+]
