@@ -232,14 +232,15 @@ def check_username(
     return checked
 
 
-def check_username_while_typing(*, admin: User, username: object, draft: SetupDraft) -> Checked:
+def check_username_while_typing(*, actor: Actor, username: object, draft: SetupDraft) -> Checked:
     """The wizard's live check of a username, at most ``WIZARD_USERNAME_CHECKS_PER_HOUR``
     times per admin: whether a name is taken answers for every customer's users, so one
-    admin must not ask it for thousands of guessed names."""
+    admin must not ask it for thousands of guessed names. Only for the actor's own draft."""
+    policy.check_change(actor, draft)
     try:
         ratelimit.hit(
             "wizard-username",
-            admin.pk,
+            actor.user.pk,
             limit=settings.WIZARD_USERNAME_CHECKS_PER_HOUR,
             window_seconds=3600,
         )
@@ -454,15 +455,20 @@ def conference_packages() -> list[Package]:
     return list(Package.objects.conference())
 
 
-def check_trunk(*, trunk: SipTrunk, admin: User, draft: SetupDraft | None = None) -> Checked:
-    """A trunk of the admin's customer with a place left (a draft keeps its own trunk)."""
+def check_trunk(*, trunk: SipTrunk, actor: Actor, draft: SetupDraft | None = None) -> Checked:
+    """A trunk the actor may change with a place left (a draft keeps its own trunk).
+
+    A trunk from :func:`quota.with_places` is not counted again."""
     checked = Checked()
-    if trunk.customer_id != admin.customer_id:
+    if not policy.may_change(actor, trunk):
         checked.add(
             "trunk", _("Bitte wählen Sie einen SIP-Trunk aus der Liste."), code="trunk_not_listed"
         )
         return checked
-    [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
+    if hasattr(trunk, "workplaces_used"):  # counted by the caller (``quota.with_places``)
+        counted = trunk
+    else:
+        [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
     own = draft is not None and draft.trunk_id == trunk.pk
     if not own and quota.places_left(counted) < 1:
         checked.add(
@@ -484,16 +490,22 @@ def _touch(draft: SetupDraft) -> None:
 
 
 @transaction.atomic
-def start_draft(*, admin: User, trunk: SipTrunk, user_data: Mapping[str, object]) -> SetupDraft:
-    """A new draft on ``trunk`` with its Benutzerdaten (step 2 of the wizard)."""
-    check_trunk(trunk=trunk, admin=admin).raise_if_errors()
+def start_draft(*, actor: Actor, trunk: SipTrunk, user_data: Mapping[str, object]) -> SetupDraft:
+    """A new draft on ``trunk`` with its Benutzerdaten (step 2 of the wizard).
+
+    Refused with every problem of the Benutzerdaten, or on the field ``trunk`` when the trunk
+    has no place left (``quota_exhausted``); a trunk the actor may not change is ``not_found``.
+    """
+    policy.check_change(actor, trunk)
+    check_trunk(trunk=trunk, actor=actor).raise_if_errors()
     values = check_user_data(data=user_data).raise_if_errors()
-    draft = SetupDraft(customer_id=admin.customer_id, created_by=admin, trunk=trunk, **values)
+    draft = SetupDraft(customer_id=trunk.customer_id, created_by=actor.user, trunk=trunk, **values)
     draft.save()
     return draft
 
 
-def save_user_data(*, draft: SetupDraft, user_data: Mapping[str, object]) -> None:
+def save_user_data(*, actor: Actor, draft: SetupDraft, user_data: Mapping[str, object]) -> None:
+    policy.check_change(actor, draft)
     values = check_user_data(data=user_data).raise_if_errors()
     for name, value in values.items():
         setattr(draft, name, value)
@@ -501,11 +513,12 @@ def save_user_data(*, draft: SetupDraft, user_data: Mapping[str, object]) -> Non
     draft.save(update_fields=[*values, "updated_at"])
 
 
-def change_trunk(*, draft: SetupDraft, trunk: SipTrunk) -> None:
+def change_trunk(*, actor: Actor, draft: SetupDraft, trunk: SipTrunk) -> None:
     """A number belongs to one trunk: choosing another trunk gives the number back."""
+    policy.check_change(actor, draft)
     if draft.trunk_id == trunk.pk:
         return
-    check_trunk(trunk=trunk, admin=draft.created_by, draft=draft).raise_if_errors()
+    check_trunk(trunk=trunk, actor=actor, draft=draft).raise_if_errors()
     draft.trunk = trunk
     draft.number = None
     _touch(draft)
@@ -513,18 +526,21 @@ def change_trunk(*, draft: SetupDraft, trunk: SipTrunk) -> None:
 
 
 def reserve_username(
-    *, draft: SetupDraft, username: object, contacts: Mapping[str, object]
+    *, actor: Actor, draft: SetupDraft, username: object, contacts: Mapping[str, object]
 ) -> None:
     """Benutzeranmeldung: reserve the username for the draft and keep how the credentials travel.
 
-    ``contacts`` are the values of :func:`check_contacts`. The unique column decides between
-    two drafts reaching for one name at the same time.
+    ``contacts``: the arguments of :func:`check_contacts` (``auth_email_repeat`` is compared
+    when given). Refused with every problem of the username and the contacts at once. The
+    claim on the name decides between two drafts reaching for one name at the same time.
     """
+    policy.check_change(actor, draft)
     checked = check_username(username=username, draft=draft).merge(
         check_contacts(
             auth_email=contacts.get("auth_email"),
             mobile=contacts.get("mobile"),
             without_mobile=contacts.get("without_mobile"),
+            auth_email_repeat=contacts.get("auth_email_repeat"),
         )
     )
     values = checked.raise_if_errors()
@@ -559,20 +575,25 @@ def _number_taken(number: Number) -> Refusal:
     )
 
 
-def reserve_number(*, draft: SetupDraft, number: Number) -> None:
-    """Reserve ``number`` for the draft, releasing the one it held before.
+def reserve_number(*, actor: Actor, draft: SetupDraft, number: Number | str) -> None:
+    """Reserve ``number`` (a row, or its E.164 form as the wizard posts it) for the draft,
+    releasing the one it held before.
 
-    The number row is locked, so of many drafts reaching for one number exactly one wins;
-    the unique constraint on the draft's number backs this up on any database.
+    The rules of :func:`check_number`, checked once, with the number row locked: of many
+    drafts reaching for one number exactly one wins; the unique constraint on the draft's
+    number backs this up on any database.
     """
-    taken = Refusal(
-        "number_held", _number_taken_message(number), field="number", params={"number": number.e164}
-    )
+    policy.check_change(actor, draft)
+    value = number.e164 if isinstance(number, Number) else str(number or "").strip()
+    if not value:
+        raise Refusal("required", _("Bitte wählen Sie eine Rufnummer aus."), field="number")
     try:
         with transaction.atomic():
-            locked = Number.objects.select_for_update().get(pk=number.pk, trunk=draft.trunk_id)
+            locked = Number.objects.by_e164(draft.trunk_id, value, lock=True)
+            if locked is None:
+                raise Number.DoesNotExist
             if number_is_held(locked, draft=draft):
-                raise taken
+                raise _number_taken(locked)
             draft.number = locked
             _touch(draft)
             draft.save(update_fields=["number", "updated_at"])
@@ -581,14 +602,15 @@ def reserve_number(*, draft: SetupDraft, number: Number) -> None:
             "number_not_on_trunk",
             _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."),
             field="number",
-            params={"number": number.e164},
+            params={"number": value},
         ) from None
     except IntegrityError:
-        raise taken from None
+        raise _number_taken(locked) from None
 
 
-def choose_package(*, draft: SetupDraft, package: Package | None) -> None:
+def choose_package(*, actor: Actor, draft: SetupDraft, package: Package | None) -> None:
     """Konferenzpaket buchen: a conference package that can be ordered, or none."""
+    policy.check_change(actor, draft)
     if package is not None and (package.kind != Package.Kind.CONFERENCE or not package.active):
         raise Refusal(
             "package_not_listed", _("Bitte wählen Sie ein Paket aus der Liste."), field="package"
@@ -773,8 +795,13 @@ def put_in_cart(
     return draft
 
 
-def release_draft(*, draft: SetupDraft, status: str = SetupDraft.Status.DISCARDED) -> None:
+def release_draft(*, actor: Actor, draft: SetupDraft) -> None:
     """End a draft and give back its username and number ("Verwerfen", out of the cart)."""
+    policy.check_change(actor, draft)
+    _release(draft, SetupDraft.Status.DISCARDED)
+
+
+def _release(draft: SetupDraft, status: str) -> None:
     draft.status = status
     draft.username = None
     draft.number = None
@@ -805,7 +832,7 @@ def create_workplace_from(*, draft: SetupDraft, admin: User) -> Workplace:
     Called by ordering inside its transaction, with the number row already locked.
     """
     number, username = draft.number, draft.username
-    release_draft(draft=draft, status=SetupDraft.Status.ORDERED)
+    _release(draft, SetupDraft.Status.ORDERED)
     return Workplace.objects.create(
         trunk_id=draft.trunk_id,
         username=username,
