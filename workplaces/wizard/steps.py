@@ -104,10 +104,7 @@ class LoginDataStep(Step):
             actor=actor,
             draft=draft,
             username=form.cleaned_data["username"],
-            contacts={
-                **form.cleaned_data,
-                "without_mobile": bool(form.cleaned_data.get("without_mobile")),
-            },
+            contacts=form.cleaned_data,
         )
 
 
