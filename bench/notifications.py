@@ -375,7 +375,7 @@ def order_through_services(i: int, admin, trunk, number, packages: list) -> int:
 
     actor = Actor.for_admin(admin)
     draft = setup.start_draft(
-        admin=admin,
+        actor=actor,
         trunk=trunk,
         user_data={
             "first_name": "Jörg",
@@ -389,6 +389,7 @@ def order_through_services(i: int, admin, trunk, number, packages: list) -> int:
     )
     mobile = f"+49170{i:07d}" if i % 2 == 0 else ""
     setup.reserve_username(
+        actor=actor,
         draft=draft,
         username=f"bench.w{i:05d}",
         contacts={
@@ -397,8 +398,8 @@ def order_through_services(i: int, admin, trunk, number, packages: list) -> int:
             "without_mobile": not mobile,
         },
     )
-    setup.reserve_number(draft=draft, number=number)
-    setup.choose_package(draft=draft, package=packages[i % len(packages)])
+    setup.reserve_number(actor=actor, draft=draft, number=number)
+    setup.choose_package(actor=actor, draft=draft, package=packages[i % len(packages)])
     setup.add_to_cart(draft=draft, actor=actor)
     order = orders.place_order(actor=actor, token=orders.cart_of(admin).token)
     orders.process_order(order.pk, send_messages=False)

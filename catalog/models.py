@@ -47,6 +47,11 @@ class PackageQuerySet(models.QuerySet):
     def conference(self) -> PackageQuerySet:
         return self.filter(kind=Package.Kind.CONFERENCE, active=True).order_by("rank")
 
+    def orderable_by_code(self, code: object) -> Package | None:
+        """The conference package that can be ordered now with the code ``code``, or None."""
+        text = str(code or "").strip()
+        return self.conference().filter(code=text).first() if text else None
+
 
 class Package(models.Model):
     """A priced product: the workplace itself, or a conference package."""

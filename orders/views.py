@@ -16,7 +16,7 @@ from portal.access import actor_of, customer_admin_required, customer_of, get_sc
 from portal.errors import Refusal
 from provisioning import services as provisioning
 from workplaces.access import get_draft_for
-from workplaces.services import lifecycle, quota
+from workplaces.services import lifecycle, quota, setup
 
 ORDERS_PER_PAGE = 20
 LATEST_ORDERS = 5
@@ -31,7 +31,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 @customer_admin_required
 def remove(request: HttpRequest, code: str) -> HttpResponse:
     draft = get_draft_for(request, code)
-    services.remove_from_cart(admin=request.user, draft=draft)
+    setup.release_draft(actor=actor_of(request), draft=draft)
     messages.success(request, _("Der Arbeitsplatz wurde aus dem Warenkorb entfernt."))
     return redirect("orders:cart")
 

@@ -170,6 +170,16 @@ class NumberQuerySet(models.QuerySet):
             by_draft &= ~models.Q(drafts__pk=except_draft_id)
         return self.filter(models.Q(workplaces__isnull=False) | by_draft)
 
+    def by_e164(self, trunk: SipTrunk | int, text: object, *, lock: bool = False) -> Number | None:
+        """The trunk's number whose E.164 form is ``text``, or None (also for text that is not
+        an E.164 number, which never reaches the query). ``lock``: the row locked for update."""
+        value = str(text or "").strip()
+        if not (value.startswith("+") and value[1:].isascii() and value[1:].isdigit()):
+            return None
+        trunk_id = trunk if isinstance(trunk, int) else trunk.pk
+        found = self.filter(trunk_id=trunk_id, e164=value)
+        return (found.select_for_update() if lock else found).first()
+
     def free(self, *, including: int | None = None) -> NumberQuerySet:
         """The numbers :meth:`held` does not return, and ``including`` (the pk of the number
         the asking draft holds) with them."""

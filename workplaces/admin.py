@@ -133,8 +133,9 @@ class SetupDraftAdmin(admin.ModelAdmin):
     @admin.action(description=_("Verwerfen und Benutzername und Rufnummer freigeben"))
     def release(self, request: HttpRequest, queryset: QuerySet[SetupDraft]) -> None:
         live = list(queryset.filter(status__in=SetupDraft.LIVE))
+        actor = Actor.for_staff(request.user)
         for draft in live:
-            setup.release_draft(draft=draft)
+            setup.release_draft(actor=actor, draft=draft)
         self.message_user(
             request,
             ngettext("%(count)d Entwurf verworfen.", "%(count)d Entwürfe verworfen.", len(live))

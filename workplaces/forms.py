@@ -24,17 +24,20 @@ class UserDataForm(forms.Form):
     city = InputField(label=_("Ort"), max_length=field_limit("city"))
     email = InputField(label=_("E-Mail-Adresse"), required=False, max_length=field_limit("email"))
 
-    def __init__(self, *args, person=None, **kwargs) -> None:
+    def __init__(self, *args, person=None, check: bool = True, **kwargs) -> None:
+        """``check`` False: the command the form's values go to checks them (the wizard's
+        ``start_draft`` and ``save_user_data``), so the form does not check them first."""
         if person is not None:
             kwargs.setdefault(
                 "initial", {name: getattr(person, name) for name in setup.USER_DATA_FIELDS}
             )
         super().__init__(*args, **kwargs)
+        self.check = check
 
     def clean(self):
         cleaned = super().clean()
-        checked = setup.check_user_data(data=cleaned)
-        show(self, checked)
+        if self.check:
+            show(self, setup.check_user_data(data=cleaned))
         return cleaned
 
 

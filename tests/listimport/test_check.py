@@ -206,8 +206,12 @@ def test_a_number_against_the_rules_or_of_another_trunk_is_refused(
 
 
 def test_a_number_someone_holds_is_refused(trunk, alice):
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
-    setup.reserve_number(draft=draft, number=trunk.numbers.get(extension="13"))
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
+    setup.reserve_number(
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        number=trunk.numbers.get(extension="13"),
+    )
     held_by_a_workplace(trunk, "ein.platz")  # takes extension 10, the lowest free one
     result = check(trunk, person(number="+49 228 18123413"), person(number="10", username="b.row"))
     assert error(result, 2, "number") == (
@@ -300,14 +304,19 @@ def test_the_quota_counts_all_fault_free_rows_together(demo_customer, packages):
 
 
 def test_a_person_in_a_cart_or_set_up_is_reported_not_checked_again(trunk, bob):
-    draft = setup.start_draft(admin=bob, trunk=trunk, user_data=JOERG)
+    draft = setup.start_draft(actor=Actor.for_admin(bob), trunk=trunk, user_data=JOERG)
     setup.reserve_username(
+        actor=Actor.for_admin(draft.created_by),
         draft=draft,
         username="joerg.mueller",
         contacts={"auth_email": "joerg.mueller@example.com", "without_mobile": True},
     )
-    setup.reserve_number(draft=draft, number=trunk.numbers.get(extension="13"))
-    setup.choose_package(draft=draft, package=None)
+    setup.reserve_number(
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        number=trunk.numbers.get(extension="13"),
+    )
+    setup.choose_package(actor=Actor.for_admin(draft.created_by), draft=draft, package=None)
     setup.add_to_cart(draft=draft, actor=Actor.for_admin(draft.created_by))
     held_by_a_workplace(trunk, "anna.s", first_name="Anna", last_name="Schmidt")
     result = check(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from catalog.parsing import match_package
 from orders.models import Package
 from tests.conftest import make_trunk
 from trunks.models import NumberBlock
+from trunks.parsing import TrunkNumbers, parse_rufnummer
 from trunks.services import save_number_block
-from workplaces.listimport.numbers import TrunkNumbers, match_package, parse_rufnummer
 
 pytestmark = pytest.mark.django_db
 

@@ -77,7 +77,7 @@ def test_an_admin_sees_the_customers_trunks_and_no_other(alice, trunk, second_tr
 
 
 def test_drafts_and_import_runs_are_personal(alice, bob, trunk):
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     run = ImportRun.objects.create(
         customer=trunk.customer, trunk=trunk, created_by=alice, file_name="liste.csv"
     )

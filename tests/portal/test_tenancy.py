@@ -29,14 +29,21 @@ STEP_SLUGS = ["sip-trunk", "benutzerdaten", "benutzeranmeldung", "rufnummer", "k
 @pytest.fixture
 def alice_draft(alice, trunk, packages):
     """Alice's finished setup of Jörg Müller, waiting in her cart."""
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     setup.reserve_username(
+        actor=Actor.for_admin(draft.created_by),
         draft=draft,
         username="joerg.mueller",
         contacts={"auth_email": "joerg@example.com", "without_mobile": True},
     )
-    setup.reserve_number(draft=draft, number=trunk.numbers.get(extension="10"))
-    setup.choose_package(draft=draft, package=packages["konferenz-plus"])
+    setup.reserve_number(
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        number=trunk.numbers.get(extension="10"),
+    )
+    setup.choose_package(
+        actor=Actor.for_admin(draft.created_by), draft=draft, package=packages["konferenz-plus"]
+    )
     setup.add_to_cart(draft=draft, actor=Actor.for_admin(draft.created_by))
     return draft
 

@@ -21,10 +21,16 @@ CONTACTS = {"auth_email": "joerg@example.com", "mobile": "", "without_mobile": T
 
 
 def draft_in_cart(admin, trunk: SipTrunk, *, username: str, package=None) -> SetupDraft:
-    draft = setup.start_draft(admin=admin, trunk=trunk, user_data=USER_DATA)
-    setup.reserve_username(draft=draft, username=username, contacts=CONTACTS)
-    setup.reserve_number(draft=draft, number=setup.next_free_number(trunk=trunk))
-    setup.choose_package(draft=draft, package=package)
+    draft = setup.start_draft(actor=Actor.for_admin(admin), trunk=trunk, user_data=USER_DATA)
+    setup.reserve_username(
+        actor=Actor.for_admin(draft.created_by), draft=draft, username=username, contacts=CONTACTS
+    )
+    setup.reserve_number(
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        number=setup.next_free_number(trunk=trunk),
+    )
+    setup.choose_package(actor=Actor.for_admin(draft.created_by), draft=draft, package=package)
     setup.add_to_cart(draft=draft, actor=Actor.for_admin(draft.created_by))
     return draft
 

@@ -48,26 +48,42 @@ def joerg(alice, trunk, packages):
 
 
 def test_put_in_cart(alice, ally, foreign, trunk):
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     setup.reserve_username(
-        draft=draft, username="anna.schmidt", contacts={"auth_email": "a@example.com"}
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        username="anna.schmidt",
+        contacts={"auth_email": "a@example.com"},
     )
-    setup.reserve_number(draft=draft, number=setup.next_free_number(trunk=trunk))
-    setup.choose_package(draft=draft, package=None)
+    setup.reserve_number(
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        number=setup.next_free_number(trunk=trunk),
+    )
+    setup.choose_package(actor=Actor.for_admin(draft.created_by), draft=draft, package=None)
     refused("not_found", setup.add_to_cart, draft=draft, actor=foreign)
     setup.add_to_cart(draft=draft, actor=ally)
     assert SetupDraft.objects.get(pk=draft.pk).status == SetupDraft.Status.IN_CART
 
 
 def test_put_in_cart_refuses_an_incomplete_draft_and_a_full_trunk(alice, bob, ally, trunk):
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     assert refused("draft_incomplete", setup.add_to_cart, draft=draft, actor=ally).params == {
         "step": "login"
     }
-    full = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
-    setup.reserve_username(draft=full, username="anna.schmidt", contacts={"auth_email": "a@x.de"})
-    setup.reserve_number(draft=full, number=setup.next_free_number(trunk=trunk))
-    setup.choose_package(draft=full, package=None)
+    full = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
+    setup.reserve_username(
+        actor=Actor.for_admin(full.created_by),
+        draft=full,
+        username="anna.schmidt",
+        contacts={"auth_email": "a@x.de"},
+    )
+    setup.reserve_number(
+        actor=Actor.for_admin(full.created_by),
+        draft=full,
+        number=setup.next_free_number(trunk=trunk),
+    )
+    setup.choose_package(actor=Actor.for_admin(full.created_by), draft=full, package=None)
     trunk.workplace_quota = 1
     trunk.save(update_fields=["workplace_quota"])
     draft_in_cart(bob, trunk, username="bernd.bauer")  # the last place goes to bob

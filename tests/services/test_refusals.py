@@ -133,9 +133,11 @@ def test_contacts_problems():
 
 def test_number_problems(alice, bob, trunk, other_trunk):
     draft = draft_in_cart(alice, trunk, username="joerg.mueller")
-    other = setup.start_draft(admin=bob, trunk=trunk, user_data=USER_DATA)
+    other = setup.start_draft(actor=Actor.for_admin(bob), trunk=trunk, user_data=USER_DATA)
     with pytest.raises(Refusal) as caught:
-        setup.reserve_number(draft=other, number=draft.number)
+        setup.reserve_number(
+            actor=Actor.for_admin(other.created_by), draft=other, number=draft.number
+        )
     problem = caught.value.problems[0]
     assert (problem.code, problem.field, problem.params) == (
         "number_held",
@@ -150,7 +152,7 @@ def test_quota_problem(alice, trunk):
     trunk.workplace_quota = 1
     trunk.save(update_fields=["workplace_quota"])
     draft_in_cart(alice, trunk, username="joerg.mueller")
-    [problem] = setup.check_trunk(trunk=trunk, admin=alice).problems
+    [problem] = setup.check_trunk(trunk=trunk, actor=Actor.for_admin(alice)).problems
     assert (problem.code, problem.field, problem.params) == (
         "quota_exhausted",
         "trunk",

@@ -225,17 +225,23 @@ PAGES: dict[str, tuple[Page, int]] = {
     "1 SIP-Trunk GET (start)": (get_start, 4),
     "1 SIP-Trunk POST (start)": (post_start, 6),
     "1 SIP-Trunk GET": (get_step("sip-trunk"), 5),
-    "1 SIP-Trunk POST": (post_step("sip-trunk", lambda w: {"trunk": str(w.trunk.code)}), 7),
-    "2 Benutzerdaten GET (new)": (get_new, 5),
-    "2 Benutzerdaten POST (new)": (post_new, 9),
+    # the draft, the customer, its trunks with their usage, the chosen trunk (the form's
+    # choice); the draft keeps its trunk, so ``change_trunk`` has nothing to check or write
+    "1 SIP-Trunk POST": (post_step("sip-trunk", lambda w: {"trunk": str(w.trunk.code)}), 6),
+    # the trunk with its places counted (one query, which ``check_trunk`` reads), the customer
+    # for the page
+    "2 Benutzerdaten GET (new)": (get_new, 4),
+    # the trunk with its places counted; ``start_draft`` checks them and the Benutzerdaten once
+    # and inserts the draft in a savepoint
+    "2 Benutzerdaten POST (new)": (post_new, 6),
     "2 Benutzerdaten GET": (get_step("benutzerdaten"), 4),
     "2 Benutzerdaten POST": (post_step("benutzerdaten", lambda w: USER_DATA), 4),
     "3 Benutzeranmeldung GET": (get_step("benutzeranmeldung"), 4),
-    # username_taken (one query on the claims) in the form, and again where it is reserved;
-    # the draft and its claim written
+    # the draft; ``reserve_username`` asks the claims once whether the name is taken; in a
+    # savepoint the draft and its claim written
     "3 Benutzeranmeldung POST": (
         post_step("benutzeranmeldung", lambda w: login_data(w.unique("neuer.name."))),
-        9,
+        8,
     ),
     "3 Benutzername prüfen (htmx)": (check_username, 5),
     # count, one page of numbers, holders: workplaces and drafts (two queries for the page)
@@ -246,9 +252,9 @@ PAGES: dict[str, tuple[Page, int]] = {
         get_step("rufnummer", "?q=*1&fragment=numbers", headers=HTMX),
         8,
     ),
-    # checked in the form (held: one query); then the number row locked, checked again, and
-    # reserved
-    "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 10),
+    # the draft; in a savepoint ``reserve_number`` locks the number row, asks once whether it
+    # is held, and writes the draft
+    "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 8),
     # One for the workplace's own price, shown with every package.
     "5 Konferenzpaket GET": (get_step("konferenzpaket"), 6),
     "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 5),

@@ -18,6 +18,7 @@ from django.utils import translation
 
 from portal.errors import Refusal
 from portal.models import User, UsernameClaim
+from portal.policy import Actor
 from tests.listimport.test_check import check, person
 from tests.wizard_helpers import USER_DATA
 from workplaces.listimport.service import add_rows_to_cart
@@ -40,6 +41,7 @@ def wizard(world):
     """Step 3, Benutzeranmeldung: the draft reserves the name."""
     try:
         setup.reserve_username(
+            actor=Actor.for_admin(SetupDraft.created_by),
             draft=SetupDraft.objects.get(pk=world["draft"]),
             username="max.muster",
             contacts={"auth_email": "max@example.com", "without_mobile": True},
@@ -101,7 +103,7 @@ def race(first, second, world) -> list[str]:
 @pytest.fixture
 def world(transactional_db, alice, trunk):
     with translation.override("de"):
-        draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+        draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
         rows = [r for r in check(trunk, person(username="max.muster"))["rows"] if "values" in r]
     assert len(rows) == 1
     return {"alice": alice, "trunk": trunk, "draft": draft.pk, "rows": rows}

@@ -104,9 +104,14 @@ def test_the_compact_stepper_and_the_incomplete_message_use_the_same_label(alice
 
 
 def draft_holding(alice, trunk, number, username="held.draft"):
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
-    setup.reserve_username(draft=draft, username=username, contacts={"auth_email": "a@example.com"})
-    setup.reserve_number(draft=draft, number=number)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
+    setup.reserve_username(
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        username=username,
+        contacts={"auth_email": "a@example.com"},
+    )
+    setup.reserve_number(actor=Actor.for_admin(draft.created_by), draft=draft, number=number)
     return draft
 
 
@@ -116,7 +121,7 @@ def test_a_number_is_held_by_an_open_draft_but_not_for_the_draft_itself(alice, t
     draft = draft_holding(alice, trunk, number)
     assert setup.number_is_held(number)
     assert not setup.number_is_held(number, draft=draft)
-    other = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    other = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     assert setup.number_is_held(number, draft=other)
     assert number not in trunk.numbers.free()
     assert number in trunk.numbers.held()
@@ -146,7 +151,7 @@ def test_a_number_is_held_by_a_pending_order_and_an_active_workplace(alice, alic
 def test_a_released_number_is_free_again(alice, trunk):
     number = trunk.numbers.free().order_by("e164").first()
     draft = draft_holding(alice, trunk, number)
-    setup.release_draft(draft=draft)
+    setup.release_draft(actor=Actor.for_admin(draft.created_by), draft=draft)
     assert not setup.number_is_held(number)
     assert number in trunk.numbers.free()
 
@@ -181,12 +186,15 @@ def test_admins_staff_workplaces_and_drafts_each_claim_their_name(alice, trunk):
 def test_a_draft_renaming_and_giving_back_its_name_moves_its_claim(alice, trunk):
     draft = draft_holding(alice, trunk, trunk.numbers.free().first(), username="erster.name")
     setup.reserve_username(
-        draft=draft, username="zweiter.name", contacts={"auth_email": "a@example.com"}
+        actor=Actor.for_admin(draft.created_by),
+        draft=draft,
+        username="zweiter.name",
+        contacts={"auth_email": "a@example.com"},
     )
     assert claims()["zweiter.name"] == "draft"
     assert "erster.name" not in claims()
     assert not setup.username_taken("zweiter.name", draft=draft)
-    setup.release_draft(draft=draft)
+    setup.release_draft(actor=Actor.for_admin(draft.created_by), draft=draft)
     assert "zweiter.name" not in claims()
 
 
@@ -235,7 +243,7 @@ def test_renaming_an_admin_moves_the_claim(alice):
 
 def test_a_reservation_refused_by_the_constraint_says_the_name_is_taken(alice, trunk, monkeypatch):
     """The check saw the name free; the claim written meanwhile decides (as in a race)."""
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     real = setup.check_username
 
     def sees_it_free(**kwargs):
@@ -246,7 +254,10 @@ def test_a_reservation_refused_by_the_constraint_says_the_name_is_taken(alice, t
     monkeypatch.setattr(setup, "check_username", sees_it_free)
     with pytest.raises(Refusal) as refused:
         setup.reserve_username(
-            draft=draft, username="zur.gleichen.zeit", contacts={"auth_email": "a@example.com"}
+            actor=Actor.for_admin(draft.created_by),
+            draft=draft,
+            username="zur.gleichen.zeit",
+            contacts={"auth_email": "a@example.com"},
         )
     assert refused.value.errors == {
         "username": [
@@ -262,7 +273,7 @@ def test_a_reservation_refused_by_the_constraint_says_the_name_is_taken(alice, t
 
 
 def test_a_draft_cannot_be_saved_with_a_trunk_of_another_customer(alice, trunk, other_trunk):
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     assert draft.customer_id == trunk.customer_id
     draft.trunk = other_trunk
     with pytest.raises(ValueError, match="is not the customer"):

@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from portal.models import User
+from portal.policy import Actor
 from tests.wizard_helpers import USER_DATA
 from workplaces.models import Workplace
 from workplaces.services import setup
@@ -25,13 +26,14 @@ def holders(alice, trunk):
     first, second = trunk.numbers.order_by("e164")[:2]
     User.objects.create_user(username="Anna.Login", password="x")
     Workplace.objects.create(trunk=trunk, username="bernd.platz", number=first, first_name="B")
-    draft = setup.start_draft(admin=alice, trunk=trunk, user_data=USER_DATA)
+    draft = setup.start_draft(actor=Actor.for_admin(alice), trunk=trunk, user_data=USER_DATA)
     setup.reserve_username(
+        actor=Actor.for_admin(draft.created_by),
         draft=draft,
         username="carla.entwurf",
         contacts={"auth_email": "c@example.com", "without_mobile": True},
     )
-    setup.reserve_number(draft=draft, number=second)
+    setup.reserve_number(actor=Actor.for_admin(draft.created_by), draft=draft, number=second)
     return first, second
 
 

@@ -20,9 +20,9 @@ person with the same first name, last name and authentication e-mail address (ca
 count). Such a row is reported as already in a cart of the customer (``in_cart``) or already
 set up on the trunk (a workplace that is not deleted: ``set_up``) and is not added.
 
-The cart step turns rows into drafts with start_draft, reserve_username, reserve_number,
-choose_package and add_to_cart, each row in its own transaction: a row whose username or
-number was taken since the check is reported and the others go on.
+The cart step puts each row into the cart with the setup service's composite command
+(``put_in_cart``), each row in its own transaction: a row whose username or number was taken
+since the check is reported and the others go on.
 """
 
 from __future__ import annotations
@@ -43,14 +43,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Package
+from catalog.parsing import match_package
 from portal import celery, policy, ratelimit
 from portal.errors import Refusal
 from portal.models import User
 from portal.policy import Actor
 from trunks.models import SipTrunk
+from trunks.parsing import TrunkNumbers, parse_rufnummer
 from workplaces.listimport.columns import FIELDS, HeaderMatch
 from workplaces.listimport.files import Row, Sheet, read_upload
-from workplaces.listimport.numbers import TrunkNumbers, match_package, parse_rufnummer
 from workplaces.models import ImportRun, SetupDraft, Workplace
 from workplaces.services import GENERAL, Checked, quota, setup
 
@@ -429,29 +430,20 @@ def check_rows(
 
 
 def _add_row(
-    *, admin: User, trunk: SipTrunk, values: dict, book, packages, run: ImportRun | None = None
+    *, actor: Actor, trunk: SipTrunk, values: dict, book, run: ImportRun | None = None
 ) -> None:
-    """One row into the cart, exactly as the wizard's steps 2 to 6; all or nothing."""
-    number = book.number(values["number"])
-    if number is None:
-        setup.check_number(trunk=trunk, e164=values["number"]).raise_if_errors()
-    package = None
-    if values["package"]:
-        package = packages.get(values["package"])
-        if package is None:
-            raise Refusal(
-                "package_not_listed",
-                _("Bitte wählen Sie ein Paket aus der Liste."),
-                field="package",
-            )
+    """One checked row into the cart with the composite setup command; all or nothing."""
     with transaction.atomic():
-        draft = setup.start_draft(admin=admin, trunk=trunk, user_data=values["user_data"])
-        setup.reserve_username(
-            draft=draft, username=values["username"], contacts=values["contacts"]
+        draft = setup.put_in_cart(
+            actor=actor,
+            trunk=trunk,
+            person=values["user_data"],
+            contacts=values["contacts"],
+            username=values["username"],
+            number=values["number"],
+            package=values["package"],
+            book=book,
         )
-        setup.reserve_number(draft=draft, number=number)
-        setup.choose_package(draft=draft, package=package)
-        setup.add_to_cart(draft=draft, actor=Actor.for_admin(admin))
         if run is not None:
             SetupDraft.objects.filter(pk=draft.pk).update(import_run=run)
 
@@ -477,8 +469,7 @@ def add_rows_to_cart(
         mine = set(SetupDraft.objects.filter(import_run=run).values_list("username", flat=True))
     people = People.of(trunk)
     book = setup.NumberBook.of(trunk)
-    codes = {r["values"]["package"] for r in rows if r["values"]["package"]}
-    packages = {p.code: p for p in Package.objects.filter(code__in=codes)}
+    actor = Actor.for_admin(admin)
     added, report = 0, []
     for index, row in enumerate(rows, start=1):
         values = row["values"]
@@ -492,9 +483,7 @@ def add_rows_to_cart(
             )
         else:
             try:
-                _add_row(
-                    admin=admin, trunk=trunk, values=values, book=book, packages=packages, run=run
-                )
+                _add_row(actor=actor, trunk=trunk, values=values, book=book, run=run)
             except Refusal as error:
                 errors = [[name, m] for name, ms in error.errors.items() for m in ms]
                 report.append({"line": row["line"], "errors": errors})

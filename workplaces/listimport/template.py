@@ -16,10 +16,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from catalog.models import MINIMUM_TERM_DAYS
+from catalog.parsing import NO_PACKAGE_LABEL, package_short_name
 from trunks.validators import FORBIDDEN_EXTENSION_PREFIXES, MAX_NATIONAL_DIGITS
 from workplaces.listimport.columns import COLUMNS
 from workplaces.listimport.files import MAX_BYTES, MAX_ROWS
-from workplaces.listimport.numbers import NO_PACKAGE_LABEL, package_short_name
 from workplaces.validators import MIN_USERNAME_LENGTH
 
 #: Sheet names are part of the file format (like the headers), so they are not translated.

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from catalog.parsing import NO_PACKAGE_LABEL, package_short_name
 from portal import links
 from portal.access import actor_of, client_ip, customer_admin_required, customer_of
 from portal.errors import Refusal
@@ -25,7 +26,6 @@ from trunks.numbers import format_national
 from trunks.services import search_numbers
 from workplaces.access import get_workplace_for, refuse_change
 from workplaces.fields import show
-from workplaces.listimport.numbers import NO_PACKAGE_LABEL, package_short_name
 from workplaces.listimport.template import template_xlsx
 from workplaces.manage.forms import OverviewFilterForm, WorkplaceEditForm
 from workplaces.models import Workplace

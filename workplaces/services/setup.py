@@ -15,6 +15,7 @@ import datetime as dt
 import itertools
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +29,7 @@ from portal.errors import GENERAL, Refusal
 from portal.models import User, UsernameClaim
 from portal.policy import Actor
 from trunks.models import Number, SipTrunk
+from trunks.parsing import TrunkNumbers, parse_rufnummer
 from workplaces import validators
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace, field_limit
 from workplaces.services import Checked, quota
@@ -230,14 +232,15 @@ def check_username(
     return checked
 
 
-def check_username_while_typing(*, admin: User, username: object, draft: SetupDraft) -> Checked:
+def check_username_while_typing(*, actor: Actor, username: object, draft: SetupDraft) -> Checked:
     """The wizard's live check of a username, at most ``WIZARD_USERNAME_CHECKS_PER_HOUR``
     times per admin: whether a name is taken answers for every customer's users, so one
-    admin must not ask it for thousands of guessed names."""
+    admin must not ask it for thousands of guessed names. Only for the actor's own draft."""
+    policy.check_change(actor, draft)
     try:
         ratelimit.hit(
             "wizard-username",
-            admin.pk,
+            actor.user.pk,
             limit=settings.WIZARD_USERNAME_CHECKS_PER_HOUR,
             window_seconds=3600,
         )
@@ -355,6 +358,11 @@ class NumberBook:
         held = Number.objects.filter(trunk=trunk).held()
         return cls(trunk, numbers, frozenset(held.values_list("e164", flat=True)))
 
+    @cached_property
+    def trunk_numbers(self) -> TrunkNumbers:
+        """The same numbers for the flexible parser (:func:`trunks.parsing.parse_rufnummer`)."""
+        return TrunkNumbers.from_rows((e164, ext) for e164, (_pk, ext) in self.numbers.items())
+
     def number(self, e164: str) -> Number | None:
         """The trunk's number row (without a query), or None when the trunk has no such number."""
         found = self.numbers.get(e164)
@@ -447,15 +455,20 @@ def conference_packages() -> list[Package]:
     return list(Package.objects.conference())
 
 
-def check_trunk(*, trunk: SipTrunk, admin: User, draft: SetupDraft | None = None) -> Checked:
-    """A trunk of the admin's customer with a place left (a draft keeps its own trunk)."""
+def check_trunk(*, trunk: SipTrunk, actor: Actor, draft: SetupDraft | None = None) -> Checked:
+    """A trunk the actor may change with a place left (a draft keeps its own trunk).
+
+    A trunk from :func:`quota.with_places` is not counted again."""
     checked = Checked()
-    if trunk.customer_id != admin.customer_id:
+    if not policy.may_change(actor, trunk):
         checked.add(
             "trunk", _("Bitte wählen Sie einen SIP-Trunk aus der Liste."), code="trunk_not_listed"
         )
         return checked
-    [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
+    if hasattr(trunk, "workplaces_used"):  # counted by the caller (``quota.with_places``)
+        counted = trunk
+    else:
+        [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
     own = draft is not None and draft.trunk_id == trunk.pk
     if not own and quota.places_left(counted) < 1:
         checked.add(
@@ -477,16 +490,22 @@ def _touch(draft: SetupDraft) -> None:
 
 
 @transaction.atomic
-def start_draft(*, admin: User, trunk: SipTrunk, user_data: Mapping[str, object]) -> SetupDraft:
-    """A new draft on ``trunk`` with its Benutzerdaten (step 2 of the wizard)."""
-    check_trunk(trunk=trunk, admin=admin).raise_if_errors()
+def start_draft(*, actor: Actor, trunk: SipTrunk, user_data: Mapping[str, object]) -> SetupDraft:
+    """A new draft on ``trunk`` with its Benutzerdaten (step 2 of the wizard).
+
+    Refused with every problem of the Benutzerdaten, or on the field ``trunk`` when the trunk
+    has no place left (``quota_exhausted``); a trunk the actor may not change is ``not_found``.
+    """
+    policy.check_change(actor, trunk)
+    check_trunk(trunk=trunk, actor=actor).raise_if_errors()
     values = check_user_data(data=user_data).raise_if_errors()
-    draft = SetupDraft(customer_id=admin.customer_id, created_by=admin, trunk=trunk, **values)
+    draft = SetupDraft(customer_id=trunk.customer_id, created_by=actor.user, trunk=trunk, **values)
     draft.save()
     return draft
 
 
-def save_user_data(*, draft: SetupDraft, user_data: Mapping[str, object]) -> None:
+def save_user_data(*, actor: Actor, draft: SetupDraft, user_data: Mapping[str, object]) -> None:
+    policy.check_change(actor, draft)
     values = check_user_data(data=user_data).raise_if_errors()
     for name, value in values.items():
         setattr(draft, name, value)
@@ -494,11 +513,12 @@ def save_user_data(*, draft: SetupDraft, user_data: Mapping[str, object]) -> Non
     draft.save(update_fields=[*values, "updated_at"])
 
 
-def change_trunk(*, draft: SetupDraft, trunk: SipTrunk) -> None:
+def change_trunk(*, actor: Actor, draft: SetupDraft, trunk: SipTrunk) -> None:
     """A number belongs to one trunk: choosing another trunk gives the number back."""
+    policy.check_change(actor, draft)
     if draft.trunk_id == trunk.pk:
         return
-    check_trunk(trunk=trunk, admin=draft.created_by, draft=draft).raise_if_errors()
+    check_trunk(trunk=trunk, actor=actor, draft=draft).raise_if_errors()
     draft.trunk = trunk
     draft.number = None
     _touch(draft)
@@ -506,18 +526,21 @@ def change_trunk(*, draft: SetupDraft, trunk: SipTrunk) -> None:
 
 
 def reserve_username(
-    *, draft: SetupDraft, username: object, contacts: Mapping[str, object]
+    *, actor: Actor, draft: SetupDraft, username: object, contacts: Mapping[str, object]
 ) -> None:
     """Benutzeranmeldung: reserve the username for the draft and keep how the credentials travel.
 
-    ``contacts`` are the values of :func:`check_contacts`. The unique column decides between
-    two drafts reaching for one name at the same time.
+    ``contacts``: the arguments of :func:`check_contacts` (``auth_email_repeat`` is compared
+    when given). Refused with every problem of the username and the contacts at once. The
+    claim on the name decides between two drafts reaching for one name at the same time.
     """
+    policy.check_change(actor, draft)
     checked = check_username(username=username, draft=draft).merge(
         check_contacts(
             auth_email=contacts.get("auth_email"),
             mobile=contacts.get("mobile"),
             without_mobile=contacts.get("without_mobile"),
+            auth_email_repeat=contacts.get("auth_email_repeat"),
         )
     )
     values = checked.raise_if_errors()
@@ -540,20 +563,37 @@ def reserve_username(
         ) from None
 
 
-def reserve_number(*, draft: SetupDraft, number: Number) -> None:
-    """Reserve ``number`` for the draft, releasing the one it held before.
+def _username_taken(username: str) -> Refusal:
+    return Refusal(
+        "username_taken", _taken_message(username), field="username", params={"name": username}
+    )
 
-    The number row is locked, so of many drafts reaching for one number exactly one wins;
-    the unique constraint on the draft's number backs this up on any database.
-    """
-    taken = Refusal(
+
+def _number_taken(number: Number) -> Refusal:
+    return Refusal(
         "number_held", _number_taken_message(number), field="number", params={"number": number.e164}
     )
+
+
+def reserve_number(*, actor: Actor, draft: SetupDraft, number: Number | str) -> None:
+    """Reserve ``number`` (a row, or its E.164 form as the wizard posts it) for the draft,
+    releasing the one it held before.
+
+    The rules of :func:`check_number`, checked once, with the number row locked: of many
+    drafts reaching for one number exactly one wins; the unique constraint on the draft's
+    number backs this up on any database.
+    """
+    policy.check_change(actor, draft)
+    value = number.e164 if isinstance(number, Number) else str(number or "").strip()
+    if not value:
+        raise Refusal("required", _("Bitte wählen Sie eine Rufnummer aus."), field="number")
     try:
         with transaction.atomic():
-            locked = Number.objects.select_for_update().get(pk=number.pk, trunk=draft.trunk_id)
+            locked = Number.objects.by_e164(draft.trunk_id, value, lock=True)
+            if locked is None:
+                raise Number.DoesNotExist
             if number_is_held(locked, draft=draft):
-                raise taken
+                raise _number_taken(locked)
             draft.number = locked
             _touch(draft)
             draft.save(update_fields=["number", "updated_at"])
@@ -562,14 +602,15 @@ def reserve_number(*, draft: SetupDraft, number: Number) -> None:
             "number_not_on_trunk",
             _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."),
             field="number",
-            params={"number": number.e164},
+            params={"number": value},
         ) from None
     except IntegrityError:
-        raise taken from None
+        raise _number_taken(locked) from None
 
 
-def choose_package(*, draft: SetupDraft, package: Package | None) -> None:
+def choose_package(*, actor: Actor, draft: SetupDraft, package: Package | None) -> None:
     """Konferenzpaket buchen: a conference package that can be ordered, or none."""
+    policy.check_change(actor, draft)
     if package is not None and (package.kind != Package.Kind.CONFERENCE or not package.active):
         raise Refusal(
             "package_not_listed", _("Bitte wählen Sie ein Paket aus der Liste."), field="package"
@@ -609,8 +650,158 @@ def add_to_cart(*, draft: SetupDraft, actor: Actor) -> None:
     draft.save(update_fields=["status", "updated_at"])
 
 
-def release_draft(*, draft: SetupDraft, status: str = SetupDraft.Status.DISCARDED) -> None:
+def _unknown_package_message() -> str:
+    return _("Bitte wählen Sie ein Paket aus der Liste.")
+
+
+def _quota_problem(checked: Checked, trunk: SipTrunk) -> None:
+    checked.add(
+        "trunk",
+        _(
+            "Das Kontingent dieses SIP-Trunks ist ausgeschöpft. Wenden Sie sich an den "
+            "Kundenservice, um es zu erweitern."
+        ),
+        code="quota_exhausted",
+        params={"trunk": trunk.name},
+    )
+
+
+def _wanted_number(
+    checked: Checked, *, trunk: SipTrunk, number: object, book: NumberBook | None
+) -> Number | None:
+    """The number :func:`put_in_cart` was asked for (None: the next free one), checked."""
+    text = str(number or "").strip()
+    if not text:
+        # Not from a batch's book: it does not know what the batch reserved since.
+        found = next_free_numbers(trunk=trunk, count=1)
+        if not found:
+            checked.add(
+                "number",
+                _("Auf diesem SIP-Trunk ist keine Rufnummer mehr frei."),
+                code="numbers_used_up",
+            )
+            return None
+        return found[0]
+    try:
+        e164 = parse_rufnummer(text, book.trunk_numbers if book else trunk)
+    except ValidationError as error:
+        checked.add_error("number", error)
+        return None
+    result = check_number(trunk=trunk, e164=e164, book=book)
+    checked.merge(result)
+    return result.values.get("number")
+
+
+def put_in_cart(
+    *,
+    actor: Actor,
+    trunk: SipTrunk,
+    person: Mapping[str, object],
+    contacts: Mapping[str, object],
+    username: str | None = None,
+    number: str | None = None,
+    package: str | None = None,
+    book: NumberBook | None = None,
+) -> SetupDraft:
+    """Put one workplace into the actor's cart from plain values, as the wizard's steps 2 to 6
+    would: a draft with its username and number reserved, its package chosen, in the cart.
+
+    ``person``: the Benutzerdaten (:data:`USER_DATA_FIELDS`); ``contacts``: ``auth_email``,
+    ``mobile``, ``without_mobile`` (None: by e-mail when no mobile number is given) and
+    optionally ``auth_email_repeat``. ``username`` None: the suggestion from the name;
+    ``number`` None or blank: the trunk's next free number, else an E.164 number, a national
+    one (``0228 181234-13``) or the extension alone; ``package`` None or blank: none, else the
+    code of a package that can be ordered. ``book``: a batch's :class:`NumberBook` of the
+    trunk, to look numbers up without a query (the held ones are checked again under lock).
+
+    Every problem is reported at once in one :class:`~portal.errors.Refusal`; a trunk the
+    actor may not change is ``not_found``. All or nothing: a refusal leaves no draft, no
+    claim on a name and no reservation.
+    """
+    policy.check_change(actor, trunk)
+    checked = check_user_data(data=person)
+    checked.merge(
+        check_contacts(
+            auth_email=contacts.get("auth_email"),
+            mobile=contacts.get("mobile"),
+            without_mobile=contacts.get("without_mobile"),
+            auth_email_repeat=contacts.get("auth_email_repeat"),
+        )
+    )
+    values = dict(checked.values)
+    if username is None:
+        names_ok = not {"first_name", "last_name"} & set(checked.errors)
+        suggestion = names_ok and suggest_username(
+            first_name=values["first_name"], last_name=values["last_name"]
+        )
+        if suggestion:
+            values["username"] = suggestion
+        elif names_ok:
+            checked.add(
+                "username",
+                _(
+                    "Aus Vor- und Nachname lässt sich kein Benutzername bilden. Bitte tragen Sie "
+                    "einen Benutzernamen ein."
+                ),
+                code="username_not_derivable",
+            )
+    else:
+        values.update(checked.merge(check_username(username=username)).values)
+    chosen_number = _wanted_number(checked, trunk=trunk, number=number, book=book)
+    chosen_package = None
+    if str(package or "").strip():
+        chosen_package = Package.objects.orderable_by_code(package)
+        if chosen_package is None:
+            checked.add(
+                "package",
+                _unknown_package_message(),
+                code="unknown_package",
+                params={"package": str(package).strip()},
+            )
+    [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
+    if quota.places_left(counted) < 1:
+        _quota_problem(checked, trunk)
+    checked.raise_if_errors()
+    with transaction.atomic():
+        locked_trunk = quota.lock_trunks([trunk.pk])[trunk.pk]
+        if quota.places_left(locked_trunk) < 1:
+            refused = Checked()
+            _quota_problem(refused, trunk)
+            refused.raise_if_errors()
+        locked = Number.objects.select_for_update().get(pk=chosen_number.pk)
+        if number_is_held(locked):
+            raise _number_taken(locked)
+        draft = SetupDraft(
+            customer_id=trunk.customer_id,
+            created_by=actor.user,
+            trunk=trunk,
+            status=SetupDraft.Status.IN_CART,
+            number=locked,
+            package=chosen_package,
+            package_chosen=True,
+            **{name: values[name] for name in USER_DATA_FIELDS},
+            **{
+                name: values[name]
+                for name in ("username", "auth_email", "mobile", "without_mobile")
+            },
+        )
+        try:
+            with transaction.atomic():
+                draft.save()
+        except IntegrityError:
+            if username_taken(values["username"]):
+                raise _username_taken(values["username"]) from None
+            raise _number_taken(locked) from None
+    return draft
+
+
+def release_draft(*, actor: Actor, draft: SetupDraft) -> None:
     """End a draft and give back its username and number ("Verwerfen", out of the cart)."""
+    policy.check_change(actor, draft)
+    _release(draft, SetupDraft.Status.DISCARDED)
+
+
+def _release(draft: SetupDraft, status: str) -> None:
     draft.status = status
     draft.username = None
     draft.number = None
@@ -641,7 +832,7 @@ def create_workplace_from(*, draft: SetupDraft, admin: User) -> Workplace:
     Called by ordering inside its transaction, with the number row already locked.
     """
     number, username = draft.number, draft.username
-    release_draft(draft=draft, status=SetupDraft.Status.ORDERED)
+    _release(draft, SetupDraft.Status.ORDERED)
     return Workplace.objects.create(
         trunk_id=draft.trunk_id,
         username=username,

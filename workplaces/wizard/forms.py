@@ -1,6 +1,8 @@
 """The wizard's forms: they render the seed's fields and show what the setup service says.
 
-Benutzerdaten and the contacts are shared with the edit form (``workplaces.forms``)."""
+Benutzerdaten and the contacts are shared with the edit form (``workplaces.forms``). A step's
+form only reads what was posted; the command the step calls checks the rules, once, and the
+view shows its refusal on these fields (``workplaces.fields.show``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Package
+from portal.policy import Actor
 from trunks.models import Number, SipTrunk
 from workplaces.fields import InputField, show
 from workplaces.forms import ContactFields
@@ -43,9 +46,9 @@ class TrunkForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, trunks: list[SipTrunk], admin, draft=None, **kwargs) -> None:
+    def __init__(self, *args, trunks: list[SipTrunk], actor: Actor, draft=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.trunks, self.admin, self.draft = trunks, admin, draft
+        self.trunks, self.actor, self.draft = trunks, actor, draft
         own = draft.trunk_id if draft is not None else None
         full = {t.pk for t in trunks if t.quota_left <= 0 and t.pk != own}
         field = self.fields["trunk"]
@@ -54,9 +57,10 @@ class TrunkForm(forms.Form):
         field.choices = [(t.code, t.name) for t in trunks]
 
     def clean(self):
+        # With a draft, ``change_trunk`` checks the choice; the start page has no command.
         trunk = self.cleaned_data.get("trunk")
-        if trunk is not None:
-            show(self, setup.check_trunk(trunk=trunk, admin=self.admin, draft=self.draft))
+        if trunk is not None and self.draft is None:
+            show(self, setup.check_trunk(trunk=trunk, actor=self.actor))
         return self.cleaned_data
 
 
@@ -84,12 +88,10 @@ class LoginDataForm(ContactFields):
         self.order_fields(["username", "use_user_email"])
 
     def clean(self):
+        """``reserve_username`` checks the username and the contacts."""
         cleaned = super().clean()
         if cleaned.get("use_user_email") and self.draft.email:
             cleaned["auth_email"] = cleaned["auth_email_repeat"] = self.draft.email
-        checked = setup.check_username(username=cleaned.get("username"), draft=self.draft)
-        show(self, checked)
-        self.check_contacts(cleaned)
         return cleaned
 
 
@@ -99,16 +101,9 @@ class NumberChoiceForm(forms.Form):
     number = InputField(label=_("Rufnummer"), max_length=Number._meta.get_field("e164").max_length)
 
     def __init__(self, *args, draft: SetupDraft, **kwargs) -> None:
+        """The posted E.164 number; ``reserve_number`` checks it."""
         super().__init__(*args, **kwargs)
         self.draft = draft
-
-    def clean(self):
-        cleaned = super().clean()
-        checked = setup.check_number(
-            trunk=self.draft.trunk, e164=cleaned.get("number"), draft=self.draft
-        )
-        show(self, checked)
-        return cleaned
 
 
 class PackageChoiceForm(forms.Form):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import MINIMUM_TERM_DAYS, monthly_price
+from portal.access import actor_of
 from portal.policy import Actor
 from trunks.forms import NumberSearchForm
 from trunks.services import search_numbers
@@ -60,10 +61,11 @@ class TrunkStep(Step):
     def form(self, request, draft, data=None):
         trunks = quota.trunk_overview(request.user.customer)
         initial = {"trunk": draft.trunk.code} if draft and draft.trunk_id else None
-        return TrunkForm(data, trunks=trunks, admin=request.user, draft=draft, initial=initial)
+        actor = actor_of(request)
+        return TrunkForm(data, trunks=trunks, actor=actor, draft=draft, initial=initial)
 
     def save(self, draft, form, *, actor):
-        setup.change_trunk(draft=draft, trunk=form.cleaned_data["trunk"])
+        setup.change_trunk(actor=actor, draft=draft, trunk=form.cleaned_data["trunk"])
 
     def context(self, request, draft, form):
         return {"trunks": form.trunks}
@@ -75,10 +77,10 @@ class UserDataStep(Step):
     template = "workplaces/wizard/step_userdata.html"
 
     def form(self, request, draft, data=None):
-        return UserDataForm(data, person=draft)
+        return UserDataForm(data, person=draft, check=False)
 
     def save(self, draft, form, *, actor):
-        setup.save_user_data(draft=draft, user_data=form.cleaned_data)
+        setup.save_user_data(actor=actor, draft=draft, user_data=form.cleaned_data)
 
 
 class LoginDataStep(Step):
@@ -99,7 +101,10 @@ class LoginDataStep(Step):
 
     def save(self, draft, form, *, actor):
         setup.reserve_username(
-            draft=draft, username=form.cleaned_data["username"], contacts=form.cleaned_data
+            actor=actor,
+            draft=draft,
+            username=form.cleaned_data["username"],
+            contacts=form.cleaned_data,
         )
 
 
@@ -113,7 +118,7 @@ class NumberStep(Step):
         return NumberChoiceForm(data, draft=draft)
 
     def save(self, draft, form, *, actor):
-        setup.reserve_number(draft=draft, number=form.cleaned_data["number"])
+        setup.reserve_number(actor=actor, draft=draft, number=form.cleaned_data["number"])
 
     def context(self, request, draft, form):
         # "Nur freie Rufnummern" is on until the admin sends the search form (which always
@@ -157,7 +162,7 @@ class PackageStep(Step):
         return PackageChoiceForm(data, packages=setup.conference_packages(), initial=initial)
 
     def save(self, draft, form, *, actor):
-        setup.choose_package(draft=draft, package=form.cleaned_data["package"])
+        setup.choose_package(actor=actor, draft=draft, package=form.cleaned_data["package"])
 
     def context(self, request, draft, form):
         today = timezone.localdate()

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.access import actor_of, customer_admin_required, customer_of
+from portal.access import actor_of, customer_admin_required, get_scoped
 from portal.errors import Refusal
+from trunks.models import SipTrunk
 from workplaces.access import get_draft_for
 from workplaces.fields import show
 from workplaces.models import SetupDraft
@@ -56,23 +57,23 @@ def start(request: HttpRequest) -> HttpResponse:
 @customer_admin_required
 def new(request: HttpRequest, trunk_code: str) -> HttpResponse:
     """Step 2 of a wizard run that has no draft yet: saving it creates the draft."""
-    trunk = next(
-        (t for t in quota.trunk_overview(customer_of(request)) if str(t.code) == trunk_code), None
-    )
-    if trunk is None:
-        raise Http404
-    if trunk.quota_left <= 0:
-        return redirect("wizard:start")
+    trunk = get_scoped(quota.with_places(SipTrunk.objects.all()), request, trunk_code)
+    actor = actor_of(request)
     step = wizard.STEPS[1]
-    draft = SetupDraft(trunk=trunk, customer=trunk.customer, created_by=request.user)
+    draft = SetupDraft(trunk=trunk, customer_id=trunk.customer_id, created_by=request.user)
     form = step.form(request, draft, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            draft = setup.start_draft(admin=request.user, trunk=trunk, user_data=form.cleaned_data)
-        except Refusal:  # the last place went to another admin meanwhile
+    if request.method != "POST" or not form.is_valid():
+        if not setup.check_trunk(trunk=trunk, actor=actor).ok:  # no place left
             return redirect("wizard:start")
-        return _go(request, step_url(draft, wizard.next_step(step)))
-    return _render_step(request, draft, step, form)
+        return _render_step(request, draft, step, form)
+    try:
+        draft = setup.start_draft(actor=actor, trunk=trunk, user_data=form.cleaned_data)
+    except Refusal as error:
+        if "trunk" in error.errors:  # the last place went to another admin meanwhile
+            return redirect("wizard:start")
+        show(form, error)
+        return _render_step(request, draft, step, form)
+    return _go(request, step_url(draft, wizard.next_step(step)))
 
 
 @customer_admin_required
@@ -105,7 +106,7 @@ def check_username(request: HttpRequest, code: str) -> HttpResponse:
     """While typing (htmx): the failed username rule, or that the name is free."""
     draft = get_draft_for(request, code)
     checked = setup.check_username_while_typing(
-        admin=request.user, username=request.GET.get("username", ""), draft=draft
+        actor=actor_of(request), username=request.GET.get("username", ""), draft=draft
     )
     context = {"errors": checked.errors.get("username"), "username": checked.values.get("username")}
     return render(request, "workplaces/wizard/step_login.html#username-check", context)
@@ -115,6 +116,6 @@ def check_username(request: HttpRequest, code: str) -> HttpResponse:
 def discard(request: HttpRequest, code: str) -> HttpResponse:
     draft = get_draft_for(request, code)
     if request.method == "POST":
-        setup.release_draft(draft=draft)
+        setup.release_draft(actor=actor_of(request), draft=draft)
         return redirect("manage:overview")
     return render(request, "workplaces/wizard/discard.html", {"draft": draft})

@@ -161,10 +161,11 @@ class Command(BaseCommand):
         if not orders.view_cart(admin).is_empty:
             self.stderr.write("Der Warenkorb von demo-admin ist nicht leer: keine Demo-Aufträge.")
             return
+        actor = Actor.for_admin(admin)
         for first, last, username, ext, package, mobile in BONN_WORKPLACES:
             email = f"{username}@demo-gmbh.de"
             draft = setup.start_draft(
-                admin=admin,
+                actor=actor,
                 trunk=trunk,
                 user_data={
                     "first_name": first,
@@ -177,12 +178,14 @@ class Command(BaseCommand):
                 },
             )
             setup.reserve_username(
+                actor=actor,
                 draft=draft,
                 username=username,
                 contacts={"auth_email": email, "mobile": mobile, "without_mobile": not mobile},
             )
-            setup.reserve_number(draft=draft, number=trunk.numbers.get(extension=ext))
-            setup.choose_package(draft=draft, package=Package.objects.filter(code=package).first())
-            setup.add_to_cart(draft=draft, actor=Actor.for_admin(admin))
-        order = orders.place_order(actor=Actor.for_admin(admin), token=orders.cart_of(admin).token)
+            setup.reserve_number(actor=actor, draft=draft, number=trunk.numbers.get(extension=ext))
+            package_row = Package.objects.filter(code=package).first()
+            setup.choose_package(actor=actor, draft=draft, package=package_row)
+            setup.add_to_cart(draft=draft, actor=actor)
+        order = orders.place_order(actor=actor, token=orders.cart_of(admin).token)
         orders.process_order(order.pk, send_messages=False)

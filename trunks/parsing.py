@@ -1,4 +1,8 @@
-"""Understand the cells ``Rufnummer`` and ``Konferenzpaket`` of an uploaded list."""
+"""Understand a number as people write it (``0228 181234-13``, ``+49 228 18123413``, the
+extension alone ...) and find the trunk's number it means: the list import's ``Rufnummer``
+cells and the composite setup command (``workplaces.services.setup.put_in_cart``) use it.
+
+(It is not in :mod:`trunks.numbers`, which the models import, because it asks the models.)"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from catalog.models import Package
 from trunks.models import MAX_EXTENSION_DIGITS, Number, SipTrunk
 from trunks.numbers import format_national
 from trunks.validators import parse_german_number, validate_extension, validate_number_length
@@ -29,9 +32,14 @@ class TrunkNumbers:
 
     @classmethod
     def of(cls, trunk: SipTrunk) -> TrunkNumbers:
+        return cls.from_rows(Number.objects.filter(trunk=trunk).values_list("e164", "extension"))
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str]]) -> TrunkNumbers:
+        """From the trunk's (E.164, extension) pairs, read elsewhere."""
         by_extension: dict[str, list[str]] = {}
         e164s = set()
-        for e164, extension in Number.objects.filter(trunk=trunk).values_list("e164", "extension"):
+        for e164, extension in rows:
             e164s.add(e164)
             if extension:
                 by_extension.setdefault(extension, []).append(e164)
@@ -153,49 +161,4 @@ def _ambiguous(found: list[str]) -> ValidationError:
         _("Das passt zu mehreren Rufnummern (%(numbers)s). Bitte geben Sie die ganze Rufnummer an.")
         % {"numbers": ", ".join(format_national(e164) for e164 in found[:3])},
         code="ambiguous_number",
-    )
-
-
-# --- Konferenzpaket ---------------------------------------------------------------------------
-
-
-#: What "no package" may be written as (compared case-insensitively).
-NO_PACKAGE = ("kein", "keins", "keines", "ohne")
-NO_PACKAGE_LABEL = "Kein"
-
-
-def _key(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def package_short_name(package: Package) -> str:
-    """``Konferenz Plus`` -> ``Plus``: what the template asks people to write."""
-    name = " ".join(package.name.split())
-    short = name[len("Konferenz") :].strip() if _key(name).startswith("konferenz ") else name
-    return short or name
-
-
-def match_package(value: str, packages: Iterable[Package]) -> Package | None:
-    """The package a ``Konferenzpaket`` cell names, None for empty or ``Kein``.
-
-    Accepted, case-insensitively: the short name (``Plus``), the full name (``Konferenz
-    Plus``) and the code (``konferenz-plus``). Raises ``ValidationError`` listing the choices.
-    """
-    key = _key(value)
-    if not key or key in NO_PACKAGE:
-        return None
-    packages = list(packages)
-    for names_of in (lambda p: (p.name,), lambda p: (p.code,), lambda p: (package_short_name(p),)):
-        for package in packages:
-            if key in {_key(name) for name in names_of(package)}:
-                return package
-    choices = ", ".join([NO_PACKAGE_LABEL, *(package_short_name(p) for p in packages)])
-    example = packages[-1].name if packages else "Konferenz Plus"
-    raise ValidationError(
-        _(
-            "„%(value)s“ ist kein Konferenzpaket. Möglich sind: %(choices)s, oder der volle Name, "
-            "z. B. „%(example)s“."
-        )
-        % {"value": value.strip(), "choices": choices, "example": example},
-        code="unknown_package",
     )
