@@ -40,7 +40,7 @@ def remove(request: HttpRequest, code: str) -> HttpResponse:
 @customer_admin_required
 def remove_change(request: HttpRequest, code: str) -> HttpResponse:
     change = get_scoped(services.cart_changes(request.user), request, code)
-    services.remove_change(admin=request.user, change=change)
+    services.remove_change(actor=actor_of(request), change=change)
     messages.success(request, _("Der Paketwechsel wurde aus dem Warenkorb entfernt."))
     return redirect("orders:cart")
 

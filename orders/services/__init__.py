@@ -16,7 +16,6 @@ from orders.services.cart import (
     cart_of,
     pending_change_refusal,
     remove_change,
-    remove_from_cart,
     view_cart,
 )
 from orders.services.deletions import carry_out_due_deletions, order_deletion
@@ -40,7 +39,6 @@ __all__ = [
     "place_order",
     "process_order",
     "remove_change",
-    "remove_from_cart",
     "sweep_orders",
     "view_cart",
 ]

@@ -18,7 +18,7 @@ from portal.errors import Refusal
 from portal.models import User
 from portal.policy import Actor
 from workplaces.models import SetupDraft, Workplace
-from workplaces.services import lifecycle, setup
+from workplaces.services import lifecycle
 
 
 @dataclass
@@ -183,9 +183,7 @@ def add_package_change(*, actor: Actor, workplace: Workplace, package) -> CartCh
     return change
 
 
-def remove_change(*, admin: User, change: CartChange) -> None:
+def remove_change(*, actor: Actor, change: CartChange) -> None:
+    """Take a package change out of the cart; only the cart's own admin may."""
+    policy.check_change(actor, change)
     change.delete()
-
-
-def remove_from_cart(*, admin: User, draft: SetupDraft) -> None:
-    setup.release_draft(draft=draft)

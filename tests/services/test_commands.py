@@ -187,6 +187,11 @@ def test_package_change(ally, foreign, joerg, packages):
             actor=foreign,
             today=day(31).date(),
         )
+        # Taking it out of the cart again: only the cart's own admin may.
+        refused("not_found", orders.remove_change, actor=foreign, change=change)
+        assert CartChange.objects.filter(pk=change.pk).exists()
+        orders.remove_change(actor=ally, change=change)
+        assert not CartChange.objects.filter(pk=change.pk).exists()
 
 
 def test_deletion(ally, foreign, joerg):

@@ -12,7 +12,7 @@ What comes back:
   digits gets its zero back (``1067`` -> ``01067``; every German PLZ has five digits, the
   smallest is 01001), and a number in the Mobilfunknummer column gets its ``0`` or ``+``
   back (``1701234567`` -> ``01701234567``, ``491701234567`` -> ``+491701234567``). A
-  number in the Rufnummer column stays as it is; ``numbers.parse_rufnummer`` knows the trunk
+  number in the Rufnummer column stays as it is; ``trunks.parsing.parse_rufnummer`` knows the trunk
   and sorts it out.
 - Formulas are never evaluated: python-calamine returns the value Excel computed and stored
   when the file was last saved, never the formula. A file whose formulas were never computed
