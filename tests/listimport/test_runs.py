@@ -15,6 +15,7 @@ from tests.listimport.test_check import person
 from tests.listimport.test_pages import Importer
 from workplaces import tasks
 from workplaces.listimport import service
+from workplaces.listimport.service import cart_step
 from workplaces.models import ImportRun, SetupDraft
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def adding_run(importer: Importer) -> ImportRun:
 
 def killed_after(monkeypatch, rows: int) -> None:
     """The cart step's worker dies after ``rows`` rows are committed."""
-    real = service._add_row
+    real = cart_step._add_row
     done = []
 
     def add_row(**kwargs):
@@ -55,7 +56,7 @@ def killed_after(monkeypatch, rows: int) -> None:
         real(**kwargs)
         done.append(1)
 
-    monkeypatch.setattr(service, "_add_row", add_row)
+    monkeypatch.setattr(cart_step, "_add_row", add_row)
 
 
 def test_the_broker_never_redelivers_a_task_before_its_time_limit():

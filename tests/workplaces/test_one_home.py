@@ -20,6 +20,7 @@ from tests.wizard_helpers import USER_DATA, complete_draft
 from workplaces.forms import ContactFields, UserDataForm
 from workplaces.models import ImportRun, SetupDraft, Workplace, field_limit
 from workplaces.services import lifecycle, setup
+from workplaces.services.setup import drafts
 from workplaces.validators import MAX_USERNAME_LENGTH
 from workplaces.wizard.forms import LoginDataForm
 from workplaces.wizard.steps import STEPS
@@ -251,7 +252,7 @@ def test_a_reservation_refused_by_the_constraint_says_the_name_is_taken(alice, t
         User.objects.create_user(username="Zur.Gleichen.Zeit", password="x")
         return checked
 
-    monkeypatch.setattr(setup, "check_username", sees_it_free)
+    monkeypatch.setattr(drafts, "check_username", sees_it_free)
     with pytest.raises(Refusal) as refused:
         setup.reserve_username(
             actor=Actor.for_admin(draft.created_by),

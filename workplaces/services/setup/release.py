@@ -1,0 +1,56 @@
+"""The end of a draft: discarded, expired when idle, or ordered and turned into a pending
+workplace; each gives back the username and number the draft reserved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from portal import policy
+from portal.models import User, UsernameClaim
+from portal.policy import Actor
+from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
+
+
+def release_draft(*, actor: Actor, draft: SetupDraft) -> None:
+    """End a draft and give back its username and number ("Verwerfen", out of the cart)."""
+    policy.check_change(actor, draft)
+    _release(draft, SetupDraft.Status.DISCARDED)
+
+
+def _release(draft: SetupDraft, status: str) -> None:
+    draft.status = status
+    draft.username = None
+    draft.number = None
+    draft.save(update_fields=["status", "username", "number", "updated_at"])
+
+
+def expire_drafts(*, now: dt.datetime | None = None) -> int:
+    """Release what idle drafts reserved. Idempotent: an expired draft is not live any more."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.DRAFT_IDLE_HOURS)
+    idle = SetupDraft.objects.filter(status__in=SetupDraft.LIVE, updated_at__lt=cutoff)
+    with transaction.atomic():
+        UsernameClaim.objects.filter(draft__in=idle).delete()
+        return idle.update(status=SetupDraft.Status.EXPIRED, username=None, number=None)
+
+
+def create_workplace_from(*, draft: SetupDraft, admin: User) -> Workplace:
+    """Turn a checked draft into a pending workplace; the draft gives up its reservations.
+
+    Called by ordering inside its transaction, with the number row already locked.
+    """
+    number, username = draft.number, draft.username
+    _release(draft, SetupDraft.Status.ORDERED)
+    return Workplace.objects.create(
+        trunk_id=draft.trunk_id,
+        username=username,
+        number=number,
+        package=draft.package,
+        created_by=admin,
+        **{name: getattr(draft, name) for name in PERSON_FIELDS},
+    )
