@@ -39,10 +39,11 @@ def back_office(world):
 
 def wizard(world):
     """Step 3, Benutzeranmeldung: the draft reserves the name."""
+    draft = SetupDraft.objects.select_related("created_by").get(pk=world["draft"])
     try:
         setup.reserve_username(
-            actor=Actor.for_admin(SetupDraft.created_by),
-            draft=SetupDraft.objects.get(pk=world["draft"]),
+            actor=Actor.for_admin(draft.created_by),
+            draft=draft,
             username="max.muster",
             contacts={"auth_email": "max@example.com", "without_mobile": True},
         )
