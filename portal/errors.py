@@ -225,10 +225,7 @@ class Refusal(Exception):
     @property
     def errors(self) -> dict[str, list[str]]:
         """The messages keyed by field, in order."""
-        found: dict[str, list[str]] = {}
-        for problem in self.problems:
-            found.setdefault(problem.field, []).append(problem.message)
-        return found
+        return messages_by_field(self.problems)
 
     @property
     def codes(self) -> list[str]:
@@ -237,3 +234,11 @@ class Refusal(Exception):
     def as_list(self) -> list[dict]:
         """The problems as the API will answer them."""
         return [problem.as_dict() for problem in self.problems]
+
+
+def messages_by_field(problems: Iterable[Problem]) -> dict[str, list[str]]:
+    """The problems' messages keyed by field, in order (what a form shows)."""
+    found: dict[str, list[str]] = {}
+    for problem in problems:
+        found.setdefault(problem.field, []).append(problem.message)
+    return found

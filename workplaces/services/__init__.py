@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from portal.errors import GENERAL, Problem, Refusal, problems_of
+from portal.errors import GENERAL, Problem, Refusal, messages_by_field, problems_of
 
 __all__ = ["GENERAL", "Checked"]
 
@@ -38,10 +38,7 @@ class Checked:
     @property
     def errors(self) -> dict[str, list[str]]:
         """The messages keyed by field, in order."""
-        found: dict[str, list[str]] = {}
-        for problem in self.problems:
-            found.setdefault(problem.field, []).append(problem.message)
-        return found
+        return messages_by_field(self.problems)
 
     def add(self, field_name: str, message: object, *, code: str, params=None) -> None:
         self.problems.append(
