@@ -78,6 +78,8 @@ SCOPES: dict[str, Scope] = {
     "workplaces.setupdraft": Scope("customer", "customer_id", "trunk", "trunk_id", "created_by"),
     "workplaces.importrun": Scope("customer", "customer_id", "trunk", "trunk_id", "created_by"),
     "orders.order": Scope("customer", "customer_id"),
+    # A customer's API keys (the "API-Schlüssel" page): every admin of the customer sees them.
+    "api.apikey": Scope("admin__customer", "admin.customer_id"),
     # An order's messages (the order page's "Erneut senden").
     "notifications.notification": Scope("order__customer", "order.customer_id"),
     "orders.cartchange": Scope(
