@@ -6,12 +6,13 @@ from typing import Any
 
 from portal import audit_actions
 from portal.models import AuditEvent, User
+from portal.policy import Actor
 
 
 def record(
     *,
     customer_id: int,
-    actor: User | None,
+    actor: Actor | User | None,
     action: str,
     object_type: str,
     object_code: object,
@@ -21,14 +22,19 @@ def record(
     """One event of a kind in :data:`portal.audit_actions.ACTIONS`, with the parameters its
     sentence needs (plain data: they are stored as JSON and rendered when read).
 
-    ``remote_addr`` is the client's address when a request caused it.
+    ``remote_addr`` is the client's address when a request caused it. An :class:`Actor` is
+    stored as its user, with its label when that is not the user (an API key's name).
     """
+    label = ""
+    if isinstance(actor, Actor):
+        actor, label = actor.user, actor.shown_label
     # Rendered once now so that a call with a missing parameter fails here, not in the
     # Protokoll of every reader later.
     audit_actions.ACTIONS[action].render(params)
     return AuditEvent.objects.create(
         customer_id=customer_id,
         actor=actor,
+        actor_label=label,
         action=action,
         object_type=object_type,
         object_code=str(object_code),

@@ -16,6 +16,7 @@ NAV_SECTIONS = {
     "orders:cart": "cart",
     "portal:protokoll": "protokoll",
     "notifications": "outbox",
+    "api": "api",
 }
 NOT_IN_NAV = {"manage:dashboard", "manage:numbers"}
 

@@ -108,7 +108,9 @@ class ProtokollFilterForm(forms.Form):
             query = data["q"].replace("\x00", "")
             # The parameters, not the sentence: it is rendered in the reader's language.
             events = events.filter(
-                Q(search_text__icontains=query) | Q(actor__username__icontains=query)
+                Q(search_text__icontains=query)
+                | Q(actor__username__icontains=query)
+                | Q(actor_label__icontains=query)
             )
         if data["since"]:
             events = events.filter(created_at__date__gte=data["since"])

@@ -247,6 +247,8 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Who acted, when it was not the admin in person: an API key ("API-Schlüssel NAME").
+    actor_label = models.CharField(_("Handelnd als"), max_length=200, blank=True)
     action = models.CharField(_("Aktion"), max_length=40)
     object_type = models.CharField(_("Objekttyp"), max_length=40)
     object_code = models.CharField(_("Objekt"), max_length=64, blank=True)

@@ -39,6 +39,17 @@ class Actor:
         return cls(user=user, customer_id=user.customer_id, label=user.username)
 
     @classmethod
+    def for_api_key(cls, user: User, name: str) -> Actor:
+        """An API key acting with its admin's rights, shown in the Protokoll by its name."""
+        return cls(user=user, customer_id=user.customer_id, label=f"API-Schlüssel {name}")
+
+    @property
+    def shown_label(self) -> str:
+        """What the Protokoll shows beside the user, or "" when it shows the user alone (an
+        admin acting for themselves is labelled with their own username)."""
+        return "" if self.label == self.user.username else self.label
+
+    @classmethod
     def for_staff(cls, user: User) -> Actor:
         """Provider staff in the back office."""
         return cls(user=user, customer_id=None, label=user.username, staff=True)
@@ -67,6 +78,8 @@ SCOPES: dict[str, Scope] = {
     "workplaces.setupdraft": Scope("customer", "customer_id", "trunk", "trunk_id", "created_by"),
     "workplaces.importrun": Scope("customer", "customer_id", "trunk", "trunk_id", "created_by"),
     "orders.order": Scope("customer", "customer_id"),
+    # A customer's API keys (the "API-Schlüssel" page): every admin of the customer sees them.
+    "api.apikey": Scope("admin__customer", "admin.customer_id"),
     # An order's messages (the order page's "Erneut senden").
     "notifications.notification": Scope("order__customer", "order.customer_id"),
     "orders.cartchange": Scope(

@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "orders",
     "notifications",
     "provisioning",
+    "api",
+    # django-ninja: its templates and static files, so the API docs need no CDN.
+    "ninja",
     "portal.apps.LoginThrottleConfig",  # django-axes, named in German
     # Only for its translations (German messages of the strength check below).
     "django_zxcvbn_password_validator",
@@ -223,6 +226,8 @@ LISTIMPORT_CHECKS_PER_HOUR = env_int("LISTIMPORT_CHECKS_PER_HOUR", 20, minimum=1
 WIZARD_USERNAME_CHECKS_PER_HOUR = env_int(
     "WIZARD_USERNAME_CHECKS_PER_HOUR", 300, minimum=1, maximum=100_000
 )
+# The JSON API: requests per API key and minute (counted in the default cache, like above).
+API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1, maximum=100_000)
 # A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
 TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
 

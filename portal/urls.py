@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("workplaces.manage.urls")),
     path("sip-trunk/", include("workplaces.wizard.urls")),
     path("sip-trunk/", include("orders.urls")),
+    path("sip-trunk/api-schluessel/", include("api.urls")),
+    path("api/v1/", include("api.urls_v1")),
     path("myportal/", include("workplaces.myportal.urls")),
     path("entwicklung/", include("notifications.urls")),
     path("betrieb/", admin.site.urls),

@@ -175,7 +175,7 @@ def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -
         cart.save(update_fields=["token"])
         audit.record(
             customer_id=admin.customer_id,
-            actor=admin,
+            actor=actor,
             action="order_placed",
             object_type="order",
             object_code=order.code,

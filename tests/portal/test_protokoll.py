@@ -16,8 +16,10 @@ from orders.services import cart_of
 from orders.tasks import carry_out_due_deletions
 from portal import audit, audit_actions
 from portal.models import AuditEvent
-from tests.manage_helpers import DAY_0, day, order_new_workplace
+from portal.policy import Actor
+from tests.manage_helpers import DAY_0, day, edit_data, order_new_workplace
 from workplaces.models import Workplace
+from workplaces.services import lifecycle
 from workplaces.services.lifecycle import EDITABLE_FIELDS
 
 PROTOKOLL = reverse("portal:protokoll")
@@ -393,9 +395,11 @@ def test_the_migration_keeps_old_sentences_searchable_and_writes_new_ones_back_i
     )
     executor = MigrationExecutor(connection)
     executor.migrate([after])
-    assert AuditEvent.objects.get(pk=old.pk).search_text == "Order 2026-000001 placed"
-    new = AuditEvent.objects.create(
-        customer=demo_customer,
+    # The model as it was then: later migrations add columns the database has not got yet.
+    new_model = executor.loader.project_state([after]).apps.get_model("portal", "AuditEvent")
+    assert new_model.objects.get(pk=old.pk).search_text == "Order 2026-000001 placed"
+    new = new_model.objects.create(
+        customer_id=demo_customer.pk,
         action="deletion_scheduled",
         object_type="workplace",
         details={"username": "joerg.mueller", "date": "2026-04-01"},
@@ -498,3 +502,41 @@ def test_the_workplace_history_links_the_orders_not_itself(alice_client, alice, 
     links = what_links(verlauf)
     assert links[-1] == [(reverse("orders:detail", args=[order.code]), f"Auftrag {order.number}")]
     assert reverse("manage:detail", args=[anna.code]) not in verlauf
+
+
+def test_the_protokoll_names_the_key_that_acted(alice_client, alice, trunk):
+    actor = Actor.for_api_key(alice, "Personalsystem")
+    assert actor.label == "API-Schlüssel Personalsystem"
+    audit.record(
+        customer_id=alice.customer_id,
+        actor=actor,
+        action="order_placed",
+        object_type="order",
+        object_code="x",
+        params={"number": "A-1"},
+    )
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.actor_label) == (alice, "API-Schlüssel Personalsystem")
+    page = alice_client.get(PROTOKOLL).content.decode()
+    assert "API-Schlüssel Personalsystem" in page
+    found = alice_client.get(PROTOKOLL, {"q": "Personalsystem"})
+    assert "API-Schlüssel Personalsystem" in found.content.decode()
+
+
+def test_a_change_made_with_a_key_is_labelled_and_one_made_on_a_page_is_not(
+    alice_client, alice, trunk
+):
+    workplace = order_new_workplace(alice_client, alice, trunk, username="jmueller")
+    lifecycle.update_workplace(
+        workplace=workplace,
+        data=edit_data(workplace, city="Köln"),
+        actor=Actor.for_api_key(alice, "Personalsystem"),
+    )
+    lifecycle.update_workplace(
+        workplace=workplace, data=edit_data(workplace, city="Bonn"), actor=Actor.for_admin(alice)
+    )
+    edits = AuditEvent.objects.filter(action="workplace_edited").order_by("id")
+    assert [(e.actor, e.actor_label) for e in edits] == [
+        (alice, "API-Schlüssel Personalsystem"),
+        (alice, ""),
+    ]

@@ -115,7 +115,7 @@ def reset_password(
     )
     audit.record(
         customer_id=workplace.trunk.customer_id,
-        actor=actor.user if actor else None,
+        actor=actor,
         remote_addr=remote_addr,
         action="password_reset",
         object_type="workplace",

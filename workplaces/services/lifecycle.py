@@ -147,7 +147,7 @@ def _allowed(actor: Actor | None, workplace: Workplace) -> None:
 def _workplace_event(workplace: Workplace, actor: Actor | None, action: str, **params) -> None:
     audit.record(
         customer_id=workplace.trunk.customer_id,
-        actor=actor.user if actor else None,
+        actor=actor,
         action=action,
         object_type="workplace",
         object_code=workplace.code,

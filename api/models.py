@@ -1,0 +1,48 @@
+"""API keys: a customer admin's key for machines, stored only as a hash."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A key acts for its admin's customer with that admin's rights.
+
+    The key itself is shown once when it is made; only its SHA-256 is kept (the key has 256
+    random bits, so a plain hash cannot be guessed back). ``prefix`` is its first characters,
+    shown so that people can tell their keys apart.
+    """
+
+    code = models.UUIDField(_("Code"), unique=True, editable=False)
+    admin = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("Administrator"),
+    )
+    name = models.CharField(_("Name"), max_length=100)
+    prefix = models.CharField(_("Präfix"), max_length=16)
+    key_hash = models.CharField(_("Hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("Erstellt am"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("Zuletzt benutzt"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("Widerrufen am"), null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API-Schlüssel")
+        verbose_name_plural = _("API-Schlüssel")
+        ordering = ["name", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["key_hash"], name="api_key_hash_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

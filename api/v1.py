@@ -1,0 +1,214 @@
+"""The JSON API, version 1, under ``/api/v1/``: an OpenAPI description at ``openapi.json``,
+interactive docs at ``docs`` (Swagger UI from our own static files), bearer API keys, errors
+as RFC 9457 problem JSON.
+
+Endpoints only translate: they call the domain services and the policy, and turn refusals into
+problems carrying the codes of :mod:`portal.errors`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+from pydantic import Field
+
+from api import services
+from portal import policy
+from portal.errors import Refusal
+from portal.policy import Actor
+from portal.ratelimit import RateLimited
+from trunks.models import SipTrunk
+from workplaces.services import quota
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ProblemEntry(Schema):
+    code: str = Field(description="A stable code of portal.errors")
+    field: str
+    message: str
+    params: dict
+
+
+class Problem(Schema):
+    """RFC 9457 problem details; refusals carry one entry per problem in ``errors``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+    errors: list[ProblemEntry] = []
+
+
+class ProblemAPI(NinjaAPI):
+    """Declares the 4xx answers as ``application/problem+json`` in the description, as they
+    are sent."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer <key>``: the actor the key acts for, counted against its limit."""
+
+    openapi_description = "An API key from the page API-Schlüssel."
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        found = services.authenticate(token)
+        if found is None:
+            return None
+        api_key, actor = found
+        services.count_request(api_key)
+        return actor
+
+
+api = ProblemAPI(
+    title="SIP-Trunk Portal API",
+    version="1",
+    description="Die Daten der Portalseiten für Maschinen. Authentifizierung mit "
+    "`Authorization: Bearer <API-Schlüssel>`; Fehler als RFC 9457 problem+json.",
+    auth=ApiKeyAuth(),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    urls_namespace="api-v1",
+)
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    *,
+    detail: str = "",
+    errors: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    response = api.create_response(request, body, status=status)
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem(
+        request,
+        401,
+        "Unauthorized",
+        detail="Ein gültiger API-Schlüssel fehlt (Authorization: Bearer <Schlüssel>).",
+        headers={"WWW-Authenticate": 'Bearer realm="api"'},
+    )
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    retry_after = max(1, math.ceil(exc.retry_at.timestamp() - time.time()))
+    return problem(
+        request,
+        429,
+        "Too Many Requests",
+        detail="Zu viele Anfragen mit diesem API-Schlüssel. Bitte später erneut versuchen.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "code": "invalid",
+            "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "__all__",
+            "message": str(item.get("msg", "")),
+            "params": {},
+        }
+        for item in exc.errors
+    ]
+    return problem(request, 422, "Unprocessable Content", errors=errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem(request, exc.status_code, str(exc.message))
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem(request, 404, "Not Found", errors=policy.not_found().as_list())
+
+
+@api.exception_handler(Refusal)
+def refused(request: HttpRequest, exc: Refusal) -> HttpResponse:
+    status = 404 if exc.code == "not_found" else 403 if exc.code == "forbidden" else 422
+    return problem(request, status, exc.message, errors=exc.as_list())
+
+
+class Paging(Schema):
+    page: int = Field(1, ge=1, description="Die Seite, ab 1")
+    page_size: int = Field(50, ge=1, le=200, description="Einträge je Seite")
+
+
+def paged(items: QuerySet, paging: Paging) -> dict:
+    """One page of ``items`` with the totals: the one pagination style of this API."""
+    count = items.count()
+    start = (paging.page - 1) * paging.page_size
+    return {
+        "count": count,
+        "page": paging.page,
+        "page_size": paging.page_size,
+        "pages": math.ceil(count / paging.page_size),
+        "items": list(items[start : start + paging.page_size]),
+    }
+
+
+class TrunkOut(Schema):
+    code: str = Field(description="Der UUID-Code des Trunks, wie in den Adressen der Seiten")
+    name: str
+    quota: int = Field(description="Kontingent an Arbeitsplätzen")
+    used: int = Field(description="Belegte Plätze: Arbeitsplätze und Entwürfe in Warenkörben")
+    free: int = Field(description="Freie Plätze")
+
+
+class TrunkPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[TrunkOut]
+
+
+PROBLEMS = {401: Problem, 422: Problem, 429: Problem}
+
+
+@api.get("/trunks", response={200: TrunkPage, **PROBLEMS}, tags=["Trunks"])
+def list_trunks(request: HttpRequest, paging: Query[Paging]) -> dict:
+    """Die SIP-Trunks, die der Schlüssel sieht, mit Kontingent (wie "Kontingente")."""
+    trunks = quota.with_places(policy.visible(request.auth, SipTrunk.objects.all()))
+    page = paged(trunks.order_by("name", "pk"), paging)
+    page["items"] = [
+        {
+            "code": str(trunk.code),
+            "name": trunk.name,
+            "quota": trunk.workplace_quota,
+            "used": trunk.workplaces_used + trunk.in_carts,
+            "free": max(quota.places_left(trunk), 0),
+        }
+        for trunk in page["items"]
+    ]
+    return page
