@@ -1,0 +1,81 @@
+"""Reads of workplaces for the pages: the overview's list, due deletions, which codes have a
+page, a workplace's events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Iterable
+
+from django.db.models import Q
+
+from portal.models import AuditEvent
+from trunks.models import SipTrunk
+from trunks.numbers import parse_number_query
+from workplaces.models import Workplace
+
+
+def workplaces_of_trunk(trunk: SipTrunk, query: str = "", *, status: str = "", package: str = ""):
+    """The overview's rows: search by name, username or number; filter by status, package."""
+    return workplaces_of_trunks([trunk], query, status=status, package=package)
+
+
+def workplaces_of_trunks(
+    trunks: Iterable[SipTrunk], query: str = "", *, status: str = "", package: str = ""
+):
+    """The overview's rows across ``trunks`` (the customer's, when it searches them all), with
+    each row's trunk for the "SIP-Trunk" column; the same search and filters as on one trunk."""
+    workplaces = Workplace.objects.filter(trunk__in=[t.pk for t in trunks])
+    if status:
+        workplaces = workplaces.filter(status=status)
+    else:
+        workplaces = workplaces.exclude(status=Workplace.Status.DELETED)
+    if package == "none":
+        workplaces = workplaces.filter(package__isnull=True)
+    elif package:
+        workplaces = workplaces.filter(package__code=package)
+    if query:
+        number = parse_number_query(query)
+        matches = (
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | Q(username__icontains=query)
+        )
+        if number.prefix:
+            matches |= Q(number__e164__startswith=number.prefix)
+        elif number.contains:
+            matches |= Q(number__e164__contains=number.contains)
+        workplaces = workplaces.filter(matches)
+    return workplaces.select_related("number", "package", "trunk").order_by(
+        "last_name", "first_name", "pk"
+    )
+
+
+def due_deletions(today: dt.date):
+    return Workplace.objects.filter(
+        status=Workplace.Status.CANCEL_SCHEDULED, cancel_on__lte=today
+    ).select_related("trunk__customer")
+
+
+def workplaces_with_page(customer_id: int, codes: Collection[str]) -> set[str]:
+    """Which of ``codes`` name a workplace of the customer (every one has a page, a deleted
+    one too; a workplace removed with its trunk has none)."""
+    valid = [uuid.UUID(code) for code in codes if _is_uuid(code)]
+    found = Workplace.objects.filter(trunk__customer_id=customer_id, code__in=valid)
+    return {str(code) for code in found.values_list("code", flat=True)}
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def events_of(workplace: Workplace):
+    return AuditEvent.objects.filter(
+        customer_id=workplace.trunk.customer_id,
+        object_type="workplace",
+        object_code=str(workplace.code),
+    ).select_related("actor")
