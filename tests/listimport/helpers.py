@@ -113,15 +113,20 @@ def shared_strings_xlsx(rows: list[list[str]], *, unique_count: int | None = Non
             row.append(f'<c r="{ref}" t="s"><v>{strings.index(value)}</v></c>')
         cells.append(f'<row r="{r}">{"".join(row)}</row>')
     unique = len(strings) if unique_count is None else unique_count
+    return _shared_strings_workbook(strings, "".join(cells), unique_count=unique)
+
+
+def _shared_strings_workbook(strings: list[str], rows: str, *, unique_count: int) -> bytes:
+    """An XLSX archive of one sheet with ``rows`` (its XML) naming ``strings`` by index."""
     sst = (
         '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-        f'spreadsheetml/2006/main" count="{len(strings)}" uniqueCount="{unique}">'
+        f'spreadsheetml/2006/main" count="{len(strings)}" uniqueCount="{unique_count}">'
         + "".join(f"<si><t>{s}</t></si>" for s in strings)
         + "</sst>"
     )
     sheet = (
         '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org'
-        f'/spreadsheetml/2006/main"><sheetData>{"".join(cells)}</sheetData></worksheet>'
+        f'/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -152,22 +157,4 @@ def repeated_string_xlsx(text: str, count: int, *, header: list[str], row: list[
 
     big = [text] * count
     rows = f'<row r="1">{cells(1, header)}</row><row r="2">{cells(2, [*row, *big])}</row>'
-    sst = (
-        '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-        f'spreadsheetml/2006/main" count="{len(strings)}" uniqueCount="{len(strings)}">'
-        + "".join(f"<si><t>{s}</t></si>" for s in strings)
-        + "</sst>"
-    )
-    sheet = (
-        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org'
-        f'/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        archive.writestr("_rels/.rels", _RELS)
-        archive.writestr("xl/workbook.xml", _WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        archive.writestr("xl/sharedStrings.xml", sst)
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
-    return buffer.getvalue()
+    return _shared_strings_workbook(strings, rows, unique_count=len(strings))
