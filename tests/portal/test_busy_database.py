@@ -54,6 +54,22 @@ def test_readyz_answers_503_when_the_configured_redis_does_not(db, client, setti
     assert response.json() == {"status": "unavailable", "database": "ok", "redis": "unavailable"}
 
 
+@pytest.mark.postgres
+def test_readyz_answers_503_when_the_database_connection_is_gone(transactional_db, client):
+    """The server ends this process's connection (as a restart or failover would)."""
+    import psycopg
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    response = client.get(reverse("portal:readyz"))
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unavailable"}
+    connection.close()  # the next test connects anew
+    assert client.get(reverse("portal:readyz")).status_code == 200
+
+
 def place_order(client: Client, token) -> object:
     return client.post(PLACE, {"token": str(token)})
 
