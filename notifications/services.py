@@ -45,14 +45,6 @@ OUTBOX = outbox.Outbox(
 )
 
 
-class TransientError(Exception):
-    """Trying again later may succeed: the row is pending again, due in ``countdown`` s."""
-
-    def __init__(self, message: str, countdown: float) -> None:
-        super().__init__(message)
-        self.countdown = countdown
-
-
 def queue(
     *,
     kind: str,
@@ -148,15 +140,15 @@ def _finish(notification: Notification, **fields) -> None:
     OUTBOX.finish(notification, **fields)
 
 
-def _defer(notification: Notification, error: str) -> TransientError:
+def _defer(notification: Notification, error: str) -> outbox.Deferred:
     """Back to pending until the next attempt; the error for the task to retry with."""
-    return TransientError(error, OUTBOX.defer(notification, error=error))
+    return outbox.Deferred(error, OUTBOX.defer(notification, error=error))
 
 
 def deliver(notification_id: int, *, claim: str) -> bool:
     """Send one row. Returns False when there was nothing to do (sent, failed, or claimed).
 
-    Raises :class:`TransientError` after putting the row back to pending with the time of its
+    Raises :class:`portal.outbox.Deferred` after putting the row back to pending with the time of its
     next attempt, so the task can retry then. Never logs or returns the password.
     """
     notification = OUTBOX.claim(notification_id, claim)

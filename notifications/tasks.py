@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from notifications import services
+from portal import outbox
 from portal.celery import app
 
 
@@ -9,7 +10,7 @@ def deliver(self, notification_id: int) -> None:
     """Send one outbox row. Idempotent on the row's status and claim: sent rows are skipped."""
     try:
         services.deliver(notification_id, claim=self.request.id or "")
-    except services.TransientError as exc:
+    except outbox.Deferred as exc:
         if self.request.retries >= self.max_retries:
             services.give_up(notification_id, str(exc))
             return

@@ -49,6 +49,16 @@ class OutboxRow(models.Model):
         abstract = True
 
 
+class Deferred(Exception):
+    """The row went back to pending with its error; its task tries again in ``countdown``
+    seconds (the outbox's backoff). ``reason`` is the error it was deferred with."""
+
+    def __init__(self, reason: str, countdown: float) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.countdown = countdown
+
+
 def backoff(attempts: int, *, base: float, cap: float) -> float:
     """Seconds to wait before the next attempt, after ``attempts`` failed ones (1 or more).
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+from portal import outbox
 from portal.celery import app
 from provisioning import services
 from provisioning.backends import RegistrarUnavailable
@@ -14,7 +15,7 @@ def run_job(self, job_id: int) -> None:
     """Carry out one registrar job. Idempotent on the row's status and claim."""
     try:
         services.run_job(job_id, claim=self.request.id or "")
-    except services.JobDeferred as exc:
+    except outbox.Deferred as exc:
         # In-process (no worker) a retry would run at once and block the request; after the
         # last retry the row stays pending too. The sweep hands it out when it is due.
         if self.request.is_eager or self.request.retries >= self.max_retries:

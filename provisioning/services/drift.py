@@ -13,10 +13,11 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from portal import outbox
 from provisioning.backends import RegistrarUnavailable, get_backend
 from provisioning.models import RegistrarJob
 from provisioning.services.connection import is_connected
-from provisioning.services.jobs import JobDeferred, run_job
+from provisioning.services.jobs import run_job
 
 
 class Kind:
@@ -150,7 +151,7 @@ def repair(differences: Iterable[Difference]) -> list[Repair]:
             for job_id in unfinished.order_by("pk").values_list("pk", flat=True):
                 try:
                     run_job(job_id, claim=f"repair-{job_id}")
-                except JobDeferred as exc:
+                except outbox.Deferred as exc:
                     raise RegistrarUnavailable(exc.reason, "the registrar failed") from None
             kinds = {d.kind for d in found}
             if Kind.EXTRA in kinds:

@@ -45,15 +45,6 @@ OUTBOX = outbox.Outbox(
 )
 
 
-class JobDeferred(Exception):
-    """The job went back to pending; the task should try again in ``countdown`` seconds."""
-
-    def __init__(self, countdown: float, reason: str) -> None:
-        super().__init__(reason)
-        self.countdown = countdown
-        self.reason = reason
-
-
 def queue_ensure(*, username: str, e164: str | None, ref: str = "") -> RegistrarJob:
     """The registrar shall have ``username`` with the alias ``e164`` (written on commit)."""
     if e164 and not E164.match(e164):
@@ -94,7 +85,7 @@ def _finish(job: RegistrarJob, **fields) -> None:
 def run_job(job_id: int, *, claim: str) -> bool:
     """Carry out one row. Returns False when there was nothing to do (done, or claimed).
 
-    Raises :class:`JobDeferred` after putting the row back to pending, so the task can
+    Raises :class:`portal.outbox.Deferred` after putting the row back to pending, so the task can
     retry with backoff.
     """
     job = OUTBOX.claim(job_id, claim)
@@ -144,7 +135,7 @@ def _follow_up(job_id: int) -> None:
         celery.enqueue(then[0], then[1])
 
 
-def _defer(job: RegistrarJob, reason: str, message: str) -> JobDeferred:
+def _defer(job: RegistrarJob, reason: str, message: str) -> outbox.Deferred:
     countdown = OUTBOX.defer(job, error=reason)
     log.warning(
         "registrar: job %s attempt %s failed: %s; next in %.0f s",
@@ -153,7 +144,7 @@ def _defer(job: RegistrarJob, reason: str, message: str) -> JobDeferred:
         message,
         countdown,
     )
-    return JobDeferred(countdown, reason)
+    return outbox.Deferred(reason, countdown)
 
 
 def sweep(*, now: dt.datetime | None = None) -> int:

@@ -1,6 +1,6 @@
 """Which delivery errors are worth another try, row by row, without Redis.
 
-A transient error puts the row back to pending and raises ``TransientError`` (the task retries
+A transient error puts the row back to pending and raises ``portal.outbox.Deferred`` (the task retries
 with backoff); a permanent one marks the row failed at once, and the order page offers
 "Erneut senden". E-mails go through ``MAILERS``: a backend that raises the smtplib exception
 of the row, or Django's own SMTP backend against a socket that misbehaves. SMS go through the
@@ -26,6 +26,7 @@ from notifications.sms import LocmemSmsBackend
 from notifications.tasks import deliver as deliver_task
 from orders.models import Order
 from orders.services import cart_of
+from portal import outbox
 from portal.models import User
 from tests.notifications.conftest import (
     TWILIO_429,
@@ -90,7 +91,7 @@ def mailer(settings, backend: str, **options) -> None:
 
 def assert_transient(notification: Notification, claim: str, *expected: str) -> Notification:
     """One attempt fails, worth another try: the row is pending again, not failed."""
-    with pytest.raises(services.TransientError) as raised:
+    with pytest.raises(outbox.Deferred) as raised:
         services.deliver(notification.pk, claim=claim)
     after = row(notification)
     assert (after.status, after.attempts, after.claimed_by) == (PENDING, 1, "")
