@@ -22,6 +22,9 @@ pytestmark = pytest.mark.kamailio
 ANNA, ANNA_NUMBER, ANNA_PASSWORD = "anna.schmidt", "+4922818123410", "Anna-Sip-2026!"
 BEN, BEN_NUMBER, BEN_PASSWORD = "ben.weber", "+4922818123411", "Ben-Sip-2026!x"
 ATTACKER, NEIGHBOUR, FLOODER = "127.0.0.3", "127.0.0.4", "127.0.0.6"
+# An office phone of its own: pike remembers each address's recent requests across tests (the
+# fixture can flush the ban tables, not pike), so the attacker's tries just before would count.
+OFFICE = "127.0.0.7"
 
 
 @pytest.fixture
@@ -133,7 +136,7 @@ def test_registering_without_credentials_first_as_every_phone_does_is_no_failure
     backend, sip, registrar
 ):
     for _ in range(12):
-        assert sip.register(ANNA, ANNA_PASSWORD, source=ATTACKER).status == 200
+        assert sip.register(ANNA, ANNA_PASSWORD, source=OFFICE).status == 200
 
     assert registrar.banned() == set()
 
