@@ -199,7 +199,11 @@ class KamailioBackend:
         return changed
 
     def drop_contacts(self, *, username: str) -> None:
-        """``ul.rm location user@domain``: Kamailio answers alike whether there were any."""
+        """``ul.rm location user@domain``: Kamailio answers alike whether there were any.
+
+        A contact already written to the database stays listed by ``ul.dump`` as "deleted"
+        until usrloc's next write, but no lookup finds it from now on.
+        """
         self.rpc("ul.rm", ["location", f"{username}@{self.domain}"])
 
     def rpc(self, method: str, params: list) -> object:

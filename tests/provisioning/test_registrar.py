@@ -11,6 +11,7 @@ import io
 import logging
 import socket
 import traceback
+import urllib.error
 
 import psycopg
 import pytest
@@ -103,6 +104,27 @@ def test_removal_refuses_registration_and_drops_the_registered_contact(backend, 
     assert registrar.sql("SELECT username FROM subscriber") == [(BEN,)]
     assert registrar.sql("SELECT alias_username FROM dbaliases") == [(BEN_NUMBER,)]
     assert backend.remove_subscriber(username=ANNA) is False
+
+
+def test_removal_drops_a_contact_that_is_already_in_the_database(backend, sip, registrar):
+    """In write-back mode ul.rm only marks a contact the timer has written; it must still be
+    gone for lookup (the CI run of an earlier version saw it "registered" afterwards)."""
+    provision(backend, ANNA, ANNA_NUMBER, ANNA_PASSWORD)
+    assert sip.register(ANNA, ANNA_PASSWORD).ok
+    wait_for(
+        lambda: "State: CS_SYNC" in registrar.kamcmd("ul.dump"),
+        timeout=10,
+        what="usrloc to write the contact to the database",
+    )
+
+    backend.remove_subscriber(username=ANNA)
+
+    # Marked "deleted", or already gone if usrloc wrote again meanwhile.
+    left = registrar.dump().get(f"{ANNA}@{registrar.domain}", [])
+    assert {expires for _, expires in left} <= {"deleted"}
+    assert registrar.contacts() == {}
+    with pytest.raises(urllib.error.HTTPError, match="AOR has no contacts|AOR not found"):
+        registrar.rpc("ul.lookup", "location", f"{ANNA}@{registrar.domain}")
 
 
 def test_another_subscribers_credentials_cannot_register_this_username(backend, sip, registrar):
