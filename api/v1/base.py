@@ -1,10 +1,5 @@
-"""The JSON API, version 1, under ``/api/v1/``: an OpenAPI description at ``openapi.json``,
-interactive docs at ``docs`` (Swagger UI from our own static files), bearer API keys, errors
-as RFC 9457 problem JSON.
-
-Endpoints only translate: they call the domain services and the policy, and turn refusals into
-problems carrying the codes of :mod:`portal.errors`.
-"""
+"""What every endpoint of ``/api/v1/`` shares: the NinjaAPI object, bearer API keys, errors
+as RFC 9457 problem JSON, and the one pagination style (``page``/``page_size`` with totals)."""
 
 from __future__ import annotations
 
@@ -13,7 +8,7 @@ import time
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import Field
@@ -23,8 +18,6 @@ from portal import policy
 from portal.errors import Refusal
 from portal.policy import Actor
 from portal.ratelimit import RateLimited
-from trunks.models import SipTrunk
-from workplaces.services import quota
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -177,38 +170,4 @@ def paged(items: QuerySet, paging: Paging) -> dict:
     }
 
 
-class TrunkOut(Schema):
-    code: str = Field(description="Der UUID-Code des Trunks, wie in den Adressen der Seiten")
-    name: str
-    quota: int = Field(description="Kontingent an Arbeitsplätzen")
-    used: int = Field(description="Belegte Plätze: Arbeitsplätze und Entwürfe in Warenkörben")
-    free: int = Field(description="Freie Plätze")
-
-
-class TrunkPage(Schema):
-    count: int
-    page: int
-    page_size: int
-    pages: int
-    items: list[TrunkOut]
-
-
 PROBLEMS = {401: Problem, 422: Problem, 429: Problem}
-
-
-@api.get("/trunks", response={200: TrunkPage, **PROBLEMS}, tags=["Trunks"])
-def list_trunks(request: HttpRequest, paging: Query[Paging]) -> dict:
-    """Die SIP-Trunks, die der Schlüssel sieht, mit Kontingent (wie "Kontingente")."""
-    trunks = quota.with_places(policy.visible(request.auth, SipTrunk.objects.all()))
-    page = paged(trunks.order_by("name", "pk"), paging)
-    page["items"] = [
-        {
-            "code": str(trunk.code),
-            "name": trunk.name,
-            "quota": trunk.workplace_quota,
-            "used": trunk.workplaces_used + trunk.in_carts,
-            "free": max(quota.places_left(trunk), 0),
-        }
-        for trunk in page["items"]
-    ]
-    return page
