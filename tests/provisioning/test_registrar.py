@@ -123,7 +123,7 @@ def test_removal_drops_a_contact_that_is_already_in_the_database(backend, sip, r
     left = registrar.dump().get(f"{ANNA}@{registrar.domain}", [])
     assert {expires for _, expires in left} <= {"deleted"}
     assert registrar.contacts() == {}
-    with pytest.raises(urllib.error.HTTPError, match="AOR has no contacts|AOR not found"):
+    with pytest.raises(urllib.error.HTTPError, match=r"AOR has no contacts|AOR not found"):
         registrar.rpc("ul.lookup", "location", f"{ANNA}@{registrar.domain}")
 
 
