@@ -30,8 +30,9 @@ run: install
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # SQLite always; PostgreSQL too when CI=true or when it answers on 127.0.0.1:5432. The slow
-# suites (browser, real Redis and worker, real Kamailio) run once, on PostgreSQL, when it is there.
-SLOW := browser or redis or kamailio
+# suites (browser, real Redis and worker, real Kamailio, API fuzzing) run once, on PostgreSQL,
+# when it is there.
+SLOW := browser or redis or kamailio or fuzz
 
 test: install
 	$(VENV)/bin/lint-imports --no-cache

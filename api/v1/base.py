@@ -153,7 +153,7 @@ def refused(request: HttpRequest, exc: Refusal) -> HttpResponse:
 
 
 class Paging(Schema):
-    page: int = Field(1, ge=1, description="Die Seite, ab 1")
+    page: int = Field(1, ge=1, le=1_000_000, description="Die Seite, ab 1")
     page_size: int = Field(50, ge=1, le=200, description="Einträge je Seite")
 
 

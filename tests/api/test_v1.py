@@ -109,6 +109,13 @@ def test_trunks_are_paged_with_totals(alice, demo_customer, packages):
     assert invalid["errors"][0]["code"] == "invalid"
 
 
+def test_a_page_beyond_any_offset_the_database_takes_is_422_not_a_server_error(alice, trunk):
+    """The fuzzer's find: page=10**17 made an OFFSET PostgreSQL refuses (bigint out of range)."""
+    raw_key = key_for(alice)
+    assert get(TRUNKS, raw_key, page=1_000_000).status_code == 200
+    assert_problem(get(TRUNKS, raw_key, page=10**17), 422)
+
+
 def test_a_key_over_its_limit_gets_429_with_retry_after(alice, bob, settings):
     settings.API_REQUESTS_PER_MINUTE = 3
     raw_key, other_key = key_for(alice), key_for(bob, "Andere")
