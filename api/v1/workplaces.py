@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.v1.base import PROBLEMS, Paging, Problem, api, paged, pointer, refused
 from api.v1.workplace_out import WorkplaceOut, WorkplaceStatus, rows
@@ -88,8 +88,11 @@ def get_workplace(request: HttpRequest, code: str) -> dict:
     return row
 
 
-class WorkplacePatch(Schema):
-    """Only the fields sent change; the rules are those of the page "Bearbeiten"."""
+class WorkplacePatch(BaseModel):
+    """Only the fields sent change; the rules are those of the page "Bearbeiten".
+
+    A plain pydantic model, not a ninja schema: a schema reads a body that is no JSON object
+    as "nothing sent" instead of refusing it."""
 
     first_name: str = Field(None, description="Vorname")
     last_name: str = Field(None, description="Nachname")
