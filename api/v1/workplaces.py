@@ -88,11 +88,10 @@ def get_workplace(request: HttpRequest, code: str) -> dict:
     return row
 
 
+# A plain pydantic model, not a ninja schema: a schema reads a body that is no JSON object as
+# "nothing sent" instead of refusing it. Its docstring is the description clients read.
 class WorkplacePatch(BaseModel):
-    """Only the fields sent change; the rules are those of the page "Bearbeiten".
-
-    A plain pydantic model, not a ninja schema: a schema reads a body that is no JSON object
-    as "nothing sent" instead of refusing it."""
+    """Nur die gesendeten Felder ändern sich; es gelten die Regeln der Seite „Bearbeiten“."""
 
     first_name: str = Field(None, description="Vorname")
     last_name: str = Field(None, description="Nachname")
@@ -115,7 +114,7 @@ PATCH_POINTERS = {name: pointer(name) for name in WorkplacePatch.model_fields}
 
 @api.patch(
     "/workplaces/{code}",
-    response={200: WorkplaceOut, 400: Problem, **NOT_FOUND, **PROBLEMS},
+    response={200: WorkplaceOut, 400: Problem, 403: Problem, **NOT_FOUND, **PROBLEMS},
     tags=["Workplaces"],
 )
 def patch_workplace(

@@ -319,7 +319,7 @@ def test_the_description_declares_every_answer_of_the_new_operations(db):
         ("/api/v1/packages", "get"): {"200", "401", "422", "429"},
         ("/api/v1/workplaces", "get"): {"200", "401", "404", "422", "429"},
         ("/api/v1/workplaces/{code}", "get"): {"200", "401", "404", "422", "429"},
-        ("/api/v1/workplaces/{code}", "patch"): {"200", "400", "401", "404", "422", "429"},
+        ("/api/v1/workplaces/{code}", "patch"): {"200", "400", "401", "403", "404", "422", "429"},
     }
     for (path, method), statuses in operations.items():
         assert set(schema["paths"][path][method]["responses"]) == statuses, (path, method)
