@@ -136,7 +136,7 @@ def pointer(*parts: object) -> str:
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = []
     for item in exc.errors:
-        source, *parts = item.get("loc", ())
+        source, *parts = item.get("loc") or ("",)
         in_body = source == "body"
         if in_body:  # ninja puts the body parameter's name first
             parts = parts[1:]
