@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,7 +16,7 @@ from pydantic import Field
 
 from api import services
 from portal import policy
-from portal.errors import Refusal
+from portal.errors import GENERAL, Refusal
 from portal.policy import Actor
 from portal.ratelimit import RateLimited
 
@@ -27,6 +28,10 @@ class ProblemEntry(Schema):
     field: str
     message: str
     params: dict
+    pointer: str | None = Field(
+        description="RFC 6901 JSON pointer of the field in the request body, e.g. "
+        "`/first_name`; null when the problem is not in the body"
+    )
 
 
 class Problem(Schema):
@@ -122,17 +127,28 @@ def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     )
 
 
+def pointer(*parts: object) -> str:
+    """The RFC 6901 JSON pointer of ``parts`` (``("items", 0, "name")`` -> ``/items/0/name``)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
-        {
-            "code": "invalid",
-            "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "__all__",
-            "message": str(item.get("msg", "")),
-            "params": {},
-        }
-        for item in exc.errors
-    ]
+    errors = []
+    for item in exc.errors:
+        source, *parts = item.get("loc") or ("",)
+        in_body = source == "body"
+        if in_body:  # ninja puts the body parameter's name first
+            parts = parts[1:]
+        errors.append(
+            {
+                "code": "invalid",
+                "field": ".".join(str(part) for part in parts) or GENERAL,
+                "message": str(item.get("msg", "")),
+                "params": {},
+                "pointer": pointer(*parts) if in_body else None,
+            }
+        )
     return problem(request, 422, "Unprocessable Content", errors=errors)
 
 
@@ -141,15 +157,25 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem(request, exc.status_code, str(exc.message))
 
 
+def entries(refusal: Refusal, pointers: Mapping[str, str] | None = None) -> list[dict]:
+    """The refusal's problems, each with the JSON pointer of its field in the request body
+    (``pointers``: field -> pointer; a field not in it is not in the body)."""
+    pointers = pointers or {}
+    return [{**entry, "pointer": pointers.get(entry["field"])} for entry in refusal.as_list()]
+
+
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem(request, 404, "Not Found", errors=policy.not_found().as_list())
+    return problem(request, 404, "Not Found", errors=entries(policy.not_found()))
 
 
 @api.exception_handler(Refusal)
-def refused(request: HttpRequest, exc: Refusal) -> HttpResponse:
+def refused(
+    request: HttpRequest, exc: Refusal, pointers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    """A refusal as a problem; an endpoint with a body calls this with its fields' pointers."""
     status = 404 if exc.code == "not_found" else 403 if exc.code == "forbidden" else 422
-    return problem(request, status, exc.message, errors=exc.as_list())
+    return problem(request, status, exc.message, errors=entries(exc, pointers))
 
 
 class Paging(Schema):
