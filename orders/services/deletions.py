@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from catalog.models import MonthlyPrice, Package
-from orders.models import Order, OrderItem
-from orders.services.cart import pending_change_refusal
-from orders.services.placing import _new_order
+from catalog.models import Package
+from orders.models import Order
+from orders.services.cart import deletion_refusal
+from orders.services.placing import _new_order, deletion_item
 from orders.services.processing import enqueue_processing
 from portal import policy
-from portal.errors import Refusal
 from portal.policy import Actor
 from workplaces.models import Workplace
 from workplaces.services import lifecycle
@@ -37,13 +34,7 @@ def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") 
             .get(pk=workplace.pk)
         )
         policy.check_change(actor, workplace)
-        if not workplace.is_manageable:
-            raise Refusal(
-                "not_active",
-                _("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."),
-                params={"username": workplace.username},
-            )
-        refusal = pending_change_refusal(workplace, admin=admin, own_cart_line_ok=False)
+        refusal = deletion_refusal(workplace, admin=admin)
         if refusal:
             raise refusal
         earliest = workplace.earliest_deletion_on()
@@ -51,15 +42,7 @@ def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") 
             lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
             return None
         order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
-        item = OrderItem.objects.create(
-            order=order,
-            kind=OrderItem.Kind.DELETION,
-            workplace=workplace,
-            workplace_net=Decimal("0.00"),
-            previous_net=MonthlyPrice(
-                Package.workplace_product().monthly_net, workplace.package
-            ).net,
-        )
+        item = deletion_item(order, workplace, Package.workplace_product().monthly_net)
         order.monthly_net = item.monthly_net
         order.save(update_fields=["monthly_net"])
         transaction.on_commit(lambda: enqueue_processing(order.pk))
