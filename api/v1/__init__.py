@@ -7,7 +7,7 @@ problems carrying the codes of :mod:`portal.errors`. One module per resource reg
 operations on :data:`api.v1.base.api`; importing them here puts them into the description.
 """
 
-from api.v1 import trunks  # noqa: F401  (registers its operations)
+from api.v1 import orders, trunks, workplace_actions  # noqa: F401  (register their operations)
 from api.v1.base import api
 
 __all__ = ["api"]

@@ -27,6 +27,7 @@ class ProblemEntry(Schema):
     field: str
     message: str
     params: dict
+    pointer: str = Field("", description="RFC 6901 JSON pointer of the field in the request")
 
 
 class Problem(Schema):
@@ -65,6 +66,7 @@ class ApiKeyAuth(HttpBearer):
             return None
         api_key, actor = found
         services.count_request(api_key)
+        request.api_key = api_key  # what Idempotency-Keys belong to
         return actor
 
 
@@ -124,16 +126,39 @@ def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [
+    if any(tuple(item.get("loc", ()))[:1] == ("header",) for item in exc.errors):
+        return problem(
+            request, 400, "Bad Request", detail=_header_detail(exc.errors), errors=_entries(exc)
+        )
+    return problem(request, 422, "Unprocessable Content", errors=_entries(exc))
+
+
+def _header_detail(errors: list) -> str:
+    names = sorted(
+        {str(item["loc"][1]) for item in errors if item.get("loc", ())[:1] == ("header",)}
+    )
+    return "Fehlende oder ungültige Kopfzeile: " + ", ".join(names)
+
+
+def _entries(exc: ValidationError) -> list[dict]:
+    return [
         {
             "code": "invalid",
             "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "__all__",
             "message": str(item.get("msg", "")),
             "params": {},
+            "pointer": _pointer(tuple(item.get("loc", ()))),
         }
         for item in exc.errors
     ]
-    return problem(request, 422, "Unprocessable Content", errors=errors)
+
+
+def _pointer(loc: tuple) -> str:
+    """The JSON pointer of a body field (``("body", "payload", "items", 2, "username")`` is
+    ``/items/2/username``); "" for a parameter outside the body."""
+    if loc[:1] != ("body",):
+        return ""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc[2:])
 
 
 @api.exception_handler(HttpError)

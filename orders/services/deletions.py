@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import transaction
@@ -18,6 +19,31 @@ from workplaces.models import Workplace
 from workplaces.services import lifecycle
 
 
+def decide_deletion(
+    *, actor: Actor, workplace: Workplace, today: dt.date
+) -> tuple[Workplace, dt.date | None]:
+    """The page's rules of "Löschen", with the workplace row locked (call it in a transaction):
+    inside the minimum term the deletion is scheduled for the term's end.
+
+    Returns the locked workplace and the date the deletion is scheduled for, or None when the
+    workplace may be deleted now, by an order.
+    """
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))
+        .select_related("package", "trunk")
+        .get(pk=workplace.pk)
+    )
+    policy.check_change(actor, workplace)
+    refusal = deletion_refusal(workplace, admin=actor.user)
+    if refusal:
+        raise refusal
+    earliest = workplace.earliest_deletion_on()
+    if earliest and today < earliest:
+        lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
+        return workplace, earliest
+    return workplace, None
+
+
 def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") -> Order | None:
     """Delete now, as an order; inside the minimum term the deletion is scheduled instead.
 
@@ -25,23 +51,13 @@ def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") 
     The workplace row is locked first, so a package change or a second deletion decided at
     the same time waits and then sees this one.
     """
-    today = timezone.localdate()
-    admin = actor.user
     with transaction.atomic():
-        workplace = (
-            Workplace.objects.select_for_update(of=("self",))
-            .select_related("package", "trunk")
-            .get(pk=workplace.pk)
+        workplace, scheduled = decide_deletion(
+            actor=actor, workplace=workplace, today=timezone.localdate()
         )
-        policy.check_change(actor, workplace)
-        refusal = deletion_refusal(workplace, admin=admin)
-        if refusal:
-            raise refusal
-        earliest = workplace.earliest_deletion_on()
-        if earliest and today < earliest:
-            lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
+        if scheduled:
             return None
-        order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
+        order = _new_order(admin=actor.user, submission=uuid.uuid4(), language=language)
         item = deletion_item(order, workplace, Package.workplace_product().monthly_net)
         order.monthly_net = item.monthly_net
         order.save(update_fields=["monthly_net"])
