@@ -14,6 +14,7 @@ from ninja.security import HttpBearer
 from pydantic import Field
 
 from api import services
+from api.v1 import pointers
 from portal import policy
 from portal.errors import Refusal
 from portal.policy import Actor
@@ -128,9 +129,13 @@ def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if any(tuple(item.get("loc", ()))[:1] == ("header",) for item in exc.errors):
         return problem(
-            request, 400, "Bad Request", detail=_header_detail(exc.errors), errors=_entries(exc)
+            request,
+            400,
+            "Bad Request",
+            detail=_header_detail(exc.errors),
+            errors=_entries(request, exc),
         )
-    return problem(request, 422, "Unprocessable Content", errors=_entries(exc))
+    return problem(request, 422, "Unprocessable Content", errors=_entries(request, exc))
 
 
 def _header_detail(errors: list) -> str:
@@ -140,25 +145,18 @@ def _header_detail(errors: list) -> str:
     return "Fehlende oder ungültige Kopfzeile: " + ", ".join(names)
 
 
-def _entries(exc: ValidationError) -> list[dict]:
+def _entries(request: HttpRequest, exc: ValidationError) -> list[dict]:
+    document = pointers.document_of(request)
     return [
         {
             "code": "invalid",
             "field": ".".join(str(part) for part in item.get("loc", ())[1:]) or "__all__",
             "message": str(item.get("msg", "")),
             "params": {},
-            "pointer": _pointer(tuple(item.get("loc", ()))),
+            "pointer": pointers.of_location(document, tuple(item.get("loc", ()))),
         }
         for item in exc.errors
     ]
-
-
-def _pointer(loc: tuple) -> str:
-    """The JSON pointer of a body field (``("body", "payload", "items", 2, "username")`` is
-    ``/items/2/username``); "" for a parameter outside the body."""
-    if loc[:1] != ("body",):
-        return ""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc[2:])
 
 
 @api.exception_handler(HttpError)

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Schema
 from pydantic import Field
 
+from api.v1 import pointers
 from api.v1.base import PROBLEMS, Paging, Problem, api, paged, problem
 from api.v1.retry import IDEMPOTENCY_KEY, POST_PROBLEMS, idempotent
 from notifications.models import Notification
@@ -155,7 +156,7 @@ def _item(item: NewWorkplaceIn | PackageChangeIn | DeletionIn) -> services.Item:
 
 def _entry(index: int, found: Found) -> dict:
     field = API_FIELDS.get(found.field, found.field)
-    pointer = f"/items/{index}" + ("" if field == GENERAL else f"/{field}")
+    pointer = f"/items/{index}" + ("" if field == GENERAL else f"/{pointers.escaped(field)}")
     return {**found.as_dict(), "field": field, "pointer": pointer}
 
 
