@@ -11,12 +11,13 @@ from ninja import Header
 from api import idempotency
 from api.v1.base import PROBLEMS, Problem, api, problem
 
-#: The header parameter of every POST (missing or too long: 400).
+#: The header parameter of every POST (missing, too long or not visible ASCII: 400).
 IDEMPOTENCY_KEY = Header(
     ...,
     alias="Idempotency-Key",
     min_length=1,
     max_length=255,
+    pattern=r"^[!-~]+$",  # visible ASCII, as HTTP carries it unchanged
     description="Ein eindeutiger Wert je Vorgang (z. B. eine UUID). Dieselbe Anfrage mit "
     "demselben Schlüssel erhält die erste Antwort erneut; mindestens 24 Stunden lang.",
 )

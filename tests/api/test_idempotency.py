@@ -10,7 +10,7 @@ import uuid
 import pytest
 import time_machine
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from api import idempotency
 from api.models import ApiKey, IdempotencyKey
@@ -119,3 +119,27 @@ def test_twenty_copies_at_once_make_one_order_and_the_same_answer(transactional_
     assert len({r["Location"] for r in responses}) == 1
     assert Order.objects.count() == 1
     assert sum(not r.has_header("Idempotent-Replayed") for r in responses) == 1
+
+
+def test_a_key_of_invisible_or_too_many_characters_is_400(alice, trunk):
+    key, body = key_for(alice), {"items": [new_workplace(trunk)]}
+    assert_problem(post(ORDERS, key, body, "mit leerzeichen"), 400)
+    assert_problem(post(ORDERS, key, body, "x" * 256), 400)
+    assert not Order.objects.exists()
+
+
+def test_every_post_declares_the_key_and_its_problems(db):
+    schema = json.loads(Client().get("/api/v1/openapi.json").content)
+    posts = [
+        (path, operations["post"])
+        for path, operations in schema["paths"].items()
+        if "post" in operations
+    ]
+    assert {path for path, _ in posts} >= {
+        "/api/v1/orders",
+        "/api/v1/workplaces/{code}/password-reset",
+    }
+    for path, operation in posts:
+        (header,) = [p for p in operation["parameters"] if p["in"] == "header"]
+        assert (header["name"], header["required"]) == ("Idempotency-Key", True), path
+        assert {"400", "401", "404", "422", "429"} <= operation["responses"].keys(), path

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import uuid
 
+import pytest
 import time_machine
 from django.test import Client
 
@@ -218,3 +219,19 @@ def test_a_password_reset_goes_through_the_pages_service(alice, charlie, trunk):
     assert not workplace.user.has_usable_password()
     event = AuditEvent.objects.get(action="password_reset")
     assert event.actor_label == "API-Schlüssel HR"
+
+
+@pytest.mark.postgres
+def test_nul_characters_are_refused_not_a_server_error(alice, trunk):
+    """PostgreSQL refuses NUL in text: every field must be refused before a query."""
+    workplace = active_workplace(alice, trunk, username="nul.person")
+    nul = "a\x00b"
+    response = order_items(
+        key_for(alice),
+        new_workplace(trunk, username=nul, number=nul, package=nul, mobile=nul, email=nul),
+        new_workplace(trunk, first_name=nul, auth_email=nul),
+        {"kind": "package_change", "workplace": str(workplace.code), "package": nul},
+        {"kind": "deletion", "workplace": nul},
+    )
+    body = assert_problem(response, 422)
+    assert {e["pointer"].split("/")[2] for e in body["errors"]} == {"0", "1", "2", "3"}
