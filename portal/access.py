@@ -51,13 +51,7 @@ def customer_of(request: HttpRequest) -> Customer:
 
 def get_scoped[M: Model](queryset: QuerySet[M], request: HttpRequest, code: object, **scope) -> M:
     """The object with public ``code`` that the policy lets the request's actor see, or 404."""
-    return get_scoped_for(actor_of(request), queryset, code, **scope)
-
-
-def get_scoped_for[M: Model](actor: Actor, queryset: QuerySet[M], code: object, **scope) -> M:
-    """The object with public ``code`` that the policy lets ``actor`` see, or 404 (a page's
-    admin, or an API key's actor)."""
-    queryset = policy.visible(actor, queryset)
+    queryset = policy.visible(actor_of(request), queryset)
     try:
         code = uuid.UUID(str(code))
     except ValueError:

@@ -17,7 +17,6 @@ from notifications.models import Notification
 from orders import services
 from orders.models import Order, OrderItem
 from portal import policy
-from portal.access import get_scoped_for
 from portal.errors import GENERAL
 from portal.errors import Problem as Found
 
@@ -198,8 +197,8 @@ def create_order(
     return idempotent(request, idempotency_key, lambda: _place(request, payload))
 
 
-def _orders(request: HttpRequest):
-    return policy.visible(request.auth, Order.objects.all()).prefetch_related(
+def _orders():
+    return Order.objects.prefetch_related(
         "history",
         "items__workplace__number",
         "items__package",
@@ -253,7 +252,7 @@ def _message_out(message: Notification) -> dict:
 @api.get("/orders", response={200: OrderPage, **PROBLEMS}, tags=TAGS)
 def list_orders(request: HttpRequest, paging: Query[Paging]) -> dict:
     """Die Aufträge des Kunden, neueste zuerst (wie "Ihre Aufträge")."""
-    page = paged(_orders(request).order_by("-created_at", "-id"), paging)
+    page = paged(policy.visible(request.auth, _orders()).order_by("-created_at", "-id"), paging)
     page["items"] = [_order_out(order) for order in page["items"]]
     return page
 
@@ -261,4 +260,4 @@ def list_orders(request: HttpRequest, paging: Query[Paging]) -> dict:
 @api.get("/orders/{code}", response={200: OrderOut, 404: Problem, **PROBLEMS}, tags=TAGS)
 def get_order(request: HttpRequest, code: str) -> dict:
     """Ein Auftrag: Status, Verlauf, Positionen mit Ergebnis, Nachrichten und ihr Versand."""
-    return _order_out(get_scoped_for(request.auth, _orders(request), code))
+    return _order_out(policy.find(request.auth, _orders(), code))

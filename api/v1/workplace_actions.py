@@ -8,7 +8,8 @@ from pydantic import Field
 
 from api.v1.base import api
 from api.v1.retry import IDEMPOTENCY_KEY, POST_PROBLEMS, idempotent
-from portal.access import client_ip, get_scoped_for
+from portal import policy
+from portal.access import client_ip
 from workplaces.models import Workplace
 from workplaces.services import credentials
 
@@ -19,7 +20,7 @@ class PasswordResetOut(Schema):
 
 
 def _reset(request: HttpRequest, code: str) -> HttpResponse:
-    workplace = get_scoped_for(request.auth, Workplace.objects.select_related("trunk"), code)
+    workplace = policy.find(request.auth, Workplace.objects.select_related("trunk"), code)
     credentials.reset_password(
         workplace=workplace, actor=request.auth, remote_addr=client_ip(request), language="de"
     )

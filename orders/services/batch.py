@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from catalog.models import Package
@@ -24,7 +23,6 @@ from orders.services.cart import add_package_change, cart_of
 from orders.services.deletions import decide_deletion
 from orders.services.placing import place_order
 from portal import policy
-from portal.access import get_scoped_for
 from portal.errors import Problem, Refusal
 from portal.policy import Actor
 from trunks.models import SipTrunk
@@ -84,9 +82,8 @@ class Placed:
 def _find[M: Model](actor: Actor, queryset: QuerySet[M], code: str, field_name: str) -> M:
     """An object the actor may see by its code; else ``not_found``, tied to the field."""
     try:
-        return get_scoped_for(actor, queryset, code)
-    except Http404:
-        refusal = policy.not_found()
+        return policy.find(actor, queryset, code)
+    except Refusal as refusal:
         problem = Problem(code=refusal.code, message=refusal.message, field=field_name)
         raise Refusal(problems=[problem]) from None
 
