@@ -9,7 +9,9 @@ import uuid
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import CartChange, Order, OrderItem
 from portal.models import AuditEvent
@@ -235,3 +237,19 @@ def test_nul_characters_are_refused_not_a_server_error(alice, trunk):
     )
     body = assert_problem(response, 422)
     assert {e["pointer"].split("/")[2] for e in body["errors"]} == {"0", "1", "2", "3"}
+
+
+def test_the_order_list_costs_the_same_queries_for_one_order_or_three(alice, trunk):
+    key = key_for(alice)
+
+    def queries_of_the_list() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert get(ORDERS, key).status_code == 200
+        return len(queries.captured_queries)
+
+    order_items(key, new_workplace(trunk))
+    one = queries_of_the_list()
+    for name in ("Max", "Moritz"):
+        order_items(key, new_workplace(trunk, first_name=name))
+    assert json.loads(get(ORDERS, key).content)["count"] == 3
+    assert queries_of_the_list() == one
