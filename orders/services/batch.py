@@ -18,7 +18,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from catalog.models import Package
-from orders.models import Order
+from orders.models import Cart, Order
 from orders.services.cart import add_package_change, cart_of
 from orders.services.deletions import decide_deletion
 from orders.services.placing import place_order
@@ -99,6 +99,9 @@ def order_items(*, actor: Actor, items: Sequence[Item], language: str = "de") ->
     scheduled: dict[int, dt.date] = {}
     refused: list[tuple[int, Refusal]] = []
     with transaction.atomic():
+        # The cart first, as place_order takes it before the trunks: put_in_cart locks a
+        # trunk, and a page's order of the same admin must not hold the cart meanwhile.
+        cart = Cart.objects.select_for_update().get(pk=cart_of(actor.user).pk)
         for index, item in enumerate(items):
             try:
                 with transaction.atomic():
@@ -125,7 +128,7 @@ def order_items(*, actor: Actor, items: Sequence[Item], language: str = "de") ->
             return Placed(order=None, scheduled=scheduled)
         order = place_order(
             actor=actor,
-            token=cart_of(actor.user).token,
+            token=cart.token,
             language=language,
             drafts=drafts,
             changes=changes,
