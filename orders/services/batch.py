@@ -110,16 +110,11 @@ def order_items(*, actor: Actor, items: Sequence[Item], language: str = "de") ->
                     elif isinstance(item, PackageChange):
                         changes.append(_package_change(actor, item).pk)
                     else:
-                        workplace = _find(
-                            actor, Workplace.objects.all(), item.workplace, "workplace"
-                        )
-                        locked, later = decide_deletion(
-                            actor=actor, workplace=workplace, today=today
-                        )
+                        workplace_id, later = _deletion(actor, item, today)
                         if later:
                             scheduled[index] = later
-                        else:
-                            deletions.append(locked.pk)
+                        elif workplace_id not in deletions:  # a workplace goes once
+                            deletions.append(workplace_id)
             except Refusal as refusal:
                 refused.append((index, refusal))
         if refused:
@@ -165,3 +160,10 @@ def _package_change(actor: Actor, item: PackageChange):
                 params={"package": str(item.package).strip()},
             )
     return add_package_change(actor=actor, workplace=workplace, package=package)
+
+
+def _deletion(actor: Actor, item: Deletion, today: dt.date) -> tuple[int, dt.date | None]:
+    """The workplace's id and the date its deletion is scheduled for (None: delete now)."""
+    workplace = _find(actor, Workplace.objects.all(), item.workplace, "workplace")
+    locked, later = decide_deletion(actor=actor, workplace=workplace, today=today)
+    return locked.pk, later
