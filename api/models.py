@@ -46,3 +46,33 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST with an ``Idempotency-Key``, replayed for its copies.
+
+    One row per API key and key, claimed by inserting it in the transaction that does the
+    work: a copy that arrives meanwhile waits on the unique constraint, then finds the answer.
+    ``request_hash`` is the SHA-256 of method, path and body: the same key with another
+    request is refused. Rows older than ``IDEMPOTENCY_KEY_HOURS`` are deleted periodically.
+    """
+
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.CASCADE, related_name="+", verbose_name=_("API-Schlüssel")
+    )
+    key = models.CharField(_("Idempotency-Key"), max_length=255)
+    request_hash = models.CharField(_("Hash der Anfrage"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("Status"), null=True)
+    response_body = models.BinaryField(_("Antwort"), default=b"")
+    response_headers = models.JSONField(_("Kopfzeilen der Antwort"), default=dict)
+    created_at = models.DateTimeField(_("Erstellt am"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("Idempotency-Key")
+        verbose_name_plural = _("Idempotency-Keys")
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="api_idempotency_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -50,7 +50,10 @@ class PackageQuerySet(models.QuerySet):
     def orderable_by_code(self, code: object) -> Package | None:
         """The conference package that can be ordered now with the code ``code``, or None."""
         text = str(code or "").strip()
-        return self.conference().filter(code=text).first() if text else None
+        # No code holds NUL, and PostgreSQL refuses it in a query (an API body may carry it).
+        if not text or "\x00" in text:
+            return None
+        return self.conference().filter(code=text).first()
 
 
 class Package(models.Model):

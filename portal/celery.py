@@ -22,6 +22,7 @@ app.conf.beat_schedule = {
     "carry-out-due-deletions": {"task": "orders.tasks.carry_out_due_deletions", "schedule": 3600},
     "sweep-registrar-jobs": {"task": "provisioning.tasks.sweep", "schedule": 60},
     "check-registrar": {"task": "provisioning.tasks.check_registrar", "schedule": 3600},
+    "purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600},
 }
 
 

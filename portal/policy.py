@@ -12,6 +12,7 @@ The policy knows each kind of object by the path from it to its customer and its
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import Model, Q, QuerySet
@@ -137,6 +138,15 @@ def may_change(actor: Actor, obj: Model) -> bool:
 
 def not_found() -> Refusal:
     return Refusal("not_found", _("Nicht gefunden."))
+
+
+def find[M: Model](actor: Actor, queryset: QuerySet[M], code: object) -> M:
+    """The object with public ``code`` (a UUID) that ``actor`` may see; else ``not_found``,
+    whether it is another customer's, gone, or never was."""
+    try:
+        return visible(actor, queryset).get(code=uuid.UUID(str(code)))
+    except (ValueError, queryset.model.DoesNotExist):
+        raise not_found() from None
 
 
 def check_change(actor: Actor, obj: Model) -> None:

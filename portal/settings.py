@@ -228,6 +228,8 @@ WIZARD_USERNAME_CHECKS_PER_HOUR = env_int(
 )
 # The JSON API: requests per API key and minute (counted in the default cache, like above).
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1, maximum=100_000)
+# The JSON API: an Idempotency-Key and its first answer are kept at least this many hours.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=24, maximum=24 * 30)
 # A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
 TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
 

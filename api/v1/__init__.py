@@ -7,7 +7,14 @@ problems carrying the codes of :mod:`portal.errors`. One module per resource reg
 operations on :data:`api.v1.base.api`; importing them here puts them into the description.
 """
 
-from api.v1 import numbers, packages, trunks, workplaces  # noqa: F401  (register their operations)
+from api.v1 import (  # noqa: F401  (register their operations)
+    numbers,
+    orders,
+    packages,
+    trunks,
+    workplace_actions,
+    workplaces,
+)
 from api.v1.base import api
 
 __all__ = ["api"]

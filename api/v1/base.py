@@ -15,6 +15,7 @@ from ninja.security import HttpBearer
 from pydantic import Field
 
 from api import services
+from api.v1 import pointers
 from portal import policy
 from portal.errors import GENERAL, Refusal
 from portal.policy import Actor
@@ -70,6 +71,7 @@ class ApiKeyAuth(HttpBearer):
             return None
         api_key, actor = found
         services.count_request(api_key)
+        request.api_key = api_key  # what Idempotency-Keys belong to
         return actor
 
 
@@ -127,29 +129,44 @@ def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     )
 
 
-def pointer(*parts: object) -> str:
-    """The RFC 6901 JSON pointer of ``parts`` (``("items", 0, "name")`` -> ``/items/0/name``)."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = []
+    if any(tuple(item.get("loc", ()))[:1] == ("header",) for item in exc.errors):
+        return problem(
+            request,
+            400,
+            "Bad Request",
+            detail=_header_detail(exc.errors),
+            errors=_entries(request, exc),
+        )
+    return problem(request, 422, "Unprocessable Content", errors=_entries(request, exc))
+
+
+def _header_detail(errors: list) -> str:
+    names = sorted(
+        {str(item["loc"][1]) for item in errors if item.get("loc", ())[:1] == ("header",)}
+    )
+    return "Fehlende oder ungültige Kopfzeile: " + ", ".join(names)
+
+
+def _entries(request: HttpRequest, exc: ValidationError) -> list[dict]:
+    """One entry per validation error; a body field is named without the body parameter's
+    name (ninja puts it first) and carries its JSON pointer, anything else none."""
+    document = pointers.document_of(request)
+    found = []
     for item in exc.errors:
-        source, *parts = item.get("loc") or ("",)
-        in_body = source == "body"
-        if in_body:  # ninja puts the body parameter's name first
-            parts = parts[1:]
-        errors.append(
+        loc = tuple(item.get("loc") or ("",))
+        parts = loc[2:] if loc[:1] == ("body",) else loc[1:]
+        found.append(
             {
                 "code": "invalid",
                 "field": ".".join(str(part) for part in parts) or GENERAL,
                 "message": str(item.get("msg", "")),
                 "params": {},
-                "pointer": pointer(*parts) if in_body else None,
+                "pointer": pointers.of_location(document, loc),
             }
         )
-    return problem(request, 422, "Unprocessable Content", errors=errors)
+    return found
 
 
 @api.exception_handler(HttpError)

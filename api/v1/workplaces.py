@@ -9,7 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Schema
 from pydantic import BaseModel, Field
 
-from api.v1.base import PROBLEMS, Paging, Problem, api, paged, pointer, refused
+from api.v1.base import PROBLEMS, Paging, Problem, api, paged, refused
+from api.v1.pointers import pointer
 from api.v1.workplace_out import WorkplaceOut, WorkplaceStatus, rows
 from portal import policy
 from portal.access import get_visible

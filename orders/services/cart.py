@@ -161,6 +161,18 @@ def pending_change_refusal(
     )
 
 
+def deletion_refusal(workplace: Workplace, *, admin: User) -> Refusal | None:
+    """Why the workplace cannot be ordered deleted now (the page's "Löschen"); None when it
+    can. Inside the minimum term the deletion is scheduled instead, which is no refusal."""
+    if not workplace.is_manageable:
+        return Refusal(
+            "not_active",
+            _("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."),
+            params={"username": workplace.username},
+        )
+    return pending_change_refusal(workplace, admin=admin, own_cart_line_ok=False)
+
+
 def add_package_change(*, actor: Actor, workplace: Workplace, package) -> CartChange:
     """Put a package change into the cart; a second change of the same workplace replaces it."""
     policy.check_change(actor, workplace)

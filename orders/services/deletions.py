@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from catalog.models import MonthlyPrice, Package
-from orders.models import Order, OrderItem
-from orders.services.cart import pending_change_refusal
-from orders.services.placing import _new_order
+from catalog.models import Package
+from orders.models import Order
+from orders.services.cart import deletion_refusal
+from orders.services.placing import _new_order, deletion_item
 from orders.services.processing import enqueue_processing
 from portal import policy
-from portal.errors import Refusal
 from portal.policy import Actor
 from workplaces.models import Workplace
 from workplaces.services import lifecycle
+
+
+def decide_deletion(
+    *, actor: Actor, workplace: Workplace, today: dt.date
+) -> tuple[Workplace, dt.date | None]:
+    """The page's rules of "Löschen", with the workplace row locked (call it in a transaction):
+    inside the minimum term the deletion is scheduled for the term's end.
+
+    Returns the locked workplace and the date the deletion is scheduled for, or None when the
+    workplace may be deleted now, by an order.
+    """
+    workplace = (
+        Workplace.objects.select_for_update(of=("self",))
+        .select_related("package", "trunk")
+        .get(pk=workplace.pk)
+    )
+    policy.check_change(actor, workplace)
+    refusal = deletion_refusal(workplace, admin=actor.user)
+    if refusal:
+        raise refusal
+    earliest = workplace.earliest_deletion_on()
+    if earliest and today < earliest:
+        lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
+        return workplace, earliest
+    return workplace, None
 
 
 def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") -> Order | None:
@@ -28,38 +51,14 @@ def order_deletion(*, actor: Actor, workplace: Workplace, language: str = "de") 
     The workplace row is locked first, so a package change or a second deletion decided at
     the same time waits and then sees this one.
     """
-    today = timezone.localdate()
-    admin = actor.user
     with transaction.atomic():
-        workplace = (
-            Workplace.objects.select_for_update(of=("self",))
-            .select_related("package", "trunk")
-            .get(pk=workplace.pk)
+        workplace, scheduled = decide_deletion(
+            actor=actor, workplace=workplace, today=timezone.localdate()
         )
-        policy.check_change(actor, workplace)
-        if not workplace.is_manageable:
-            raise Refusal(
-                "not_active",
-                _("Dieser Arbeitsplatz kann nicht mehr gelöscht werden."),
-                params={"username": workplace.username},
-            )
-        refusal = pending_change_refusal(workplace, admin=admin, own_cart_line_ok=False)
-        if refusal:
-            raise refusal
-        earliest = workplace.earliest_deletion_on()
-        if earliest and today < earliest:
-            lifecycle.schedule_deletion(workplace=workplace, actor=actor, on=earliest)
+        if scheduled:
             return None
-        order = _new_order(admin=admin, submission=uuid.uuid4(), language=language)
-        item = OrderItem.objects.create(
-            order=order,
-            kind=OrderItem.Kind.DELETION,
-            workplace=workplace,
-            workplace_net=Decimal("0.00"),
-            previous_net=MonthlyPrice(
-                Package.workplace_product().monthly_net, workplace.package
-            ).net,
-        )
+        order = _new_order(admin=actor.user, submission=uuid.uuid4(), language=language)
+        item = deletion_item(order, workplace, Package.workplace_product().monthly_net)
         order.monthly_net = item.monthly_net
         order.save(update_fields=["monthly_net"])
         transaction.on_commit(lambda: enqueue_processing(order.pk))

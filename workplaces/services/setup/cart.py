@@ -33,7 +33,7 @@ from workplaces.services.setup.numbers import (
 from workplaces.services.setup.usernames import _username_taken, suggest_username, username_taken
 
 
-def _unknown_package_message() -> str:
+def unknown_package_message() -> str:
     return _("Bitte wählen Sie ein Paket aus der Liste.")
 
 
@@ -137,7 +137,7 @@ def put_in_cart(
         if chosen_package is None:
             checked.add(
                 "package",
-                _unknown_package_message(),
+                unknown_package_message(),
                 code="unknown_package",
                 params={"package": str(package).strip()},
             )
