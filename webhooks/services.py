@@ -52,7 +52,7 @@ def checked_url(url: str) -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise _url_refusal(
-            "invalid_url", _("Bitte geben Sie eine vollständige Adresse ein, z. B. https://…")
+            "invalid", _("Bitte geben Sie eine vollständige Adresse ein, z. B. https://…")
         ) from None
     parts = urlsplit(url)
     if parts.username or parts.password:
