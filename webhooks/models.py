@@ -46,10 +46,6 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
-    def __repr__(self) -> str:
-        # Not the default, which would be harmless, but say so: the secret stays out.
-        return f"<WebhookEndpoint {self.pk} {self.url}>"
-
 
 class WebhookDelivery(OutboxRow):
     """One event for one endpoint: the outbox row, written with the change that causes it.
