@@ -15,6 +15,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from portal.policy import Actor
+
+# The real Redis and Celery worker of the message outbox's tests, for test_worker.py.
+from tests.notifications.conftest import (  # noqa: F401
+    celery_worker,
+    live_celery,
+    redis_server,
+    smtp_server,
+    start_celery_worker,
+    twilio_server,
+)
 from webhooks import services
 from webhooks.models import WebhookEndpoint
 
