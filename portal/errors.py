@@ -130,7 +130,13 @@ CODE_FAMILIES: dict[str, tuple[str, ...]] = {
         "numbers_used_up",
     ),
     # webhook endpoints (the "API-Schlüssel" page)
-    "webhook": ("https_required", "url_credentials", "too_many_endpoints", "endpoint_removed"),
+    "webhook": (
+        "https_required",
+        "url_credentials",
+        "url_not_public",
+        "too_many_endpoints",
+        "endpoint_removed",
+    ),
 }
 
 #: All codes, as a set (what :class:`Refusal` accepts).

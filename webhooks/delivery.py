@@ -14,8 +14,11 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -27,6 +30,7 @@ from webhooks.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix of every secret, not one)
 
 #: Pending rows this long past due (or, never tried, past their creation) are swept.
@@ -51,6 +55,24 @@ def enqueue(delivery_id: int) -> None:
 def body_of(payload: dict) -> str:
     """The JSON text that is sent and signed."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def loopback_allowed(host: str | None) -> bool:
+    """Plain HTTP to this machine, for development and tests only."""
+    allowed = settings.DEBUG or settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK
+    return allowed and host in LOOPBACK_HOSTS
+
+
+def is_public(url: str) -> bool:
+    """Whether every address the URL's host has now is on the public internet, so that a
+    customer's endpoint cannot make this server call into its own network. Raises
+    :class:`OSError` when the name cannot be resolved."""
+    parts = urlsplit(url)
+    if loopback_allowed(parts.hostname):
+        return True
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    return all(ipaddress.ip_address(info[4][0]).is_global for info in infos)
 
 
 def sign(*, secret: str, event_id: str, timestamp: int, body: str) -> str:
@@ -131,7 +153,11 @@ def deliver(delivery_id: int, *, claim: str) -> bool:
     if delivery.endpoint.revoked_at is not None:
         return _fail(delivery, "endpoint removed", None)
     try:
+        if not is_public(delivery.endpoint.url):
+            return _fail(delivery, "address not public", None)
         response = _post(delivery)
+    except OSError as exc:
+        return _retry(delivery, f"name not resolved: {type(exc).__name__}", None)
     except requests.Timeout:
         return _retry(delivery, "timeout", None)
     except requests.RequestException as exc:

@@ -4,11 +4,11 @@ outbox for every active endpoint of a customer, and "Erneut senden"."""
 from __future__ import annotations
 
 import base64
+import ipaddress
 import secrets
 import uuid
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -26,7 +26,6 @@ URL_MAX_LENGTH = 500
 MAX_ENDPOINTS = 10
 #: Bytes of randomness in a secret (Standard Webhooks asks for 24 to 64).
 SECRET_BYTES = 32
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
 
 def new_secret() -> str:
@@ -38,8 +37,10 @@ def _url_refusal(code: str, message: str) -> Refusal:
 
 
 def checked_url(url: str) -> str:
-    """The endpoint's address: HTTPS, or plain HTTP to this machine where that is allowed
-    (``DEBUG`` or ``WEBHOOKS_ALLOW_HTTP_LOOPBACK``, for development and tests)."""
+    """The endpoint's address: HTTPS to a public host, or plain HTTP to this machine where
+    that is allowed (``DEBUG`` or ``WEBHOOKS_ALLOW_HTTP_LOOPBACK``, for development and
+    tests). A name's addresses are checked again at each delivery
+    (:func:`webhooks.delivery.is_public`)."""
     url = str(url).strip()
     if not url:
         raise _url_refusal("required", _("Bitte geben Sie die Adresse des Endpunkts ein."))
@@ -60,13 +61,30 @@ def checked_url(url: str) -> str:
             "url_credentials",
             _("Die Adresse darf keinen Benutzernamen und kein Passwort enthalten."),
         )
-    loopback_allowed = settings.DEBUG or settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK
-    if parts.scheme == "http" and not (loopback_allowed and parts.hostname in LOOPBACK_HOSTS):
+    allowed = delivery.loopback_allowed(parts.hostname)
+    if parts.scheme == "http" and not allowed:
         raise _url_refusal(
             "https_required",
             _("Webhooks werden nur über HTTPS gesendet: Die Adresse muss mit https:// beginnen."),
         )
+    if not (allowed or _may_be_public(parts.hostname)):
+        raise _url_refusal(
+            "url_not_public",
+            _(
+                "Die Adresse muss aus dem Internet erreichbar sein, nicht nur in einem internen Netz."
+            ),
+        )
     return url
+
+
+def _may_be_public(host: str) -> bool:
+    """An address on the public internet, or a name (checked again when it is resolved)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True
 
 
 def create_endpoint(*, actor: Actor, url: str) -> tuple[WebhookEndpoint, str]:

@@ -155,3 +155,11 @@ def test_the_secret_is_in_no_log_line_and_no_task_argument(
     assert caplog.records
     assert secret not in caplog.text
     assert secret[len("whsec_") :] not in caplog.text
+
+
+def test_an_endpoint_whose_name_leads_into_this_network_gets_nothing(queue_one, receiver, settings):
+    # Allowed when it was made (development); in production its name resolves to loopback.
+    settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = False
+    row = queue_one()
+    assert (row.status, row.last_error) == ("failed", "address not public")
+    assert receiver.received == []

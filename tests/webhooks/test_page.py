@@ -53,9 +53,16 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(alice_client, alice,
         ("ftp://example.com/hooks", "vollständige Adresse"),
         ("example.com/hooks", "vollständige Adresse"),
         ("https://user:pw@example.com/hooks", "kein Passwort"),
+        ("https://10.1.2.3/hooks", "aus dem Internet erreichbar"),
+        ("https://169.254.169.254/latest/meta-data", "aus dem Internet erreichbar"),
+        ("https://[::1]/hooks", "aus dem Internet erreichbar"),
+        ("https://localhost/hooks", "aus dem Internet erreichbar"),
     ],
 )
-def test_an_address_that_is_not_https_is_refused_at_its_field(alice_client, url, error):
+def test_an_address_that_is_not_public_https_is_refused_at_its_field(
+    alice_client, settings, url, error
+):
+    settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = False
     response = alice_client.post(ADD, {"url": url})
     assert response.status_code == 400
     assert error in field_error(response.content.decode())
