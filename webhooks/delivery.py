@@ -153,11 +153,13 @@ def deliver(delivery_id: int, *, claim: str) -> bool:
     if delivery.endpoint.revoked_at is not None:
         return _fail(delivery, "endpoint removed", None)
     try:
-        if not is_public(delivery.endpoint.url):
-            return _fail(delivery, "address not public", None)
-        response = _post(delivery)
+        public = is_public(delivery.endpoint.url)
     except OSError as exc:
-        return _retry(delivery, f"name not resolved: {type(exc).__name__}", None)
+        return _retry(delivery, f"{type(exc).__name__}: name not resolved", None)
+    if not public:
+        return _fail(delivery, "address not public", None)
+    try:
+        response = _post(delivery)
     except requests.Timeout:
         return _retry(delivery, "timeout", None)
     except requests.RequestException as exc:

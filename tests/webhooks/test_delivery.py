@@ -106,7 +106,7 @@ def test_an_endpoint_that_is_not_there_is_tried_again(alice, demo_customer):
         delivery.deliver(row.pk, claim="test")
     row.refresh_from_db()
     assert (row.status, row.last_status_code) == ("pending", None)
-    assert "ConnectionError" in row.last_error
+    assert row.last_error == "ConnectionError: connection failed"
 
 
 def test_after_the_last_attempt_the_delivery_fails(queue_one, receiver, settings):
@@ -163,3 +163,12 @@ def test_an_endpoint_whose_name_leads_into_this_network_gets_nothing(queue_one, 
     row = queue_one()
     assert (row.status, row.last_error) == ("failed", "address not public")
     assert receiver.received == []
+
+
+def test_a_name_that_does_not_resolve_is_tried_again(alice, demo_customer, settings):
+    services.create_endpoint(actor=Actor.for_admin(alice), url="https://hooks.invalid/x")
+    (row,) = services.queue_event(customer_id=demo_customer.pk, event_type="t", data={})
+    with pytest.raises(outbox.Deferred):
+        delivery.deliver(row.pk, claim="test")
+    row.refresh_from_db()
+    assert (row.status, row.last_error) == ("pending", "gaierror: name not resolved")
