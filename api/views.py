@@ -1,11 +1,13 @@
-"""The page "API-Schlüssel": a customer admin's keys for the JSON API."""
+"""The page "API-Schlüssel": a customer admin's keys for the JSON API, and the webhooks."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from api import services
 from api.forms import ApiKeyForm
@@ -13,19 +15,51 @@ from api.models import ApiKey
 from portal import policy
 from portal.access import actor_of, customer_admin_required, get_scoped
 from portal.errors import Refusal
+from webhooks import services as webhook_services
+from webhooks.forms import WebhookEndpointForm
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+#: How many of the latest webhook deliveries the page lists.
+DELIVERY_LOG_LENGTH = 25
 
 
-def _page(request: HttpRequest, form: ApiKeyForm, *, new_key: str = "", status: int = 200):
-    keys = policy.visible(actor_of(request), ApiKey.objects.select_related("admin"))
-    context = {"form": form, "keys": keys, "new_key": new_key}
+def _page(
+    request: HttpRequest,
+    form: ApiKeyForm | None = None,
+    *,
+    new_key: str = "",
+    endpoint_form: WebhookEndpointForm | None = None,
+    new_secret: str = "",
+    status: int = 200,
+):
+    actor = actor_of(request)
+    keys = policy.visible(actor, ApiKey.objects.select_related("admin"))
+    endpoints = policy.visible(actor, WebhookEndpoint.objects.select_related("admin"))
+    deliveries = policy.visible(
+        actor, WebhookDelivery.objects.select_related("endpoint__admin")
+    ).order_by("-created_at", "-id")[:DELIVERY_LOG_LENGTH]
+    context = {
+        "form": form or ApiKeyForm(),
+        "keys": keys,
+        "new_key": new_key,
+        "endpoint_form": endpoint_form or WebhookEndpointForm(),
+        "endpoints": endpoints,
+        "deliveries": deliveries,
+        "new_secret": new_secret,
+    }
     return render(request, "api/keys.html", context, status=status)
+
+
+def _add_errors(form: Form, refusal: Refusal) -> None:
+    for problem in refusal.problems:
+        form.add_error(problem.field if problem.field in form.fields else None, problem.message)
 
 
 @customer_admin_required
 def keys(request: HttpRequest) -> HttpResponse:
     """List the customer's keys; POST makes one and shows it, this once."""
     if request.method != "POST":
-        return _page(request, ApiKeyForm())
+        return _page(request)
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
@@ -33,12 +67,9 @@ def keys(request: HttpRequest) -> HttpResponse:
                 actor=actor_of(request), name=form.cleaned_data["name"]
             )
         except Refusal as refusal:
-            for problem in refusal.problems:
-                form.add_error(
-                    problem.field if problem.field in form.fields else None, problem.message
-                )
+            _add_errors(form, refusal)
         else:
-            return _page(request, ApiKeyForm(), new_key=raw_key)
+            return _page(request, new_key=raw_key)
     return _page(request, form, status=400)
 
 
@@ -53,3 +84,48 @@ def revoke(request: HttpRequest, code: str) -> HttpResponse:
         )
         return redirect("api:keys")
     return render(request, "api/revoke.html", {"api_key": api_key})
+
+
+@customer_admin_required
+@require_POST
+def webhook_add(request: HttpRequest) -> HttpResponse:
+    """Add a webhook endpoint and show its secret, this once."""
+    form = WebhookEndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            _endpoint, secret = webhook_services.create_endpoint(
+                actor=actor_of(request), url=form.cleaned_data["url"]
+            )
+        except Refusal as refusal:
+            _add_errors(form, refusal)
+        else:
+            return _page(request, new_secret=secret)
+    return _page(request, endpoint_form=form, status=400)
+
+
+@customer_admin_required
+def webhook_remove(request: HttpRequest, code: str) -> HttpResponse:
+    """GET asks for confirmation; POST removes the endpoint."""
+    endpoint = get_scoped(WebhookEndpoint.objects.select_related("admin"), request, code)
+    if request.method == "POST":
+        webhook_services.remove_endpoint(actor=actor_of(request), endpoint=endpoint)
+        messages.success(
+            request, _("Der Webhook-Endpunkt %(url)s wurde entfernt.") % {"url": endpoint.url}
+        )
+        return redirect("api:keys")
+    return render(request, "api/webhook_remove.html", {"endpoint": endpoint})
+
+
+@customer_admin_required
+@require_POST
+def webhook_resend(request: HttpRequest, code: str) -> HttpResponse:
+    """ "Erneut senden": a failed delivery goes out again under the same event id."""
+    row = get_scoped(WebhookDelivery.objects.select_related("endpoint__admin"), request, code)
+    try:
+        resent = webhook_services.resend_delivery(actor=actor_of(request), delivery_row=row)
+    except Refusal as refusal:
+        messages.error(request, str(refusal))
+    else:
+        if resent:
+            messages.success(request, _("Das Ereignis wird erneut gesendet."))
+    return redirect("api:keys")

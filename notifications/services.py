@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from notifications import messages, sms
 from notifications.models import Notification
+from notifications.signals import message_delivery_recorded
 from portal import outbox
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
@@ -136,8 +137,13 @@ def _is_transient_smtp(exc: Exception) -> bool:
     return isinstance(exc, (smtplib.SMTPServerDisconnected, socket.timeout, OSError))
 
 
-def _finish(notification: Notification, **fields) -> None:
-    OUTBOX.finish(notification, **fields)
+def _record_result(notification: Notification, **fields) -> None:
+    """Write the row's final status and tell the layers above (:mod:`notifications.signals`),
+    in one transaction: what they write because of it exists exactly when the result does."""
+    with transaction.atomic():
+        OUTBOX.finish(notification, **fields)
+        notification.status = fields["status"]
+        message_delivery_recorded.send(sender=Notification, notification=notification)
 
 
 def _defer(notification: Notification, error: str) -> outbox.Deferred:
@@ -163,20 +169,20 @@ def deliver(notification_id: int, *, claim: str) -> bool:
         raise _defer(notification, str(RegistrarJob.Error(exc.reason).label)) from None
     except RegistrarError as exc:
         error = str(exc)[:500]
-        _finish(notification, status=Notification.Status.FAILED, last_error=error)
+        _record_result(notification, status=Notification.Status.FAILED, last_error=error)
         log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
         return False
     except sms.TransientSmsError as exc:
         raise _defer(notification, str(exc)[:500]) from None
     except sms.PermanentSmsError as exc:
-        _finish(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
+        _record_result(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
         log.warning("outbox: notification %s failed for good: %s", notification.pk, exc)
         return False
     except (smtplib.SMTPException, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         if _is_transient_smtp(exc):
             raise _defer(notification, error) from None
-        _finish(notification, status=Notification.Status.FAILED, last_error=error)
+        _record_result(notification, status=Notification.Status.FAILED, last_error=error)
         log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
         return False
     except Exception as exc:
@@ -184,7 +190,7 @@ def deliver(notification_id: int, *, claim: str) -> bool:
         # then failed like a transient error, so the row does not stay "sending" for ever.
         log.exception("outbox: notification %s could not be sent", notification.pk)
         raise _defer(notification, f"{type(exc).__name__}: {exc}"[:500]) from None
-    _finish(
+    _record_result(
         notification,
         status=Notification.Status.SENT,
         sent_at=timezone.now(),
@@ -197,9 +203,14 @@ def deliver(notification_id: int, *, claim: str) -> bool:
 
 def give_up(notification_id: int, error: str) -> None:
     """After the last retry: the row is failed and shows on the order page."""
-    Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).update(
-        status=Notification.Status.FAILED, last_error=error[:500], claimed_by=""
-    )
+    with transaction.atomic():
+        failed = Notification.objects.filter(
+            pk=notification_id, status=Notification.Status.PENDING
+        ).update(status=Notification.Status.FAILED, last_error=error[:500], claimed_by="")
+        if failed:
+            message_delivery_recorded.send(
+                sender=Notification, notification=Notification.objects.get(pk=notification_id)
+            )
 
 
 def resend(notification: Notification) -> bool:

@@ -103,6 +103,14 @@ def _order_placed(p: Params) -> str:
     return gettext("Auftrag %(number)s bestellt") % {"number": p["number"]}
 
 
+def _webhook_created(p: Params) -> str:
+    return gettext("Webhook-Endpunkt %(url)s hinzugefügt") % {"url": p["url"]}
+
+
+def _webhook_removed(p: Params) -> str:
+    return gettext("Webhook-Endpunkt %(url)s entfernt") % {"url": p["url"]}
+
+
 @dataclass(frozen=True)
 class Action:
     """One kind of event: its label, its sentence, and which parameters a search finds."""
@@ -139,6 +147,8 @@ ACTIONS: dict[str, Action] = {
         _("Gelöscht"), _workplace_deleted, searched=("username", "number", "e164")
     ),
     "order_placed": Action(_("Auftrag bestellt"), _order_placed, searched=("number",)),
+    "webhook_created": Action(_("Webhook hinzugefügt"), _webhook_created, searched=("url",)),
+    "webhook_removed": Action(_("Webhook entfernt"), _webhook_removed, searched=("url",)),
 }
 
 

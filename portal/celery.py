@@ -21,6 +21,7 @@ app.conf.beat_schedule = {
     "sweep-orders": {"task": "orders.tasks.sweep_orders", "schedule": 60},
     "carry-out-due-deletions": {"task": "orders.tasks.carry_out_due_deletions", "schedule": 3600},
     "sweep-registrar-jobs": {"task": "provisioning.tasks.sweep", "schedule": 60},
+    "sweep-webhooks": {"task": "webhooks.tasks.sweep", "schedule": 60},
     "check-registrar": {"task": "provisioning.tasks.check_registrar", "schedule": 3600},
     "purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600},
 }

@@ -129,6 +129,14 @@ CODE_FAMILIES: dict[str, tuple[str, ...]] = {
         "username_not_derivable",
         "numbers_used_up",
     ),
+    # webhook endpoints (the "API-Schlüssel" page)
+    "webhook": (
+        "https_required",
+        "url_credentials",
+        "url_not_public",
+        "too_many_endpoints",
+        "endpoint_removed",
+    ),
 }
 
 #: All codes, as a set (what :class:`Refusal` accepts).

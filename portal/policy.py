@@ -81,6 +81,9 @@ SCOPES: dict[str, Scope] = {
     "orders.order": Scope("customer", "customer_id"),
     # A customer's API keys (the "API-Schlüssel" page): every admin of the customer sees them.
     "api.apikey": Scope("admin__customer", "admin.customer_id"),
+    # Webhook endpoints and their deliveries (the same page): every admin of the customer.
+    "webhooks.webhookendpoint": Scope("admin__customer", "admin.customer_id"),
+    "webhooks.webhookdelivery": Scope("endpoint__admin__customer", "endpoint.admin.customer_id"),
     # An order's messages (the order page's "Erneut senden").
     "notifications.notification": Scope("order__customer", "order.customer_id"),
     "orders.cartchange": Scope(

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "provisioning",
     "api",
+    "webhooks",
     # django-ninja: its templates and static files, so the API docs need no CDN.
     "ninja",
     "portal.apps.LoginThrottleConfig",  # django-axes, named in German
@@ -409,6 +410,15 @@ if PROVISIONING_BACKEND == "kamailio" and not (KAMAILIO_DATABASE_URL and SIP_DOM
     )
 PROVISIONING_RETRY_BASE_SECONDS = env_int("PROVISIONING_RETRY_BASE_SECONDS", 10, maximum=600)
 PROVISIONING_RETRY_MAX_SECONDS = env_int("PROVISIONING_RETRY_MAX_SECONDS", 300, maximum=600)
+
+# Webhooks: the time a customer's endpoint has to answer, the retry backoff (as for messages)
+# and the attempts before a delivery fails; plain HTTP to 127.0.0.1/localhost only with DEBUG
+# or WEBHOOKS_ALLOW_HTTP_LOOPBACK (development, tests), otherwise HTTPS only.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, maximum=600)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 300, maximum=600)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 12, minimum=1, maximum=50)
+WEBHOOKS_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOKS_ALLOW_HTTP_LOOPBACK", False)
 # Dotted path of a function returning {username: E.164 number or None} of the active
 # workplaces, for the hourly registrar check (provisioning.tasks.check_registrar); by path,
 # since provisioning may not import workplaces.

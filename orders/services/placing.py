@@ -22,6 +22,7 @@ from orders.services.cart import (
     pending_change_refusal,
 )
 from orders.services.processing import enqueue_processing
+from orders.signals import order_status_changed
 from portal import audit, policy
 from portal.errors import Refusal
 from portal.models import User
@@ -89,7 +90,14 @@ def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
     )
     order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
     order.save(update_fields=["number"])
-    OrderStatusChange.objects.create(order=order, status=order.status)
+    change = OrderStatusChange.objects.create(order=order, status=order.status)
+    order_status_changed.send(
+        sender=Order,
+        order=order,
+        old_status=None,
+        new_status=order.status,
+        changed_at=change.created_at,
+    )
     return order
 
 

@@ -16,6 +16,7 @@ from catalog.models import money, signed_money
 from notifications import services as notification_services
 from notifications.models import Notification
 from orders.models import Order, OrderItem, OrderStatusChange
+from orders.signals import order_status_changed
 from portal import celery
 from portal.errors import Refusal
 from portal.policy import Actor
@@ -27,11 +28,21 @@ log = logging.getLogger(__name__)
 
 
 def _transition(order: Order, status: str, note: str = "") -> None:
+    """Move the order on and record it; called in the caller's transaction, which also holds
+    what the layers above write when they hear of it (:mod:`orders.signals`)."""
     if not order.can_move_to(status):
         raise ValueError(f"order {order.pk}: {order.status} -> {status} is not allowed")
+    old_status = order.status
     order.status = status
     order.save(update_fields=["status"])
-    OrderStatusChange.objects.create(order=order, status=status, note=note)
+    change = OrderStatusChange.objects.create(order=order, status=status, note=note)
+    order_status_changed.send(
+        sender=Order,
+        order=order,
+        old_status=old_status,
+        new_status=status,
+        changed_at=change.created_at,
+    )
 
 
 def enqueue_processing(order_id: int) -> None:

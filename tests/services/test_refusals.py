@@ -22,7 +22,16 @@ from workplaces.services import Checked, lifecycle, setup
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where the project's own code raises: every code found there must be listed.
-SOURCES = ("portal", "trunks", "catalog", "workplaces", "orders", "notifications", "provisioning")
+SOURCES = (
+    "portal",
+    "trunks",
+    "catalog",
+    "workplaces",
+    "orders",
+    "notifications",
+    "provisioning",
+    "webhooks",
+)
 CODE_PATTERNS = (
     re.compile(r'\bcode="([a-z0-9_]+)"'),
     re.compile(r'\b(?:Refusal|_refusal)\(\s*"([a-z0-9_]+)"'),

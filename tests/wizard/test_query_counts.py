@@ -265,8 +265,9 @@ PAGES: dict[str, tuple[Page, int]] = {
     "Warenkorb GET": (get_cart, 7),
     # the draft written and its claim on the username given back
     "Warenkorb entfernen POST": (remove_from_cart, 5),
-    # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints
-    "Kostenpflichtig bestellen POST": (place_order, 25),
+    # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints,
+    # the customer's webhook endpoints for the event of the new order
+    "Kostenpflichtig bestellen POST": (place_order, 26),
     # all trunks (two here): usage, packages, count and page of rows, own drafts
     "Arbeitsplätze verwalten GET": (overview, 8),
 }
