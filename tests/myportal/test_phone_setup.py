@@ -1,0 +1,146 @@
+""" "Telefon einrichten" without a SIP server, and the provisioning link's refusals.
+
+What the link hands out with a registrar connected is tested against a real Kamailio in
+``tests/provisioning/test_phone_setup.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from xml.etree import ElementTree
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
+from django.urls import reverse
+
+from portal.env import env_sip_uri
+from provisioning.softphone import LPCONFIG_NAMESPACE, SoftphoneAccount, linphone_document
+from workplaces.models import PhoneSetup
+
+PAGE = reverse("myportal:phone_setup")
+HOME = reverse("myportal:home")
+
+
+def link(token: str | None = None) -> str:
+    return reverse("myportal:phone_provision", kwargs={"token": token or secrets.token_urlsafe(32)})
+
+
+# --- the page without a SIP server -------------------------------------------------------------
+
+
+def test_without_a_sip_server_the_page_says_so_and_makes_no_code(end_user_client):
+    page = end_user_client.get(PAGE).content.decode()
+    assert "Es ist noch kein SIP-Server angebunden" in page
+    assert "Code erzeugen" not in page
+
+    answer = end_user_client.post(PAGE).content.decode()
+    assert "<svg" not in answer
+    assert PhoneSetup.objects.count() == 0
+    assert PAGE not in end_user_client.get(HOME).content.decode()
+
+
+def test_the_page_needs_the_own_password(by_sms):
+    client = Client()
+    client.post(
+        reverse("myportal:login"),
+        {"username": by_sms.workplace.username, "password": by_sms.password},
+    )
+    response = client.get(PAGE)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("myportal:password_change")
+
+
+# --- the link's refusals ---------------------------------------------------------------------
+
+
+def test_the_link_is_refused_over_plain_http_outside_debug(db, settings):
+    settings.DEBUG = False
+    response = Client().get(link())
+    assert response.status_code == 403
+    assert response.content == b""
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_an_unknown_code_is_gone_with_no_body_and_no_log_line(db, caplog):
+    token = secrets.token_urlsafe(32)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = Client().get(link(token), secure=True)
+    assert response.status_code == 410
+    assert response.content == b""
+    assert response["Cache-Control"] == "no-store"
+    assert token not in caplog.text
+
+
+def test_head_does_not_spend_a_code(db):
+    assert Client().head(link(), secure=True).status_code == 405
+
+
+def test_fetches_are_limited_per_address(db, settings):
+    settings.PHONE_SETUP_FETCHES_PER_ADDRESS = 3
+    client = Client()
+    for _ in range(3):
+        assert client.get(link(), secure=True, REMOTE_ADDR="198.51.100.20").status_code == 410
+    limited = client.get(link(), secure=True, REMOTE_ADDR="198.51.100.20")
+    assert limited.status_code == 429
+    assert limited.content == b""
+    assert 0 < int(limited["Retry-After"]) <= settings.PHONE_SETUP_WINDOW_SECONDS
+    assert client.get(link(), secure=True, REMOTE_ADDR="198.51.100.21").status_code == 410
+
+
+# --- the document -----------------------------------------------------------------------------
+
+
+def test_the_document_escapes_what_it_carries():
+    account = SoftphoneAccount(
+        proxy="sip:sip.example.net;transport=tls",
+        username="anna.schmidt",
+        domain="sip.example.net",
+        realm="sip.example.net",
+        ha1="0123456789abcdef0123456789abcdef",
+        display_name='Anna "A&B" <Schmidt>',
+    )
+    document = linphone_document(account)
+    root = ElementTree.fromstring(document)  # noqa: S314 - our own document
+
+    assert document.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    assert root.tag == f"{{{LPCONFIG_NAMESPACE}}}config"
+    identity = root.find(".//*[@name='proxy_0']/*[@name='reg_identity']")
+    assert identity.text == '"Anna \\"A&B\\" <Schmidt>" <sip:anna.schmidt@sip.example.net>'
+    assert b"&lt;sip:sip.example.net;transport=tls&gt;" in document
+    assert "0123456789abcdef" not in repr(account)
+
+
+# --- SIP_PROXY --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sip:sip.example.net;transport=tls",
+        "sips:sip.example.net:5061",
+        "sip:192.0.2.10:5060;transport=udp",
+        "sip:[2001:db8::1]:5060;transport=tcp",
+    ],
+)
+def test_sip_proxy_takes_a_sip_uri(monkeypatch, value):
+    monkeypatch.setenv("SIP_PROXY", value)
+    assert env_sip_uri("SIP_PROXY") == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "sip.example.net",
+        "https://sip.example.net",
+        "sip:alice@sip.example.net",
+        "sip:sip.example.net;transport=sctp",
+        "sip:sip.example.net:99999",
+        "sip:sip.example.net;lr",
+    ],
+)
+def test_sip_proxy_refuses_anything_else_by_name(monkeypatch, value):
+    monkeypatch.setenv("SIP_PROXY", value)
+    with pytest.raises(ImproperlyConfigured, match="SIP_PROXY must be a SIP URI"):
+        env_sip_uri("SIP_PROXY")
