@@ -73,8 +73,14 @@ def test_an_unknown_code_is_gone_with_no_body_and_no_log_line(db, caplog):
     assert token not in caplog.text
 
 
-def test_head_does_not_spend_a_code(db):
-    assert Client().head(link(), secure=True).status_code == 405
+def test_head_and_post_do_not_spend_a_code_nor_log_it(db, caplog):
+    token = secrets.token_urlsafe(32)
+    with caplog.at_level(logging.WARNING):
+        head = Client().head(link(token), secure=True)
+        post = Client(enforce_csrf_checks=True).post(link(token), secure=True)
+    assert head.status_code == post.status_code == 405
+    assert head["Allow"] == "GET"
+    assert token not in caplog.text
 
 
 def test_fetches_are_limited_per_address(db, settings):

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from portal import ratelimit
 from portal.access import client_ip
@@ -64,12 +65,15 @@ def _bare(status: int, **headers: str) -> HttpResponse:
     return response
 
 
-@require_GET  # not HEAD either: a robot's HEAD must not spend the code
+@csrf_exempt  # its 403 for a POST would log the path, and with it the token
 def provision(request: HttpRequest, token: str) -> HttpResponse:
     """The softphone's configuration for a good code, once; 410 after that or expiry.
 
-    Over plain http only with ``DEBUG``: the answer carries a credential of the realm.
+    GET only (a link checker's HEAD must not spend the code). Over plain http only with
+    ``DEBUG``: the answer carries a credential of the realm.
     """
+    if request.method != "GET":
+        return _bare(405, Allow="GET")
     if not (request.is_secure() or settings.DEBUG):
         return _bare(403)
     address = client_ip(request)
