@@ -276,6 +276,7 @@ def test_linphone_provisioned_from_the_link_registers_until_the_password_changes
         # The link was for one use (the phone forgets it, below).
         with pytest.raises(urllib.error.HTTPError) as gone:
             urllib.request.urlopen(url, timeout=10)
+        gone.value.close()
         assert gone.value.code == 410
         phone.stop()  # unREGISTERs with the credentials it has, and saves its configuration
         assert "config-uri=" not in phone.config.read_text()
