@@ -17,7 +17,9 @@ from django.urls import reverse
 
 from portal.env import env_sip_uri
 from provisioning.softphone import LPCONFIG_NAMESPACE, SoftphoneAccount, linphone_document
+from tests.myportal.conftest import NEW_PASSWORD, last_sms_password, log_in
 from workplaces.models import PhoneSetup
+from workplaces.services import phone_setup
 
 PAGE = reverse("myportal:phone_setup")
 HOME = reverse("myportal:home")
@@ -50,6 +52,76 @@ def test_the_page_needs_the_own_password(by_sms):
     response = client.get(PAGE)
     assert response.status_code == 302
     assert response["Location"] == reverse("myportal:password_change")
+
+
+# --- what voids a code ------------------------------------------------------------------------
+
+
+def open_code(workplace) -> PhoneSetup:
+    phone_setup.issue(workplace=workplace)
+    return PhoneSetup.objects.filter(workplace=workplace).latest("created_at")
+
+
+def voided(setup: PhoneSetup) -> bool:
+    setup.refresh_from_db()
+    return setup.password_changed_at is not None
+
+
+def test_passwort_aendern_voids_an_open_code(end_user_client, by_sms):
+    setup = open_code(by_sms.workplace)
+    end_user_client.post(
+        reverse("myportal:password_change"),
+        {
+            "current_password": NEW_PASSWORD,
+            "new_password": "Zweites-Passwort-am-Rhein-7",
+            "new_password_repeat": "Zweites-Passwort-am-Rhein-7",
+        },
+    )
+    assert voided(setup)
+    assert phone_setup.state_of(by_sms.workplace).needs_new_code
+
+
+def test_a_new_code_replaces_the_open_one_without_a_password_change(end_user_client, by_sms):
+    first = open_code(by_sms.workplace)
+    open_code(by_sms.workplace)
+
+    first.refresh_from_db()
+    assert first.replaced_at is not None
+    assert not voided(first)
+    state = phone_setup.state_of(by_sms.workplace)
+    assert state.open_until is not None and not state.needs_new_code
+
+
+def test_passwort_vergessen_voids_a_code_only_when_the_new_password_is_used(
+    end_user_client, by_sms, ask
+):
+    setup = open_code(by_sms.workplace)
+
+    ask(by_sms.workplace.username)
+    assert not voided(setup)  # the current password, and the phones, keep working
+
+    log_in(Client(), by_sms.workplace.username, last_sms_password())
+    assert voided(setup)
+
+
+def test_an_admins_reset_voids_an_open_code(end_user_client, by_sms, alice_client):
+    setup = open_code(by_sms.workplace)
+
+    alice_client.post(reverse("manage:reset_password", args=[by_sms.workplace.code]))
+
+    assert voided(setup)
+
+
+def test_without_a_sip_server_the_admin_sees_no_phone_and_cannot_mail(
+    end_user_client, by_sms, alice_client
+):
+    detail = reverse("manage:detail", args=[by_sms.workplace.code])
+    assert "Telefon einrichten" not in alice_client.get(detail).content.decode()
+
+    response = alice_client.post(
+        reverse("manage:send_phone_setup", args=[by_sms.workplace.code]), follow=True
+    )
+    assert "kann noch kein Telefon eingerichtet werden" in response.content.decode()
 
 
 # --- the link's refusals ---------------------------------------------------------------------

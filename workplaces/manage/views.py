@@ -256,8 +256,12 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "earliest_deletion": workplace.earliest_deletion_on(),
         "today": timezone.localdate(),
         "can_withdraw": not lifecycle.withdrawal_refusal(workplace, timezone.localdate()),
-        "phone": phone_setup.state_of(workplace),
-        "sip_connected": provisioning.is_connected(),
+        # Whether and when a phone was set up: only where one can be (two queries).
+        "phone": (
+            phone_setup.state_of(workplace)
+            if workplace.user_id and provisioning.is_connected()
+            else None
+        ),
     }
     return render(request, "workplaces/manage/detail.html", context)
 
