@@ -103,7 +103,6 @@ class Linphone:
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
-            shutil.rmtree(self.socket_dir, ignore_errors=True)
             return
         self.command("exit")
         try:
@@ -111,6 +110,11 @@ class Linphone:
         except subprocess.TimeoutExpired:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def close(self) -> None:
+        """Stop it, and remove its socket directory (pytest keeps ``workdir``)."""
+        self.stop()
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
 
 
 def linphone_in(workdir: Path) -> Linphone:

@@ -293,4 +293,4 @@ def test_linphone_provisioned_from_the_link_registers_until_the_password_changes
         assert phone.registered()
         assert aor in registrar.contacts()
     finally:
-        phone.stop()
+        phone.close()
