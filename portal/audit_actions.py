@@ -99,6 +99,12 @@ def _workplace_deleted(p: Params) -> str:
     }
 
 
+def _phone_set_up(p: Params) -> str:
+    return gettext("Telefon von %(username)s über „Telefon einrichten“ eingerichtet") % {
+        "username": p["username"]
+    }
+
+
 def _order_placed(p: Params) -> str:
     return gettext("Auftrag %(number)s bestellt") % {"number": p["number"]}
 
@@ -146,6 +152,7 @@ ACTIONS: dict[str, Action] = {
     "workplace_deleted": Action(
         _("Gelöscht"), _workplace_deleted, searched=("username", "number", "e164")
     ),
+    "phone_set_up": Action(_("Telefon eingerichtet"), _phone_set_up, searched=("username",)),
     "order_placed": Action(_("Auftrag bestellt"), _order_placed, searched=("number",)),
     "webhook_created": Action(_("Webhook hinzugefügt"), _webhook_created, searched=("url",)),
     "webhook_removed": Action(_("Webhook entfernt"), _webhook_removed, searched=("url",)),

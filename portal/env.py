@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -100,3 +101,30 @@ def env_networks(name: str) -> tuple[Network, ...]:
                 f"{name} must list IP addresses or networks (CIDR) separated by commas: {exc}."
             ) from None
     return tuple(networks)
+
+
+#: A SIP URI a client sends its REGISTER to: ``sip:`` or ``sips:``, a host name, an IPv4
+#: address or a bracketed IPv6 address, an optional port and an optional transport.
+_SIP_URI = re.compile(
+    r"sips?:(?P<host>[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])(:(?P<port>[0-9]{1,5}))?"
+    r"(;transport=(udp|tcp|tls))?",
+    re.IGNORECASE,
+)
+
+
+def env_sip_uri(name: str) -> str:
+    """A SIP URI such as ``sip:sip.example.net;transport=tls``; '' when unset.
+
+    No user part, no other parameters: the value is where clients send their requests.
+    """
+    value = env_str(name) or ""
+    if not value:
+        return ""
+    match = _SIP_URI.fullmatch(value)
+    if match is None or (match["port"] and not 0 < int(match["port"]) < 65536):
+        raise ImproperlyConfigured(
+            f"{name} must be a SIP URI like sip:sip.example.net;transport=tls "
+            f"(sip: or sips:, a host, an optional port and transport=udp, tcp or tls), "
+            f"not {value!r}."
+        )
+    return value

@@ -104,6 +104,7 @@ CODE_FAMILIES: dict[str, tuple[str, ...]] = {
         "password_mismatch",
         "password_unchanged",
         "temporary_password_expired",
+        "no_phone_setup",
     ),
     # the list import
     "import": (

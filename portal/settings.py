@@ -20,6 +20,7 @@ from portal.env import (
     env_list,
     env_networks,
     env_seconds,
+    env_sip_uri,
     env_str,
     env_url,
 )
@@ -408,6 +409,14 @@ if PROVISIONING_BACKEND == "kamailio" and not (KAMAILIO_DATABASE_URL and SIP_DOM
     raise ImproperlyConfigured(
         "PROVISIONING_BACKEND=kamailio needs KAMAILIO_DATABASE_URL and SIP_DOMAIN."
     )
+# Where SIP clients send their requests, as a SIP URI (sip:sip.example.net;transport=tls);
+# empty: sip:<SIP_DOMAIN>. "Telefon einrichten" hands it to the softphone.
+SIP_PROXY = env_sip_uri("SIP_PROXY")
+# "Telefon einrichten": how long a one-time code is valid, and how many fetches of the
+# provisioning link one address may make in PHONE_SETUP_WINDOW_SECONDS (default cache).
+PHONE_SETUP_MINUTES = env_int("PHONE_SETUP_MINUTES", 15, minimum=1, maximum=24 * 60)
+PHONE_SETUP_FETCHES_PER_ADDRESS = 10
+PHONE_SETUP_WINDOW_SECONDS = 10 * 60
 PROVISIONING_RETRY_BASE_SECONDS = env_int("PROVISIONING_RETRY_BASE_SECONDS", 10, maximum=600)
 PROVISIONING_RETRY_MAX_SECONDS = env_int("PROVISIONING_RETRY_MAX_SECONDS", 300, maximum=600)
 

@@ -177,6 +177,44 @@ class Workplace(PersonFields):
         return self.status in self.LOGIN_ALLOWED
 
 
+class PhoneSetup(models.Model):
+    """One "Telefon einrichten" code: a one-time link that hands a softphone its account.
+
+    Only the SHA-256 of the token is stored. A code is good once, until ``expires_at``, and
+    only while no newer code replaced it and the password did not change since.
+    """
+
+    workplace = models.ForeignKey(
+        Workplace, on_delete=models.CASCADE, related_name="phone_setups", editable=False
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("Erzeugt"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("Gültig bis"), editable=False)
+    used_at = models.DateTimeField(_("Telefon eingerichtet"), null=True, editable=False)
+    used_from = models.GenericIPAddressField(_("Adresse"), null=True, editable=False)
+    #: "Neuen Code erzeugen" voided this one before it was used.
+    replaced_at = models.DateTimeField(null=True, editable=False)
+    #: The password changed after this code was made: unused, it is void; used, the phone
+    #: set up with it no longer registers.
+    password_changed_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        verbose_name = _("Telefon-Einrichtungscode")
+        verbose_name_plural = _("Telefon-Einrichtungscodes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.workplace.username} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def usable(self, now: dt.datetime) -> bool:
+        return (
+            self.used_at is None
+            and self.replaced_at is None
+            and self.password_changed_at is None
+            and now < self.expires_at
+        )
+
+
 class CustomerBesideTrunk:
     """A row that keeps its customer beside its trunk (so that a customer's rows are found
     without a join): saving it with a trunk of another customer is a programming error."""

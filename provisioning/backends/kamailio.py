@@ -175,6 +175,22 @@ class KamailioBackend:
                     f"the registrar refused the password hashes (SQLSTATE {exc.sqlstate})"
                 ) from None
 
+    def ha1(self, *, username: str) -> str:
+        """The subscriber's stored ``ha1`` ('' without a row or a password), for a softphone
+        that authenticates with it instead of the password. Never logged."""
+        with self._errors():
+            connection = self._connect()
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT ha1 FROM subscriber WHERE username = %s AND domain = %s",
+                        [username, self.domain],
+                    )
+                    row = cursor.fetchone()
+            finally:
+                connection.close()
+        return (row[0] or "") if row else ""
+
     def remove_subscriber(self, *, username: str) -> bool:
         """Delete the row and its aliases, then drop its registered contacts.
 

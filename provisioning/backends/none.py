@@ -24,6 +24,9 @@ class NoBackend:
     def set_password(self, *, username: str, password: str) -> None:
         return None
 
+    def ha1(self, *, username: str) -> str:
+        return ""
+
     def remove_subscriber(self, *, username: str) -> bool:
         return False
 

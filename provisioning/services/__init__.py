@@ -2,7 +2,8 @@
 
 The modules, one concern each: :mod:`.connection` (is a registrar connected, its domain),
 :mod:`.jobs` (the outbox of registrar jobs and who waits for them), :mod:`.passwords`
-(digest hashes written at once), :mod:`.drift` (compare, repair, the check's report).
+(digest hashes written at once), :mod:`.softphone` (a softphone's account with its
+ha1), :mod:`.drift` (compare, repair, the check's report).
 Callers import from here.
 """
 
@@ -32,6 +33,7 @@ from provisioning.services.jobs import (
     when_done,
 )
 from provisioning.services.passwords import set_password
+from provisioning.services.softphone import NoCredentials, sip_proxy, softphone_account
 
 __all__ = [
     "JOB_STATE_LABELS",
@@ -42,6 +44,7 @@ __all__ = [
     "Difference",
     "JobState",
     "Kind",
+    "NoCredentials",
     "Repair",
     "check",
     "compare",
@@ -55,6 +58,8 @@ __all__ = [
     "run_job",
     "set_password",
     "sip_domain",
+    "sip_proxy",
+    "softphone_account",
     "sweep",
     "when_done",
 ]

@@ -18,6 +18,11 @@ urlpatterns = [
         name="reset_password",
     ),
     path(
+        "sip-trunk/arbeitsplaetze/<str:code>/telefon-einrichten/",
+        views.send_phone_setup,
+        name="send_phone_setup",
+    ),
+    path(
         "sip-trunk/arbeitsplaetze/<str:code>/kuendigung-zuruecknehmen/",
         views.withdraw_cancellation,
         name="withdraw_cancellation",

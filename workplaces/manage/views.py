@@ -19,6 +19,7 @@ from portal import links
 from portal.access import actor_of, client_ip, customer_admin_required, customer_of
 from portal.errors import Refusal
 from portal.spreadsheet import excel_safe
+from provisioning import services as provisioning
 from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
 from trunks.models import SipTrunk
@@ -29,7 +30,7 @@ from workplaces.fields import show
 from workplaces.listimport.template import template_xlsx
 from workplaces.manage.forms import OverviewFilterForm, WorkplaceEditForm
 from workplaces.models import Workplace
-from workplaces.services import credentials, lifecycle, quota, setup
+from workplaces.services import credentials, lifecycle, phone_setup, quota, setup
 from workplaces.services.holders import number_holders
 
 NUMBERS_PER_PAGE = 50
@@ -255,6 +256,12 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         "earliest_deletion": workplace.earliest_deletion_on(),
         "today": timezone.localdate(),
         "can_withdraw": not lifecycle.withdrawal_refusal(workplace, timezone.localdate()),
+        # Whether and when a phone was set up: only where one can be (two queries).
+        "phone": (
+            phone_setup.state_of(workplace)
+            if workplace.user_id and provisioning.is_connected()
+            else None
+        ),
     }
     return render(request, "workplaces/manage/detail.html", context)
 
@@ -306,6 +313,24 @@ def reset_password(request: HttpRequest, code: str) -> HttpResponse:
                 "Ein neues temporäres Passwort ist unterwegs (%(channel)s). Das alte gilt nicht mehr."
             )
             % {"channel": _("per SMS") if workplace.password_by_sms else _("per E-Mail")},
+        )
+    return redirect("manage:detail", workplace.code)
+
+
+@require_POST
+@customer_admin_required
+def send_phone_setup(request: HttpRequest, code: str) -> HttpResponse:
+    """An e-mail to the user that points to "Telefon einrichten" in MyPortal (no code)."""
+    workplace = get_workplace_for(request, code)
+    try:
+        phone_setup.send_reminder(workplace=workplace, actor=actor_of(request))
+    except Refusal as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Eine E-Mail mit dem Weg zu „Telefon einrichten“ ist unterwegs an %(email)s.")
+            % {"email": workplace.auth_email},
         )
     return redirect("manage:detail", workplace.code)
 

@@ -28,6 +28,7 @@ from portal.models import User
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
 from workplaces.models import Workplace
+from workplaces.services import phone_setup
 
 log = logging.getLogger(__name__)
 
@@ -93,4 +94,5 @@ def _use_pending(user: User, password: str) -> User | None:
             provisioning.set_password(username=locked.username, password=password)
         locked.use_pending_password()
         locked.save(update_fields=User.TEMPORARY_PASSWORD_FIELDS)
+        phone_setup.password_changed(user_id=locked.pk)
     return locked

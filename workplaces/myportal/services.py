@@ -17,6 +17,7 @@ from portal.models import User
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
 from workplaces.models import Workplace
+from workplaces.services import phone_setup
 from workplaces.services.credentials import reset_password
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class Connection:
     sip_domain: str
     username: str
     number: str
+    #: Where clients send their requests (``SIP_PROXY``, else ``sip:<SIP_DOMAIN>``).
+    proxy: str = ""
 
 
 def connection_of(workplace: Workplace) -> Connection | None:
@@ -65,6 +68,7 @@ def connection_of(workplace: Workplace) -> Connection | None:
         sip_domain=provisioning.sip_domain(),
         username=workplace.username,
         number=workplace.number.international if workplace.number_id else "",
+        proxy=provisioning.sip_proxy(),
     )
 
 
@@ -118,6 +122,7 @@ def change_password(*, user: User, password: str) -> None:
     user.set_password(password)
     user.own_password_set()
     user.save(update_fields=User.TEMPORARY_PASSWORD_FIELDS)
+    phone_setup.password_changed(user_id=user.pk)
 
 
 def _count(key: str, limit: int) -> bool:

@@ -17,7 +17,7 @@ from portal.errors import Refusal
 from portal.models import User
 from portal.policy import Actor
 from workplaces.models import Workplace
-from workplaces.services import lifecycle
+from workplaces.services import lifecycle, phone_setup
 
 
 def password_route(workplace: Workplace, *, reset: bool) -> dict:
@@ -101,6 +101,7 @@ def reset_password(
         user.must_change_password = True
         user.clear_pending_password()
         user.save(update_fields=["password", "must_change_password", *User.PENDING_PASSWORD_FIELDS])
+        phone_setup.password_changed(user_id=user.pk)
     notifications.queue(
         **password_route(workplace, reset=True),
         workplace_id=workplace.pk,
