@@ -56,7 +56,6 @@ CODE_FAMILIES: dict[str, tuple[str, ...]] = {
         "number_country",
         "number_length",
         "number_invalid",
-        "number_not_on_trunk",
         "number_held",
         "extension_digits",
         "extension_prefix",

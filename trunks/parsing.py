@@ -71,7 +71,8 @@ class _Queries:
         return list(numbers.values_list("e164", flat=True)[:10])
 
 
-def _not_understood(value: str) -> ValidationError:
+def not_a_number_error(value: str) -> ValidationError:
+    """``value`` is no way of writing a number (the refusal of every door)."""
     return ValidationError(
         _(
             "„%(value)s“ ist keine Rufnummer. Möglich sind z. B. 0228 181234-13, "
@@ -82,7 +83,8 @@ def _not_understood(value: str) -> ValidationError:
     )
 
 
-def _foreign(e164: str) -> ValidationError:
+def foreign_number_error(e164: str) -> ValidationError:
+    """``e164`` is a number, but none of this trunk (the refusal of every door)."""
     return ValidationError(
         _("Die Rufnummer %(number)s gehört nicht zu diesem SIP-Trunk.")
         % {"number": format_national(e164)},
@@ -106,10 +108,10 @@ def parse_rufnummer(value: str, trunk: SipTrunk | TrunkNumbers) -> str | None:
     numbers = trunk if isinstance(trunk, TrunkNumbers) else _Queries(trunk)
     body = text.removeprefix("+")
     if not body or any(not ((ch.isascii() and ch.isdigit()) or ch in _SEPARATORS) for ch in body):
-        raise _not_understood(value)
+        raise not_a_number_error(value)
     digits = "".join(ch for ch in body if ch.isdigit())
     if not digits:
-        raise _not_understood(value)
+        raise not_a_number_error(value)
     if text.startswith("+") or digits.startswith("00"):
         return _full_number(numbers, "+" + digits.removeprefix("00"))
     if digits.startswith("0") and digits != "0":
@@ -123,7 +125,7 @@ def parse_rufnummer(value: str, trunk: SipTrunk | TrunkNumbers) -> str | None:
         return found[0]
     if found:
         raise _ambiguous(found)
-    raise _foreign(candidates[0])
+    raise foreign_number_error(candidates[0])
 
 
 def _full_number(numbers: TrunkNumbers | _Queries, written: str) -> str:
@@ -135,7 +137,7 @@ def _full_number(numbers: TrunkNumbers | _Queries, written: str) -> str:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     validate_number_length(e164)
     if not numbers.existing([e164]):
-        raise _foreign(e164)
+        raise foreign_number_error(e164)
     return e164
 
 

@@ -73,8 +73,8 @@ def test_a_draft_cannot_be_started_on_another_customers_trunk(charlie, trunk):
     ("posted", "code"),
     [
         ("", "required"),
-        ("0228 181234-10", "number_not_on_trunk"),
-        ("+4922198765", "number_not_on_trunk"),
+        ("0228 181234-10", "number_format"),
+        ("+4922198765", "foreign_number"),
     ],
 )
 def test_reserve_number_checks_the_posted_text_once(draft, alice, posted, code):

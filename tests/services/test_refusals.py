@@ -154,7 +154,7 @@ def test_number_problems(alice, bob, trunk, other_trunk):
         {"number": draft.number.e164},
     )
     [foreign] = setup.check_number(trunk=trunk, e164=other_trunk.numbers.first().e164).problems
-    assert (foreign.code, foreign.field) == ("number_not_on_trunk", "number")
+    assert (foreign.code, foreign.field) == ("foreign_number", "number")
 
 
 def test_quota_problem(alice, trunk):

@@ -25,7 +25,7 @@ from workplaces.services.setup.checks import (
     check_user_data,
     check_username,
 )
-from workplaces.services.setup.numbers import _number_taken, number_is_held
+from workplaces.services.setup.numbers import _number_taken, not_on_trunk, number_is_held
 from workplaces.services.setup.usernames import _taken_message
 
 
@@ -134,12 +134,8 @@ def reserve_number(*, actor: Actor, draft: SetupDraft, number: Number | str) -> 
             _touch(draft)
             draft.save(update_fields=["number", "updated_at"])
     except Number.DoesNotExist:
-        raise Refusal(
-            "number_not_on_trunk",
-            _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."),
-            field="number",
-            params={"number": value},
-        ) from None
+        error = not_on_trunk(value)
+        raise Refusal(error.code, error.message, field="number", params={"number": value}) from None
     except IntegrityError:
         raise _number_taken(locked) from None
 

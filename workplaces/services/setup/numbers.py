@@ -8,11 +8,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from portal.errors import Refusal
 from trunks.models import Number, SipTrunk
-from trunks.parsing import TrunkNumbers
+from trunks.parsing import TrunkNumbers, foreign_number_error
 from workplaces.models import SetupDraft
 from workplaces.services import Checked
 
@@ -62,6 +63,17 @@ class NumberBook:
         return Number(pk=found[0], trunk=self.trunk, e164=e164, extension=found[1])
 
 
+def not_on_trunk(value: str) -> ValidationError:
+    """The refusal of a number the trunk does not have, worded as the list import and the API
+    word it. Only a tampered form posts something else than an E.164 string: that text is not
+    repeated back (it may hold anything, a NUL byte too)."""
+    if value.startswith("+") and value[1:].isascii() and value[1:].isdigit():
+        return foreign_number_error(value)
+    return ValidationError(
+        _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."), code="number_format"
+    )
+
+
 def check_number(
     *,
     trunk: SipTrunk,
@@ -91,12 +103,8 @@ def check_number(
         number = Number.objects.filter(trunk=trunk, e164=value).first()
         held = number is not None and number_is_held(number, draft=draft)
     if number is None:
-        checked.add(
-            "number",
-            _("Diese Rufnummer gehört nicht zu diesem SIP-Trunk."),
-            code="number_not_on_trunk",
-            params={"number": value},
-        )
+        error = not_on_trunk(value)
+        checked.add("number", error.message, code=error.code, params={"number": value})
     elif value in also_taken or held:
         checked.add(
             "number",
