@@ -11,7 +11,7 @@ from api import services
 from api.forms import ApiKeyForm
 from api.models import ApiKey
 from portal import policy
-from portal.access import actor_of, customer_admin_required, get_scoped
+from portal.access import actor_of, get_scoped, reach_required
 from portal.errors import Refusal
 
 
@@ -21,7 +21,7 @@ def _page(request: HttpRequest, form: ApiKeyForm, *, new_key: str = "", status: 
     return render(request, "api/keys.html", context, status=status)
 
 
-@customer_admin_required
+@reach_required(ApiKey)
 def keys(request: HttpRequest) -> HttpResponse:
     """List the customer's keys; POST makes one and shows it, this once."""
     if request.method != "POST":
@@ -42,7 +42,7 @@ def keys(request: HttpRequest) -> HttpResponse:
     return _page(request, form, status=400)
 
 
-@customer_admin_required
+@reach_required(ApiKey)
 def revoke(request: HttpRequest, code: str) -> HttpResponse:
     """GET asks for confirmation; POST revokes."""
     api_key = get_scoped(ApiKey.objects.select_related("admin"), request, code)

@@ -4,13 +4,16 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.views import defaults
 
+from portal.errors import Refusal
 from portal.throttling import set_device_cookie
 
 log = logging.getLogger(__name__)
@@ -113,3 +116,24 @@ class DeviceCookieMiddleware:
         response = self.get_response(request)
         set_device_cookie(request, response)
         return response
+
+
+class AccessRefusalMiddleware:
+    """A page whose command the policy refused answers as the policy said: ``forbidden`` is
+    the German 403 page (a ``Leser`` asked for a change), ``not_found`` a 404. The pages catch
+    the refusals they can show in a form; these two end the page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Refusal):
+            return None
+        if exception.code == "forbidden":
+            return defaults.permission_denied(request, PermissionDenied(exception.message))
+        if exception.code == "not_found":
+            return defaults.page_not_found(request, Http404(exception.message))
+        return None

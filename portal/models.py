@@ -30,6 +30,17 @@ class Customer(models.Model):
         return self.name
 
 
+class AdminRole(models.TextChoices):
+    """What a customer admin may do (:mod:`portal.policy` answers from it)."""
+
+    #: Everything, including the customer's admins and API keys.
+    ADMINISTRATOR = "administrator", _("Administrator")
+    #: The wizard, the cart, orders and changes; no admins, no API keys.
+    BEARBEITER = "bearbeiter", _("Bearbeiter")
+    #: Sees everything of its trunks, changes nothing.
+    LESER = "leser", _("Leser")
+
+
 class User(AbstractUser):
     """One global namespace of logins: customer admins, end users (MyPortal) and staff.
 
@@ -45,6 +56,23 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="admins",
         help_text=_("Gesetzt für Administratoren eines Kunden."),
+    )
+    admin_role = models.CharField(
+        _("Rolle"), max_length=20, choices=AdminRole.choices, default=AdminRole.ADMINISTRATOR
+    )
+    # Most admins reach every trunk: the flag spares them a query for their trunks on every
+    # page. Limited with no trunk left (one was removed), the admin reaches none, not all.
+    limited_to_trunks = models.BooleanField(
+        _("Auf SIP-Trunks beschränkt"),
+        default=False,
+        help_text=_("Nur die unten gewählten SIP-Trunks, sonst alle des Kunden."),
+    )
+    # A string reference: the trunks sit above the portal.
+    trunks = models.ManyToManyField(
+        "trunks.SipTrunk",
+        verbose_name=_("SIP-Trunks"),
+        blank=True,
+        related_name="limited_admins",
     )
     must_change_password = models.BooleanField(_("Muss Passwort ändern"), default=False)
     temporary_password_set_at = models.DateTimeField(
@@ -104,6 +132,19 @@ class User(AbstractUser):
     @property
     def is_customer_admin(self) -> bool:
         return self.customer_id is not None and self.is_active
+
+    @property
+    def trunk_ids(self) -> frozenset[int] | None:
+        """The trunks this admin is limited to, or None for all of the customer's (for a
+        limited admin one query, then kept on the instance: a request asks many times)."""
+        if not self.limited_to_trunks:
+            return None
+        if "_trunk_ids" not in self.__dict__:
+            self._trunk_ids = frozenset(self.trunks.values_list("pk", flat=True))
+        return self._trunk_ids
+
+    def forget_trunk_ids(self) -> None:
+        self.__dict__.pop("_trunk_ids", None)
 
     def set_temporary_password(self, raw_password: str) -> None:
         """A temporary password replaces the current one (and a pending one) right away."""
