@@ -20,9 +20,7 @@ NAV_SECTIONS = {
     "portal:protokoll": "protokoll",
     "notifications": "outbox",
     "api": "api",
-    "portal:admins": "admins",
-    "portal:admin_edit": "admins",
-    "portal:admin_invite": "admins",
+    "admins": "admins",
 }
 NOT_IN_NAV = {"manage:dashboard", "manage:numbers"}
 

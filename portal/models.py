@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit_actions
+from portal.roles import AdminRole
 
 
 class Customer(models.Model):
@@ -28,17 +29,6 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class AdminRole(models.TextChoices):
-    """What a customer admin may do (:mod:`portal.policy` answers from it)."""
-
-    #: Everything, including the customer's admins and API keys.
-    ADMINISTRATOR = "administrator", _("Administrator")
-    #: The wizard, the cart, orders and changes; no admins, no API keys.
-    BEARBEITER = "bearbeiter", _("Bearbeiter")
-    #: Sees everything of its trunks, changes nothing.
-    LESER = "leser", _("Leser")
 
 
 class User(AbstractUser):

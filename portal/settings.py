@@ -56,6 +56,11 @@ INSTALLED_APPS = [
     "notifications",
     "provisioning",
     "api",
+    "admins",
+    # Two-factor login (TOTP) and its one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # django-ninja: its templates and static files, so the API docs need no CDN.
     "ninja",
     "portal.apps.LoginThrottleConfig",  # django-axes, named in German
@@ -73,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "portal.middleware.DeviceCookieMiddleware",
     # The policy's "forbidden" and "not found" end a page as 403 and 404.
     "portal.middleware.AccessRefusalMiddleware",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("sip-trunk/", include("workplaces.wizard.urls")),
     path("sip-trunk/", include("orders.urls")),
     path("sip-trunk/api-schluessel/", include("api.urls")),
+    path("sip-trunk/administratoren/", include("admins.urls")),
     path("api/v1/", include("api.urls_v1")),
     path("myportal/", include("workplaces.myportal.urls")),
     path("entwicklung/", include("notifications.urls")),
