@@ -36,3 +36,28 @@ class InvitationForm(RoleForm):
     email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=254)
 
     field_order = ["email", "role", "limited", "trunks"]
+
+
+class AcceptForm(forms.Form):
+    username = forms.CharField(
+        label=_("Benutzername"),
+        max_length=150,
+        help_text=_("Buchstaben, Ziffern und @ . + - _; für alle Logins des Portals nur einmal."),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Passwort"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label=_("Passwort wiederholen"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("Die beiden Passwörter stimmen nicht überein."))
+        return data

@@ -75,10 +75,17 @@ def _keep_one_full_admin(admin: User, locked: list[User]) -> None:
 
 
 def change_admin(
-    *, actor: Actor, admin: User, role: str, trunks: list[SipTrunk] | None, remote_addr=None
+    *,
+    actor: Actor,
+    admin: User,
+    role: str,
+    limited: bool,
+    trunks: Collection[SipTrunk] = (),
+    remote_addr=None,
 ) -> None:
-    """Give ``admin`` a role and trunks (None: all of the customer's)."""
+    """Give ``admin`` a role, and all of the customer's trunks or (``limited``) ``trunks``."""
     policy.check_change(actor, admin)
+    trunks = checked_trunks(customer_id=admin.customer_id, limited=limited, trunks=trunks)
     with transaction.atomic():
         locked = _lock_admins(admin.customer_id)
         admin = next(u for u in locked if u.pk == admin.pk)

@@ -3,12 +3,14 @@ administrators only; the policy says who that is)."""
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from admins import services
+from admins import invitations, services
 from admins.access import get_admin_for
 from admins.forms import RoleForm
 from portal.access import actor_of, client_ip, reach_required
@@ -17,9 +19,25 @@ from portal.models import User
 from workplaces.fields import show
 
 
+def run_form_command(request: HttpRequest, form, command, done: str) -> HttpResponse | None:
+    """Run the form's command: back to the list with ``done``, or None with the refusal's
+    messages on the form."""
+    try:
+        command()
+    except Refusal as error:
+        show(form, error)
+        return None
+    messages.success(request, done)
+    return redirect("admins:list")
+
+
 @reach_required(User)
 def admin_list(request: HttpRequest) -> HttpResponse:
-    context = {"admins": services.admins_of(actor_of(request))}
+    actor = actor_of(request)
+    context = {
+        "admins": services.admins_of(actor),
+        "invitations": invitations.open_invitations(actor),
+    }
     return render(request, "admins/list.html", context)
 
 
@@ -38,24 +56,18 @@ def edit(request: HttpRequest, username: str) -> HttpResponse:
     form = RoleForm(request.POST or None, initial=_initial(admin), customer_id=admin.customer_id)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            trunks = services.checked_trunks(
-                customer_id=admin.customer_id, limited=data["limited"], trunks=data["trunks"]
-            )
-            services.change_admin(
-                actor=actor_of(request),
-                admin=admin,
-                role=data["role"],
-                trunks=trunks,
-                remote_addr=client_ip(request),
-            )
-        except Refusal as error:
-            show(form, error)
-        else:
-            messages.success(
-                request, _("Die Rechte von %(username)s sind gespeichert.") % {"username": username}
-            )
-            return redirect("admins:list")
+        done = _("Die Rechte von %(username)s sind gespeichert.") % {"username": username}
+        command = functools.partial(
+            services.change_admin,
+            actor=actor_of(request),
+            admin=admin,
+            role=data["role"],
+            limited=data["limited"],
+            trunks=data["trunks"],
+            remote_addr=client_ip(request),
+        )
+        if (response := run_form_command(request, form, command, done)) is not None:
+            return response
     return render(request, "admins/edit.html", {"admin": admin, "form": form})
 
 

@@ -23,6 +23,7 @@ class Notification(OutboxRow):
         ORDER_CONFIRMATION = "order_confirmation", _("Auftragsinformation")
         PASSWORD_RESET_SMS = "password_reset_sms", _("Neues Passwort per SMS")
         PASSWORD_RESET_EMAIL = "password_reset_email", _("Neues Passwort per E-Mail")
+        ADMIN_INVITATION = "admin_invitation", _("Einladung als Administrator")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-Mail")

@@ -117,7 +117,7 @@ SCOPES: dict[str, Scope] = {
     ),
     # The customer's admins (the "Administratoren" page) and their invitations.
     "portal.user": Scope("customer", "customer_id", reach="full"),
-    "portal.admininvitation": Scope("customer", "customer_id", reach="full"),
+    "admins.admininvitation": Scope("customer", "customer_id", reach="full"),
     # An order's messages (the order page's "Erneut senden").
     "notifications.notification": Scope(
         "order__customer", "order.customer_id", "order__items__workplace__trunk", trunk_many=True

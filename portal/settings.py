@@ -239,6 +239,8 @@ WIZARD_USERNAME_CHECKS_PER_HOUR = env_int(
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1, maximum=100_000)
 # A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
 TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
+# How long the link of an invitation as a customer's admin works.
+ADMIN_INVITE_HOURS = env_int("ADMIN_INVITE_HOURS", 72, minimum=1, maximum=24 * 30)
 
 # Language: German first, English second.
 LANGUAGE_CODE = "de"

@@ -22,6 +22,7 @@ urlpatterns = [
     path("sip-trunk/", include("orders.urls")),
     path("sip-trunk/api-schluessel/", include("api.urls")),
     path("sip-trunk/administratoren/", include("admins.urls")),
+    path("einladung/", include("admins.urls_invitation")),
     path("api/v1/", include("api.urls_v1")),
     path("myportal/", include("workplaces.myportal.urls")),
     path("entwicklung/", include("notifications.urls")),
