@@ -21,6 +21,7 @@ from admins import invitations
 from admins.access import get_invitation_for
 from admins.forms import AcceptForm, InvitationForm
 from admins.views import run_form_command
+from portal import twofactor_views
 from portal.access import actor_of, client_ip, reach_required
 from portal.errors import Refusal
 from portal.models import User
@@ -102,6 +103,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         else:
             del request.session[TOKEN_SESSION_KEY]
             login(request, user, backend=LOGIN_BACKEND)
+            twofactor_views.remember_requirement(request)
             messages.success(request, _("Willkommen! Sie sind jetzt angemeldet."))
             return redirect("manage:dashboard")
     context = {"form": form, "invitation": invitation}

@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from orders import services as orders
 from portal import audit, policy
@@ -28,11 +26,8 @@ def is_full_admin(user: User) -> bool:
 
 
 def admins_of(actor: Actor):
-    """The customer's admins the actor may manage, active first, then by name, each with
-    ``two_factor`` (a confirmed TOTP device)."""
+    """The customer's admins the actor may manage, active first, then by name."""
     users = User.objects.filter(customer_id=actor.customer_id).prefetch_related("trunks")
-    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-    users = users.annotate(two_factor=Exists(confirmed))
     return policy.visible(actor, users).order_by("-is_active", "username")
 
 

@@ -9,11 +9,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from admins import invitations, services
 from admins.access import get_admin_for
 from admins.forms import RoleForm
-from portal.access import actor_of, client_ip, reach_required
+from portal import twofactor
+from portal.access import actor_of, client_ip, customer_of, reach_required
 from portal.errors import Refusal
 from portal.models import User
 from workplaces.fields import show
@@ -37,6 +39,7 @@ def admin_list(request: HttpRequest) -> HttpResponse:
     context = {
         "admins": services.admins_of(actor),
         "invitations": invitations.open_invitations(actor),
+        "require_two_factor": customer_of(request).require_two_factor,
     }
     return render(request, "admins/list.html", context)
 
@@ -90,3 +93,32 @@ def deactivate(request: HttpRequest, username: str) -> HttpResponse:
     return render(
         request, "admins/deactivate.html", {"admin": admin, "error": error}, status=status
     )
+
+
+@require_POST
+@reach_required(User)
+def two_factor_requirement(request: HttpRequest) -> HttpResponse:
+    """The customer setting "Zwei-Faktor-Anmeldung für alle Administratoren"."""
+    required = request.POST.get("require_two_factor") == "on"
+    twofactor.set_requirement(
+        actor=actor_of(request), required=required, remote_addr=client_ip(request)
+    )
+    if required:
+        done = _("Ab der nächsten Anmeldung brauchen alle Administratoren einen zweiten Faktor.")
+    else:
+        done = _("Ein zweiter Faktor ist nicht mehr für alle Administratoren Pflicht.")
+    messages.success(request, done)
+    return redirect("admins:list")
+
+
+@require_POST
+@reach_required(User)
+def reset_two_factor(request: HttpRequest, username: str) -> HttpResponse:
+    """A lost phone: the admin logs in with the password alone, or sets it up again."""
+    admin = get_admin_for(request, username)
+    twofactor.reset_two_factor(actor=actor_of(request), admin=admin, remote_addr=client_ip(request))
+    messages.success(
+        request,
+        _("Die Zwei-Faktor-Anmeldung von %(username)s ist zurückgesetzt.") % {"username": username},
+    )
+    return redirect("admins:list")

@@ -21,6 +21,11 @@ class Customer(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("Name"), max_length=200)
     number = models.CharField(_("Kundennummer"), max_length=20, unique=True)
+    require_two_factor = models.BooleanField(
+        _("Zwei-Faktor-Anmeldung für alle Administratoren"),
+        default=False,
+        help_text=_("Wer noch keine eingerichtet hat, richtet sie bei der nächsten Anmeldung ein."),
+    )
 
     class Meta:
         verbose_name = _("Kunde")
@@ -63,6 +68,11 @@ class User(AbstractUser):
         verbose_name=_("SIP-Trunks"),
         blank=True,
         related_name="limited_admins",
+    )
+    # Kept by portal.twofactor beside the devices, so that no page needs a query to know
+    # whether to ask for a code.
+    two_factor = models.BooleanField(
+        _("Zwei-Faktor-Anmeldung eingerichtet"), default=False, editable=False
     )
     must_change_password = models.BooleanField(_("Muss Passwort ändern"), default=False)
     temporary_password_set_at = models.DateTimeField(

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the second factor.
     "django_otp.middleware.OTPMiddleware",
+    # A session that owes the second factor reaches only the code step or the setup.
+    "portal.middleware.SecondFactorMiddleware",
     "portal.middleware.DeviceCookieMiddleware",
     # The policy's "forbidden" and "not found" end a page as 403 and 404.
     "portal.middleware.AccessRefusalMiddleware",
@@ -239,6 +241,9 @@ WIZARD_USERNAME_CHECKS_PER_HOUR = env_int(
 API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1, maximum=100_000)
 # A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
 TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
+# Provider staff need the second factor (TOTP) in the back office, always outside DEBUG.
+STAFF_TWO_FACTOR = not DEBUG
+OTP_TOTP_ISSUER = "SIP-Trunk Portal"
 # How long the link of an invitation as a customer's admin works.
 ADMIN_INVITE_HOURS = env_int("ADMIN_INVITE_HOURS", 72, minimum=1, maximum=24 * 30)
 
