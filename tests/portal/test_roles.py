@@ -86,6 +86,10 @@ def urls(world) -> dict[str, tuple[str, str]]:
         "API keys": ("get", reverse("api:keys")),
         "new API key": ("post", reverse("api:keys")),
         "Protokoll": ("get", reverse("portal:protokoll")),
+        "Administratoren": ("get", reverse("admins:list")),
+        "invite": ("get", reverse("admins:invite")),
+        "rights of Bearbeiter": ("get", reverse("admins:edit", args=["ed.bearbeiter"])),
+        "own 2FA setup": ("get", reverse("portal:two_factor_setup")),
     }
 
 
@@ -117,6 +121,10 @@ TABLE = {
     "API keys": (200, 403, 403, 403),
     "new API key": (400, 403, 403, 403),
     "Protokoll": (200, 200, 200, 200),
+    "Administratoren": (200, 403, 403, 403),
+    "invite": (200, 403, 403, 403),
+    "rights of Bearbeiter": (200, 403, 403, 403),
+    "own 2FA setup": (200, 200, 200, 200),
 }
 
 
