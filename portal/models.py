@@ -288,6 +288,12 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The trunk the event concerns (a workplace's), or none (an order, an admin): an admin
+    # limited to some trunks sees only the events of those. A string reference: the trunks
+    # sit above the portal.
+    trunk = models.ForeignKey(
+        "trunks.SipTrunk", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # Who acted, when it was not the admin in person: an API key ("API-Schlüssel NAME").
     actor_label = models.CharField(_("Handelnd als"), max_length=200, blank=True)
     action = models.CharField(_("Aktion"), max_length=40)

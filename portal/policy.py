@@ -115,6 +115,8 @@ SCOPES: dict[str, Scope] = {
     "api.apikey": Scope(
         "admin__customer", "admin.customer_id", owner="admin", reach="administrator"
     ),
+    # The Protokoll: an admin limited to some trunks sees the events of their workplaces.
+    "portal.auditevent": Scope("customer", "customer_id", "trunk", "trunk_id"),
     # The customer's admins (the "Administratoren" page) and their invitations.
     "portal.user": Scope("customer", "customer_id", reach="full"),
     "admins.admininvitation": Scope("customer", "customer_id", reach="full"),

@@ -10,11 +10,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from api import services as api_services
 from orders.models import Order
 from portal import policy
 from portal.errors import Refusal
 from portal.models import AdminRole, User
 from portal.policy import Actor
+from tests.api.test_v1 import TRUNKS, get
 from tests.conftest import _admin, client_for, make_trunk
 from tests.services.helpers import active_workplace
 from trunks.models import SipTrunk
@@ -227,3 +229,27 @@ def test_the_csv_export_of_a_limited_admin_has_only_their_trunk(world):
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "bernd.berlin" in body
     assert "anna.bonn" not in body
+
+
+def test_an_api_key_of_a_limited_admin_lists_only_their_trunks(world, demo_customer):
+    berlin = world["admins"]["berlin"]
+    berlin.admin_role = AdminRole.ADMINISTRATOR
+    berlin.save(update_fields=["admin_role"])
+    _key, raw_key = api_services.create_api_key(actor=Actor.for_admin(berlin), name="Filiale")
+    body = get(TRUNKS, raw_key).json()
+    assert [t["name"] for t in body["items"]] == ["Niederlassung Berlin"]
+
+
+def test_only_an_administrator_creates_api_keys(world):
+    for role in ("bearbeiter", "leser"):
+        with pytest.raises(Refusal) as caught:
+            api_services.create_api_key(actor=Actor.for_admin(world["admins"][role]), name="X")
+        assert caught.value.code == "forbidden"
+
+
+def test_the_protokoll_of_a_limited_admin_shows_only_their_trunks_events(world):
+    page = client_for(world["admins"]["berlin"]).get(reverse("portal:protokoll")).content.decode()
+    assert "bernd.berlin" in page
+    assert "anna.bonn" not in page
+    full = client_for(world["admins"]["leser"]).get(reverse("portal:protokoll")).content.decode()
+    assert "anna.bonn" in full
