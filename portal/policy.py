@@ -1,9 +1,14 @@
 """Who may see and change what: the acting principal and the one policy every command asks.
 
-An :class:`Actor` is whoever a command acts for: today a customer admin (a page, an import
-task); next an API key acting with its admin's rights, then an admin whose role is limited to
-some trunks (``trunk_ids``); provider staff in the back office see every customer. The policy
-needs no request, so a page, a task and an API call get the same answer.
+An :class:`Actor` is whoever a command acts for: a customer admin (a page, an import task)
+or an API key acting with its admin's rights, each with the admin's role (``Administrator``,
+``Bearbeiter``, ``Leser``) and, when limited, their trunks (``trunk_ids``); provider staff in
+the back office see every customer. The policy needs no request, so a page, a task and an
+API call get the same answer.
+
+A ``Leser`` sees and changes nothing: every change is ``forbidden`` (a 403, the one refusal
+that may say so: the object is visible to them). The customer's admins are reached by full
+administrators only, API keys by administrators (:data:`SCOPES`, ``reach``).
 
 The policy knows each kind of object by the path from it to its customer and its trunk
 (:data:`SCOPES`), so this bottom layer needs none of the models above it. A foreign object is
