@@ -253,3 +253,20 @@ def test_the_protokoll_of_a_limited_admin_shows_only_their_trunks_events(world):
     assert "anna.bonn" not in page
     full = client_for(world["admins"]["leser"]).get(reverse("portal:protokoll")).content.decode()
     assert "anna.bonn" in full
+
+
+def test_a_limited_administrator_sees_and_revokes_only_their_own_api_keys(world):
+    berlin = world["admins"]["berlin"]
+    berlin.admin_role = AdminRole.ADMINISTRATOR
+    berlin.save(update_fields=["admin_role"])
+    alices, _raw = api_services.create_api_key(
+        actor=Actor.for_admin(world["admins"]["administrator"]), name="Zentrale"
+    )
+    api_services.create_api_key(actor=Actor.for_admin(berlin), name="Filiale")
+    client = client_for(berlin)
+    page = client.get(reverse("api:keys")).content.decode()
+    assert "Filiale" in page
+    assert "Zentrale" not in page
+    assert client.post(reverse("api:revoke", args=[alices.code])).status_code == 404
+    alices.refresh_from_db()
+    assert alices.revoked_at is None
