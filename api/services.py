@@ -49,6 +49,8 @@ def create_api_key(*, actor: Actor, name: str) -> tuple[ApiKey, str]:
     """A new key for the actor's admin; returns the row and the key, which exists only now."""
     if actor.staff or actor.customer_id is None:
         raise policy.not_found()
+    policy.check_reach(actor, ApiKey)
+    policy.check_changes(actor)
     name = _checked_name(name)
     raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
     api_key = ApiKey.objects.create(

@@ -13,7 +13,7 @@ from api import services
 from api.forms import ApiKeyForm
 from api.models import ApiKey
 from portal import policy
-from portal.access import actor_of, customer_admin_required, get_scoped
+from portal.access import actor_of, get_scoped, reach_required
 from portal.errors import Refusal
 from webhooks import services as webhook_services
 from webhooks.forms import WebhookEndpointForm
@@ -55,7 +55,7 @@ def _add_errors(form: Form, refusal: Refusal) -> None:
         form.add_error(problem.field if problem.field in form.fields else None, problem.message)
 
 
-@customer_admin_required
+@reach_required(ApiKey)
 def keys(request: HttpRequest) -> HttpResponse:
     """List the customer's keys; POST makes one and shows it, this once."""
     if request.method != "POST":
@@ -73,7 +73,7 @@ def keys(request: HttpRequest) -> HttpResponse:
     return _page(request, form, status=400)
 
 
-@customer_admin_required
+@reach_required(ApiKey)
 def revoke(request: HttpRequest, code: str) -> HttpResponse:
     """GET asks for confirmation; POST revokes."""
     api_key = get_scoped(ApiKey.objects.select_related("admin"), request, code)
@@ -86,7 +86,7 @@ def revoke(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "api/revoke.html", {"api_key": api_key})
 
 
-@customer_admin_required
+@reach_required(WebhookEndpoint)
 @require_POST
 def webhook_add(request: HttpRequest) -> HttpResponse:
     """Add a webhook endpoint and show its secret, this once."""
@@ -103,7 +103,7 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
     return _page(request, endpoint_form=form, status=400)
 
 
-@customer_admin_required
+@reach_required(WebhookEndpoint)
 def webhook_remove(request: HttpRequest, code: str) -> HttpResponse:
     """GET asks for confirmation; POST removes the endpoint."""
     endpoint = get_scoped(WebhookEndpoint.objects.select_related("admin"), request, code)
@@ -116,7 +116,7 @@ def webhook_remove(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "api/webhook_remove.html", {"endpoint": endpoint})
 
 
-@customer_admin_required
+@reach_required(WebhookEndpoint)
 @require_POST
 def webhook_resend(request: HttpRequest, code: str) -> HttpResponse:
     """ "Erneut senden": a failed delivery goes out again under the same event id."""

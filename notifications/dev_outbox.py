@@ -74,8 +74,11 @@ def _visible(kept: Iterable[Kept], channel: str, customer: Customer | None) -> l
     scanned = islice(kept, SCANNED)
     if customer is None:
         return list(islice(scanned, SHOWN))
+    # An invitation concerns no order or workplace yet: its customer is in its data.
+    invitation = Q(kind=Notification.Kind.ADMIN_INVITATION, context__customer_id=customer.pk)
     rows = Notification.objects.filter(
-        Q(order__customer=customer) | Q(workplace__trunk__customer=customer), channel=channel
+        Q(order__customer=customer) | Q(workplace__trunk__customer=customer) | invitation,
+        channel=channel,
     )
     visible: list[Kept] = []
     for chunk in batched(scanned, CHUNK):

@@ -24,6 +24,7 @@ class Notification(OutboxRow):
         PASSWORD_RESET_SMS = "password_reset_sms", _("Neues Passwort per SMS")
         PASSWORD_RESET_EMAIL = "password_reset_email", _("Neues Passwort per E-Mail")
         PHONE_SETUP_EMAIL = "phone_setup_email", _("Hinweis „Telefon einrichten“")
+        ADMIN_INVITATION = "admin_invitation", _("Einladung als Administrator")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-Mail")

@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 
 from orders import services
 from orders.forms import PackageChangeForm
-from portal.access import actor_of, customer_admin_required
+from portal.access import actor_of, changes_required
 from portal.errors import Refusal
 from workplaces.access import get_workplace_for, refuse_change
 from workplaces.services import lifecycle, setup
 
 
-@customer_admin_required
+@changes_required
 def change_package(request: HttpRequest, code: str) -> HttpResponse:
     """Upgrade any time; downgrade or cancel after the minimum term. Goes through the cart."""
     workplace = get_workplace_for(request, code)
@@ -40,7 +40,7 @@ def change_package(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "orders/changes/package.html", context)
 
 
-@customer_admin_required
+@changes_required
 def delete(request: HttpRequest, code: str) -> HttpResponse:
     """A confirmation page that says what deleting does, then an order (or a scheduled date)."""
     workplace = get_workplace_for(request, code)

@@ -12,7 +12,14 @@ from notifications.models import Notification
 from orders import services
 from orders.access import get_order_for
 from orders.models import Order, OrderItem
-from portal.access import actor_of, customer_admin_required, customer_of, get_scoped
+from portal import policy
+from portal.access import (
+    actor_of,
+    changes_required,
+    customer_admin_required,
+    customer_of,
+    get_scoped,
+)
 from portal.errors import Refusal
 from provisioning import services as provisioning
 from workplaces.access import get_draft_for
@@ -22,13 +29,13 @@ ORDERS_PER_PAGE = 20
 LATEST_ORDERS = 5
 
 
-@customer_admin_required
+@changes_required
 def cart(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/cart.html", {"cart": services.view_cart(request.user)})
 
 
 @require_POST
-@customer_admin_required
+@changes_required
 def remove(request: HttpRequest, code: str) -> HttpResponse:
     draft = get_draft_for(request, code)
     setup.release_draft(actor=actor_of(request), draft=draft)
@@ -37,7 +44,7 @@ def remove(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@customer_admin_required
+@changes_required
 def remove_change(request: HttpRequest, code: str) -> HttpResponse:
     change = get_scoped(services.cart_changes(request.user), request, code)
     services.remove_change(actor=actor_of(request), change=change)
@@ -46,7 +53,7 @@ def remove_change(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@customer_admin_required
+@changes_required
 def place(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
     try:
@@ -60,14 +67,15 @@ def place(request: HttpRequest) -> HttpResponse:
 
 
 def _orders_of(request: HttpRequest):
-    return Order.objects.filter(customer=customer_of(request)).select_related("placed_by")
+    orders = Order.objects.filter(customer=customer_of(request)).select_related("placed_by")
+    return policy.visible(actor_of(request), orders)
 
 
 @customer_admin_required
 def status(request: HttpRequest) -> HttpResponse:
     """Kontingente & Auftragsstatus: quotas per trunk, then the latest of "Ihre Aufträge"."""
     context = {
-        "trunks": quota.trunk_overview(customer_of(request)),
+        "trunks": quota.trunk_overview(customer_of(request), actor=actor_of(request)),
         "latest": _orders_of(request)[:LATEST_ORDERS],
     }
     return render(request, "orders/status.html", context)
@@ -115,7 +123,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@customer_admin_required
+@changes_required
 def resend(request: HttpRequest, code: str, notification_code: str) -> HttpResponse:
     """ "Erneut senden" for a message that failed for good."""
     order = get_order_for(request, code)

@@ -37,6 +37,34 @@ def customer_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     return wrapper
 
 
+def changes_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page that exists only to change something (the wizard, the cart, the import): an
+    admin whose role changes nothing (``Leser``) gets the 403 page, whatever the method."""
+
+    @customer_admin_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        policy.check_changes(actor_of(request))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def reach_required(model: type[Model]) -> Callable:
+    """A page about one kind of object (API keys, admins) that the role must reach."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @customer_admin_required
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            policy.check_reach(actor_of(request), model)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def actor_of(request: HttpRequest) -> Actor:
     """The principal a page's commands act for: the logged-in admin."""
     return Actor.for_admin(request.user)

@@ -18,11 +18,13 @@ def record(
     object_code: object,
     params: dict[str, Any],
     remote_addr: str | None = None,
+    trunk_id: int | None = None,
 ) -> AuditEvent:
     """One event of a kind in :data:`portal.audit_actions.ACTIONS`, with the parameters its
     sentence needs (plain data: they are stored as JSON and rendered when read).
 
-    ``remote_addr`` is the client's address when a request caused it. An :class:`Actor` is
+    ``remote_addr`` is the client's address when a request caused it; ``trunk_id`` the trunk
+    the event concerns (a workplace's), for admins limited to some trunks. An :class:`Actor` is
     stored as its user, with its label when that is not the user (an API key's name).
     """
     label = ""
@@ -33,6 +35,7 @@ def record(
     audit_actions.ACTIONS[action].render(params)
     return AuditEvent.objects.create(
         customer_id=customer_id,
+        trunk_id=trunk_id,
         actor=actor,
         actor_label=label,
         action=action,

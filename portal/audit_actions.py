@@ -21,6 +21,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from portal.roles import AdminRole
+
 Params = Mapping[str, Any]
 
 #: The workplace fields an admin can edit (``workplaces.services.EDITABLE_FIELDS``), by the
@@ -117,6 +119,67 @@ def _webhook_removed(p: Params) -> str:
     return gettext("Webhook-Endpunkt %(url)s entfernt") % {"url": p["url"]}
 
 
+def _role(code: str) -> str:
+    return str(AdminRole(code).label) if code in AdminRole.values else code
+
+
+def _trunks(names: list[str] | None) -> str:
+    return ", ".join(names) if names else gettext("alle SIP-Trunks")
+
+
+def _admin_invited(p: Params) -> str:
+    return gettext("%(email)s als %(role)s eingeladen (%(trunks)s)") % {
+        "email": p["email"],
+        "role": _role(p["role"]),
+        "trunks": _trunks(p["trunks"]),
+    }
+
+
+def _admin_invitation_resent(p: Params) -> str:
+    return gettext("Einladung an %(email)s erneut gesendet") % {"email": p["email"]}
+
+
+def _admin_invitation_revoked(p: Params) -> str:
+    return gettext("Einladung an %(email)s widerrufen") % {"email": p["email"]}
+
+
+def _admin_joined(p: Params) -> str:
+    return gettext("%(email)s hat die Einladung als %(username)s angenommen") % {
+        "email": p["email"],
+        "username": p["username"],
+    }
+
+
+def _admin_changed(p: Params) -> str:
+    return gettext("%(username)s ist jetzt %(role)s (%(trunks)s)") % {
+        "username": p["username"],
+        "role": _role(p["role"]),
+        "trunks": _trunks(p["trunks"]),
+    }
+
+
+def _admin_deactivated(p: Params) -> str:
+    return gettext("Administrator %(username)s deaktiviert") % {"username": p["username"]}
+
+
+def _two_factor_set_up(p: Params) -> str:
+    return gettext("Zwei-Faktor-Anmeldung für %(username)s eingerichtet") % {
+        "username": p["username"]
+    }
+
+
+def _two_factor_reset(p: Params) -> str:
+    return gettext("Zwei-Faktor-Anmeldung von %(username)s zurückgesetzt") % {
+        "username": p["username"]
+    }
+
+
+def _two_factor_required(p: Params) -> str:
+    if p["required"]:
+        return gettext("Zwei-Faktor-Anmeldung für alle Administratoren verlangt")
+    return gettext("Zwei-Faktor-Anmeldung nicht mehr für alle Administratoren verlangt")
+
+
 @dataclass(frozen=True)
 class Action:
     """One kind of event: its label, its sentence, and which parameters a search finds."""
@@ -156,6 +219,27 @@ ACTIONS: dict[str, Action] = {
     "order_placed": Action(_("Auftrag bestellt"), _order_placed, searched=("number",)),
     "webhook_created": Action(_("Webhook hinzugefügt"), _webhook_created, searched=("url",)),
     "webhook_removed": Action(_("Webhook entfernt"), _webhook_removed, searched=("url",)),
+    "admin_invited": Action(_("Administrator eingeladen"), _admin_invited, searched=("email",)),
+    "admin_invitation_resent": Action(
+        _("Einladung erneut gesendet"), _admin_invitation_resent, searched=("email",)
+    ),
+    "admin_invitation_revoked": Action(
+        _("Einladung widerrufen"), _admin_invitation_revoked, searched=("email",)
+    ),
+    "admin_joined": Action(
+        _("Einladung angenommen"), _admin_joined, searched=("email", "username")
+    ),
+    "admin_changed": Action(_("Rolle geändert"), _admin_changed, searched=("username",)),
+    "admin_deactivated": Action(
+        _("Administrator deaktiviert"), _admin_deactivated, searched=("username",)
+    ),
+    "two_factor_set_up": Action(
+        _("Zwei-Faktor eingerichtet"), _two_factor_set_up, searched=("username",)
+    ),
+    "two_factor_reset": Action(
+        _("Zwei-Faktor zurückgesetzt"), _two_factor_reset, searched=("username",)
+    ),
+    "two_factor_required": Action(_("Zwei-Faktor-Pflicht geändert"), _two_factor_required),
 }
 
 

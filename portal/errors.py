@@ -105,6 +105,19 @@ CODE_FAMILIES: dict[str, tuple[str, ...]] = {
         "temporary_password_expired",
         "no_phone_setup",
     ),
+    # the customer's admins: roles, invitations, two-factor login (admins, portal.twofactor)
+    "admins": (
+        "last_admin",
+        "trunk_required",
+        "invitation_unknown",
+        "invitation_used",
+        "invitation_expired",
+        "invitation_revoked",
+        "invitation_open",
+        "email_is_admin",
+        "two_factor_code",
+        "two_factor_throttled",
+    ),
     # the list import
     "import": (
         "file",

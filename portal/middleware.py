@@ -4,13 +4,20 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
+from django.views import defaults
 
+from portal import twofactor, twofactor_views
+from portal.errors import Refusal
 from portal.throttling import set_device_cookie
 
 log = logging.getLogger(__name__)
@@ -113,3 +120,68 @@ class DeviceCookieMiddleware:
         response = self.get_response(request)
         set_device_cookie(request, response)
         return response
+
+
+class AccessRefusalMiddleware:
+    """A page whose command the policy refused answers as the policy said: ``forbidden`` is
+    the German 403 page (a ``Leser`` asked for a change), ``not_found`` a 404. The pages catch
+    the refusals they can show in a form; these two end the page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Refusal):
+            return None
+        if exception.code == "forbidden":
+            return defaults.permission_denied(request, PermissionDenied(exception.message))
+        if exception.code == "not_found":
+            return defaults.page_not_found(request, Http404(exception.message))
+        return None
+
+
+class SecondFactorMiddleware:
+    """A session that owes the second factor (see :func:`portal.twofactor.pending_step`)
+    reaches no page but the code step or the setup (and logging out, the language, the
+    invitation): every page, the back office's included, is behind it. The JSON API is
+    not: its keys are not sessions."""
+
+    EXEMPT = frozenset(
+        {
+            "portal:two_factor_code",
+            "portal:two_factor_setup",
+            "portal:logout",
+            "portal:login",
+            "portal:healthz",
+            "portal:readyz",
+            ":set_language",
+            "invitation:accept",
+            "invitation:open",
+        }
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, args, kwargs) -> HttpResponse | None:
+        match = request.resolver_match
+        if match is None or match.namespace.startswith("api-v1"):
+            return None
+        if f"{match.namespace}:{match.url_name}" in self.EXEMPT:
+            return None
+        step = twofactor_views.pending_step(request)
+        if step is None:
+            return None
+        target = "portal:two_factor_code" if step == twofactor.CODE else "portal:two_factor_setup"
+        url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+        if getattr(request, "htmx", False):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)

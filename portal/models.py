@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit_actions
+from portal.roles import AdminRole
 
 
 class Customer(models.Model):
@@ -20,6 +21,11 @@ class Customer(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("Name"), max_length=200)
     number = models.CharField(_("Kundennummer"), max_length=20, unique=True)
+    require_two_factor = models.BooleanField(
+        _("Zwei-Faktor-Anmeldung für alle Administratoren"),
+        default=False,
+        help_text=_("Wer noch keine eingerichtet hat, richtet sie bei der nächsten Anmeldung ein."),
+    )
 
     class Meta:
         verbose_name = _("Kunde")
@@ -45,6 +51,28 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="admins",
         help_text=_("Gesetzt für Administratoren eines Kunden."),
+    )
+    admin_role = models.CharField(
+        _("Rolle"), max_length=20, choices=AdminRole.choices, default=AdminRole.ADMINISTRATOR
+    )
+    # Most admins reach every trunk: the flag spares them a query for their trunks on every
+    # page. Limited with no trunk left (one was removed), the admin reaches none, not all.
+    limited_to_trunks = models.BooleanField(
+        _("Auf SIP-Trunks beschränkt"),
+        default=False,
+        help_text=_("Nur die unten gewählten SIP-Trunks, sonst alle des Kunden."),
+    )
+    # A string reference: the trunks sit above the portal.
+    trunks = models.ManyToManyField(
+        "trunks.SipTrunk",
+        verbose_name=_("SIP-Trunks"),
+        blank=True,
+        related_name="limited_admins",
+    )
+    # Kept by portal.twofactor beside the devices, so that no page needs a query to know
+    # whether to ask for a code.
+    two_factor = models.BooleanField(
+        _("Zwei-Faktor-Anmeldung eingerichtet"), default=False, editable=False
     )
     must_change_password = models.BooleanField(_("Muss Passwort ändern"), default=False)
     temporary_password_set_at = models.DateTimeField(
@@ -104,6 +132,19 @@ class User(AbstractUser):
     @property
     def is_customer_admin(self) -> bool:
         return self.customer_id is not None and self.is_active
+
+    @property
+    def trunk_ids(self) -> frozenset[int] | None:
+        """The trunks this admin is limited to, or None for all of the customer's (for a
+        limited admin one query, then kept on the instance: a request asks many times)."""
+        if not self.limited_to_trunks:
+            return None
+        if "_trunk_ids" not in self.__dict__:
+            self._trunk_ids = frozenset(self.trunks.values_list("pk", flat=True))
+        return self._trunk_ids
+
+    def forget_trunk_ids(self) -> None:
+        self.__dict__.pop("_trunk_ids", None)
 
     def set_temporary_password(self, raw_password: str) -> None:
         """A temporary password replaces the current one (and a pending one) right away."""
@@ -246,6 +287,12 @@ class AuditEvent(models.Model):
     )
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The trunk the event concerns (a workplace's), or none (an order, an admin): an admin
+    # limited to some trunks sees only the events of those. A string reference: the trunks
+    # sit above the portal.
+    trunk = models.ForeignKey(
+        "trunks.SipTrunk", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # Who acted, when it was not the admin in person: an API key ("API-Schlüssel NAME").
     actor_label = models.CharField(_("Handelnd als"), max_length=200, blank=True)

@@ -58,6 +58,11 @@ INSTALLED_APPS = [
     "provisioning",
     "api",
     "webhooks",
+    "admins",
+    # Two-factor login (TOTP) and its one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # django-ninja: its templates and static files, so the API docs need no CDN.
     "ninja",
     "portal.apps.LoginThrottleConfig",  # django-axes, named in German
@@ -75,7 +80,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # A session that owes the second factor reaches only the code step or the setup.
+    "portal.middleware.SecondFactorMiddleware",
     "portal.middleware.DeviceCookieMiddleware",
+    # The policy's "forbidden" and "not found" end a page as 403 and 404.
+    "portal.middleware.AccessRefusalMiddleware",
     "portal.middleware.NoStoreWhenLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -234,6 +245,11 @@ API_REQUESTS_PER_MINUTE = env_int("API_REQUESTS_PER_MINUTE", 120, minimum=1, max
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24, minimum=24, maximum=24 * 30)
 # A temporary password (from SMS or e-mail, first or forgotten) logs in for this many days.
 TEMP_PASSWORD_DAYS = env_int("TEMP_PASSWORD_DAYS", 7, minimum=1, maximum=365)
+# Provider staff need the second factor (TOTP) in the back office, always outside DEBUG.
+STAFF_TWO_FACTOR = not DEBUG
+OTP_TOTP_ISSUER = "SIP-Trunk Portal"
+# How long the link of an invitation as a customer's admin works.
+ADMIN_INVITE_HOURS = env_int("ADMIN_INVITE_HOURS", 72, minimum=1, maximum=24 * 30)
 
 # Language: German first, English second.
 LANGUAGE_CODE = "de"

@@ -9,8 +9,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from portal import health, links
-from portal.access import customer_admin_required, customer_of
+from portal import health, links, policy, twofactor_views
+from portal.access import actor_of, customer_admin_required, customer_of
 from portal.forms import LoginForm, ProtokollFilterForm, has_lockout_error, lockout_message
 from portal.models import AuditEvent
 
@@ -41,6 +41,11 @@ class LoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        twofactor_views.remember_requirement(self.request)
+        return response
 
     def get_redirect_url(self) -> str:
         """``next``, unless it leads back to this page: the dashboard then, not a loop.
@@ -77,6 +82,7 @@ def protokoll(request: HttpRequest) -> HttpResponse:
     """Every change in the customer's portal, newest first, with filters."""
     form = ProtokollFilterForm(request.GET or None)
     events = AuditEvent.objects.filter(customer=customer_of(request)).select_related("actor")
+    events = policy.visible(actor_of(request), events)
     if form.is_valid():
         events = form.apply(events)
     page = Paginator(events, PROTOKOLL_PER_PAGE).get_page(request.GET.get("page"))

@@ -29,3 +29,6 @@ else:
 
 SMS_BACKEND = "notifications.sms.LocmemSmsBackend"
 NOTIFICATION_RETRY_BASE_SECONDS = 1
+
+# The back office's second factor is tested where it is the subject (tests/portal/test_two_factor.py).
+STAFF_TWO_FACTOR = False

@@ -146,3 +146,12 @@ def test_the_outbox_shows_when_a_message_was_sent_the_german_way_in_local_time(f
     page = client_for(staff).get(OUTBOX).content.decode()
     assert page.count("25.11.2026 14:03") == 2
     assert "2026-11-25T13:03" not in page and "Wed, 25 Nov 2026" not in page
+
+
+def test_an_invitation_shows_to_the_inviting_customer_only(
+    file_outbox, alice_client, charlie_client, trunk, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reverse("admins:invite"), {"email": "nora@example.com", "role": "leser"})
+    assert "nora@example.com" in alice_client.get(OUTBOX).content.decode()
+    assert "nora@example.com" not in charlie_client.get(OUTBOX).content.decode()

@@ -190,3 +190,25 @@ def test_the_demo_workplaces_come_from_a_real_order_without_messages(seeded):
     assert order.items.filter(outcome=OrderItem.Outcome.DONE).count() == 3
     assert AuditEvent.objects.filter(action="workplace_created").count() == 3
     assert not Notification.objects.exists()
+
+
+def test_it_adds_a_reader_and_a_branch_admin_limited_to_berlin(seeded, client):
+    reader = User.objects.get(username="demo-leser")
+    berlin = User.objects.get(username="demo-berlin")
+    assert (reader.customer.name, reader.admin_role, reader.trunk_ids) == (
+        "Demo GmbH",
+        "leser",
+        None,
+    )
+    assert berlin.admin_role == "bearbeiter"
+    assert [t.name for t in berlin.trunks.all()] == ["Niederlassung Berlin"]
+    assert not reader.two_factor and not berlin.two_factor
+    assert client.login(request=HttpRequest(), username="demo-berlin", password=DEMO_PASSWORD)
+    bonn = SipTrunk.objects.get(name="Zentrale Bonn")
+    assert client.get(reverse("manage:numbers", args=[bonn.code])).status_code == 404
+
+
+def test_a_second_run_keeps_the_demo_admins_roles(seeded):
+    seed()
+    assert User.objects.get(username="demo-leser").admin_role == "leser"
+    assert User.objects.filter(username__startswith="demo-").count() == 3

@@ -10,7 +10,7 @@ import pytest
 from orders.models import Order
 from portal import policy
 from portal.errors import Refusal
-from portal.models import User
+from portal.models import Customer, User
 from portal.policy import Actor
 from tests.conftest import make_trunk
 from tests.services.helpers import USER_DATA, draft_in_cart
@@ -125,4 +125,4 @@ def test_staff_in_the_back_office_see_every_customer(trunk, other_trunk):
 
 def test_the_policy_refuses_a_model_it_does_not_know(alice):
     with pytest.raises(TypeError):
-        policy.visible(Actor.for_admin(alice), User.objects.all())
+        policy.visible(Actor.for_admin(alice), Customer.objects.all())

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import actor_of, customer_admin_required
+from portal.access import actor_of, changes_required, customer_admin_required
 from portal.errors import Refusal
 from trunks.access import get_trunk_for
 from workplaces.access import get_import_run_for
@@ -34,7 +34,7 @@ def run_url(run: ImportRun) -> str:
     return reverse("listimport:run", args=[run.trunk.code, run.code])
 
 
-@customer_admin_required
+@changes_required
 def upload(request: HttpRequest, trunk_code: str) -> HttpResponse:
     """The import page: "Vorlage herunterladen", and "Prüfen" of an uploaded file."""
     trunk = get_trunk_for(request, trunk_code)
@@ -84,7 +84,7 @@ def run(request: HttpRequest, trunk_code: str, code: str) -> HttpResponse:
 
 
 @require_POST
-@customer_admin_required
+@changes_required
 def cart(request: HttpRequest, trunk_code: str, code: str) -> HttpResponse:
     """ "In den Warenkorb": the rows become drafts in the admin's cart, in a task."""
     trunk = get_trunk_for(request, trunk_code)

@@ -16,7 +16,13 @@ from django.views.decorators.http import require_POST
 
 from catalog.parsing import NO_PACKAGE_LABEL, package_short_name
 from portal import links
-from portal.access import actor_of, client_ip, customer_admin_required, customer_of
+from portal.access import (
+    actor_of,
+    changes_required,
+    client_ip,
+    customer_admin_required,
+    customer_of,
+)
 from portal.errors import Refusal
 from portal.spreadsheet import excel_safe
 from provisioning import services as provisioning
@@ -38,7 +44,7 @@ NUMBERS_PER_PAGE = 50
 
 @customer_admin_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    trunks = quota.trunk_overview(customer_of(request))
+    trunks = quota.trunk_overview(customer_of(request), actor=actor_of(request))
     return render(request, "workplaces/manage/dashboard.html", {"trunks": trunks})
 
 
@@ -94,7 +100,7 @@ class Scope:
 def _scope(request: HttpRequest) -> Scope:
     """The trunk asked for (``?trunk=<code>`` or ``?trunk=alle``), else the one chosen last
     (kept in the session), else all of them; a customer with one trunk always sees that one."""
-    trunks = quota.trunk_overview(customer_of(request))
+    trunks = quota.trunk_overview(customer_of(request), actor=actor_of(request))
     if not trunks:
         return Scope(trunks, None)
     code = request.GET.get("trunk")
@@ -266,7 +272,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "workplaces/manage/detail.html", context)
 
 
-@customer_admin_required
+@changes_required
 def edit(request: HttpRequest, code: str) -> HttpResponse:
     workplace = get_workplace_for(request, code)
     if lifecycle.not_in_service_refusal(workplace):
@@ -287,7 +293,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "workplaces/manage/edit.html", {"workplace": workplace, "form": form})
 
 
-@customer_admin_required
+@changes_required
 def reset_password(request: HttpRequest, code: str) -> HttpResponse:
     """A confirmation page that says what a reset does; only its POST resets."""
     workplace = get_workplace_for(request, code)
@@ -318,7 +324,7 @@ def reset_password(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@customer_admin_required
+@changes_required
 def send_phone_setup(request: HttpRequest, code: str) -> HttpResponse:
     """An e-mail to the user that points to "Telefon einrichten" in MyPortal (no code)."""
     workplace = get_workplace_for(request, code)
@@ -336,7 +342,7 @@ def send_phone_setup(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@customer_admin_required
+@changes_required
 def withdraw_cancellation(request: HttpRequest, code: str) -> HttpResponse:
     """ "Kündigung zurücknehmen" until the date: the workplace stays."""
     workplace = get_workplace_for(request, code)

@@ -116,6 +116,7 @@ def reset_password(
     )
     audit.record(
         customer_id=workplace.trunk.customer_id,
+        trunk_id=workplace.trunk_id,
         actor=actor,
         remote_addr=remote_addr,
         action="password_reset",

@@ -15,7 +15,9 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from portal import policy
 from portal.models import Customer
+from portal.policy import Actor
 from trunks.models import Number, SipTrunk
 from workplaces.models import SetupDraft, Workplace
 
@@ -50,9 +52,13 @@ def _percent(part: int, whole: int) -> int:
     return min(100, round(100 * part / whole)) if whole else 0
 
 
-def trunk_overview(customer: Customer) -> list[SipTrunk]:
-    """The customer's trunks for the pages, each with ``quota_left`` and the bars' percentages."""
-    trunks = list(with_usage(SipTrunk.objects.filter(customer=customer)))
+def trunk_overview(customer: Customer, *, actor: Actor | None = None) -> list[SipTrunk]:
+    """The customer's trunks for the pages (those the actor may see), each with
+    ``quota_left`` and the bars' percentages."""
+    trunks = SipTrunk.objects.filter(customer=customer)
+    if actor is not None:
+        trunks = policy.visible(actor, trunks)
+    trunks = list(with_usage(trunks))
     for trunk in trunks:
         trunk.quota_left = max(places_left(trunk), 0)
         trunk.quota_percent = _percent(trunk.workplaces_used, trunk.workplace_quota)

@@ -59,7 +59,7 @@ class TrunkStep(Step):
     template = "workplaces/wizard/step_trunk.html"
 
     def form(self, request, draft, data=None):
-        trunks = quota.trunk_overview(request.user.customer)
+        trunks = quota.trunk_overview(request.user.customer, actor=actor_of(request))
         initial = {"trunk": draft.trunk.code} if draft and draft.trunk_id else None
         actor = actor_of(request)
         return TrunkForm(data, trunks=trunks, actor=actor, draft=draft, initial=initial)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.access import actor_of, customer_admin_required, get_scoped
+from portal.access import actor_of, changes_required, get_scoped
 from portal.errors import Refusal
 from trunks.models import SipTrunk
 from workplaces.access import get_draft_for
@@ -41,7 +41,7 @@ def _render_step(request, draft, step, form, status=200, **extra) -> HttpRespons
     return render(request, template, context, status=status)
 
 
-@customer_admin_required
+@changes_required
 def start(request: HttpRequest) -> HttpResponse:
     """Step 1: pick the trunk; skipped when the customer has one trunk with room left."""
     step = wizard.STEPS[0]
@@ -54,7 +54,7 @@ def start(request: HttpRequest) -> HttpResponse:
     return _render_step(request, None, step, form)
 
 
-@customer_admin_required
+@changes_required
 def new(request: HttpRequest, trunk_code: str) -> HttpResponse:
     """Step 2 of a wizard run that has no draft yet: saving it creates the draft."""
     trunk = get_scoped(quota.with_places(SipTrunk.objects.all()), request, trunk_code)
@@ -76,7 +76,7 @@ def new(request: HttpRequest, trunk_code: str) -> HttpResponse:
     return _go(request, step_url(draft, wizard.next_step(step)))
 
 
-@customer_admin_required
+@changes_required
 def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
     draft = get_draft_for(request, code)
     current = wizard.STEP_BY_SLUG.get(slug)
@@ -101,7 +101,7 @@ def step(request: HttpRequest, code: str, slug: str) -> HttpResponse:
 
 
 @require_GET
-@customer_admin_required
+@changes_required
 def check_username(request: HttpRequest, code: str) -> HttpResponse:
     """While typing (htmx): the failed username rule, or that the name is free."""
     draft = get_draft_for(request, code)
@@ -112,7 +112,7 @@ def check_username(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "workplaces/wizard/step_login.html#username-check", context)
 
 
-@customer_admin_required
+@changes_required
 def discard(request: HttpRequest, code: str) -> HttpResponse:
     draft = get_draft_for(request, code)
     if request.method == "POST":

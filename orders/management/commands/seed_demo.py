@@ -14,7 +14,7 @@ from django.db import transaction
 
 from catalog.models import Feature, Package
 from orders import services as orders
-from portal.models import Customer
+from portal.models import AdminRole, Customer
 from portal.policy import Actor
 from provisioning import services as provisioning
 from trunks.models import NumberBlock, SipTrunk
@@ -70,6 +70,19 @@ CUSTOMERS = [
     },
 ]
 
+#: Further admins of Demo GmbH: (username, first, last, e-mail, role, limited to these trunks).
+DEMO_GMBH_ADMINS = [
+    ("demo-leser", "Lea", "Leser", "leser@demo-gmbh.de", AdminRole.LESER, []),
+    (
+        "demo-berlin",
+        "Bert",
+        "Berlin",
+        "berlin@demo-gmbh.de",
+        AdminRole.BEARBEITER,
+        ["Niederlassung Berlin"],
+    ),
+]
+
 BONN_WORKPLACES = [
     ("Anna", "Schmidt", "anna.schmidt", "10", "konferenz-plus", "+491701234501"),
     ("Jörg", "Müller", "joerg.mueller", "11", "", "+491701234502"),
@@ -91,10 +104,13 @@ class Command(BaseCommand):
             self._packages()
             for spec in CUSTOMERS:
                 self._customer(spec, password)
+            self._demo_gmbh_admins(password)
             self._bonn_workplaces()
             self._user("operator", "Olga", "Operator", "operator@localhost", password, staff=True)
         self.stdout.write("Demo-Daten bereit. Anmeldungen (Passwort wie angegeben):")
         self.stdout.write("  demo-admin      Administrator der Demo GmbH")
+        self.stdout.write("  demo-leser      Leser der Demo GmbH (sieht alles, ändert nichts)")
+        self.stdout.write("  demo-berlin     Bearbeiter der Demo GmbH, nur Niederlassung Berlin")
         self.stdout.write("  beispiel-admin  Administrator der Beispiel AG")
         self.stdout.write("  operator        Betrieb (Django-Admin unter /betrieb/)")
 
@@ -144,6 +160,16 @@ class Command(BaseCommand):
                         trunk=trunk, base=base, first_extension=first_ext, last_extension=last_ext
                     )
                 )
+
+    def _demo_gmbh_admins(self, password: str) -> None:
+        """A Leser and a branch admin limited to Berlin, without two-factor login."""
+        customer = Customer.objects.get(number="K-100001")
+        for username, first, last, email, role, trunks in DEMO_GMBH_ADMINS:
+            user = self._user(username, first, last, email, password, customer=customer)
+            user.admin_role = role
+            user.limited_to_trunks = bool(trunks)
+            user.save(update_fields=["admin_role", "limited_to_trunks"])
+            user.trunks.set(SipTrunk.objects.filter(customer=customer, name__in=trunks))
 
     def _bonn_workplaces(self) -> None:
         """The three Bonn workplaces, set up and ordered through the real services.

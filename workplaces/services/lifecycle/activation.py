@@ -66,6 +66,7 @@ def activate_workplace(
     )
     audit.record(
         customer_id=workplace.trunk.customer_id,
+        trunk_id=workplace.trunk_id,
         actor=workplace.created_by,
         action="workplace_created",
         object_type="workplace",

@@ -24,6 +24,7 @@ def _allowed(actor: Actor | None, workplace: Workplace) -> None:
 def _workplace_event(workplace: Workplace, actor: Actor | None, action: str, **params) -> None:
     audit.record(
         customer_id=workplace.trunk.customer_id,
+        trunk_id=workplace.trunk_id,
         actor=actor,
         action=action,
         object_type="workplace",
