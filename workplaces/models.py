@@ -136,6 +136,8 @@ class Workplace(PersonFields):
             models.Index(
                 fields=["trunk", "last_name", "first_name", "id"], name="workplaces_trunk_by_name"
             ),
+            # Counting the numbers a trunk's workplaces hold from the index alone.
+            models.Index(fields=["trunk", "number"], name="workplaces_trunk_number"),
         ]
 
     def __str__(self) -> str:
