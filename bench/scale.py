@@ -24,6 +24,7 @@ import re
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from common import BenchError, recreate_database, settings_env, setup_django
 
 SMALL = {"workplaces": 10, "numbers": 100, "changes": 1}
 LARGE = {"workplaces": 10_000, "numbers": 100_000, "changes": 20}
+EXPORT = "CSV export (all rows)"
 
 
 @dataclass
@@ -61,7 +63,7 @@ def pages() -> list[Page]:
         Page("… search name", overview(q="Schmidt")),
         Page("… search number", overview(q="030 2200007")),
         Page("… filter status+package", overview(status="active", package="konferenz-plus")),
-        Page("CSV export (all rows)", lambda w: (reverse("manage:export"), {})),
+        Page(EXPORT, lambda w: (reverse("manage:export"), {})),
         Page("Arbeitsplatz (detail)", on_focus("manage:detail")),
         Page("Arbeitsplatz bearbeiten", on_focus("manage:edit")),
         Page("Paket ändern", on_focus("orders:change_package")),
@@ -174,6 +176,27 @@ def measure(world: World, every: list[Page], repeat: int, warmup: int) -> dict[s
     }
 
 
+def export_peak(world: World) -> tuple[int, int]:
+    """The CSV export's rows and the peak of Python memory while it streams (tracemalloc)."""
+    from django.urls import reverse
+
+    tracemalloc.start()
+    try:
+        response = world.client.get(reverse("manage:export"))
+        rows = sum(piece.count(b"\n") for piece in response.streaming_content) - 1
+        return rows, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def report_export(small: tuple[int, int], large: tuple[int, int], p50: float) -> None:
+    print(
+        f"\nCSV export: {large[0]:,} rows, p50 {p50 * 1000:.0f} ms = {large[0] / p50:,.0f} "
+        f"rows/s; peak Python memory while streaming {small[1] / 1024:,.0f} KiB at "
+        f"{small[0]:,} rows, {large[1] / 1024:,.0f} KiB at {large[0]:,} rows"
+    )
+
+
 def report(small: dict[str, Measured], large: dict[str, Measured]) -> None:
     width = max(len(label) for label in small)
     print(
@@ -239,17 +262,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         every = pages()
         small = measure(world, every, args.repeat, args.warmup)
+        small_export = export_peak(world)
         took = world.grow(**LARGE)
         print(
             f"grown to {LARGE['workplaces']:,} workplaces and {LARGE['numbers']:,} numbers "
             f"with COPY, then ANALYZE ({took:.1f} s)"
         )
         large = measure(world, every, args.repeat, args.warmup)
+        large_export = export_peak(world)
         print(
             f"\n{args.repeat} requests per page and size after {args.warmup} warm-up rounds; "
             "server time = Client.get() until the last byte of the body\n"
         )
         report(small, large)
+        report_export(small_export, large_export, large[EXPORT].median)
         return 0
     except BenchError as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)

@@ -11,6 +11,11 @@ def excel_safe(value: str) -> str:
     return f"'{value}" if value[:1] in FORMULA_STARTS else value
 
 
+def excel_safe_row(values: list[str]) -> list[str]:
+    """:func:`excel_safe` for every cell of a row, without a call per cell (big exports)."""
+    return [f"'{value}" if value[:1] in FORMULA_STARTS else value for value in values]
+
+
 def excel_unquote(value: str) -> str:
     """Undo :func:`excel_safe`: a file we wrote comes back with ``'+49 ...`` cells.
 

@@ -172,6 +172,7 @@ def grow(scale: ScaleCustomer, *, workplaces: int, numbers: int, changes: int = 
         ),
     )
     scale.numbers = numbers
+    SipTrunk.objects.filter(pk=scale.trunk.pk).update(numbers_count=numbers)
 
     new = range(scale.workplaces, workplaces)
     if new:

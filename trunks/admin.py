@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from trunks.forms import NumberBlockForm
 from trunks.models import Number, NumberBlock, SipTrunk
 from trunks.numbers import parse_number_query
-from trunks.services import save_number_block
+from trunks.services import count_numbers, save_number_block
 
 #: A search term written like a phone number: ``0228 181234-20``, ``+49 228 18123420``.
 _PHONE_LIKE = re.compile(r"\+?[\d\s/()-]+")
@@ -61,6 +61,16 @@ class NumberBlockAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         save_number_block(obj)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        count_numbers(obj.trunk_id)
+
+    def delete_queryset(self, request, queryset) -> None:
+        trunks = set(queryset.values_list("trunk_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for trunk_id in trunks:
+            count_numbers(trunk_id)
 
 
 @admin.register(Number)

@@ -33,6 +33,9 @@ class SipTrunk(models.Model):
         default=10,
         help_text=_("Wie viele SIP-Trunk Arbeitsplätze auf diesem Trunk eingerichtet sein dürfen."),
     )
+    #: How many numbers the trunk has, kept by ``trunks.services.save_number_block`` (and
+    #: block deletions): counting 100,000 rows on every page that shows it took 30 ms.
+    numbers_count = models.PositiveIntegerField(_("Rufnummern"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("SIP-Trunk")

@@ -45,7 +45,15 @@ def save_number_block(block: NumberBlock) -> int:
         if e164 not in existing
     ]
     Number.objects.bulk_create(new, batch_size=2000)
+    count_numbers(block.trunk_id)
     return len(new)
+
+
+def count_numbers(trunk_id: int) -> None:
+    """Store how many numbers the trunk has (``SipTrunk.numbers_count``); call after adding
+    or removing numbers."""
+    total = Number.objects.filter(trunk_id=trunk_id).count()
+    SipTrunk.objects.filter(pk=trunk_id).update(numbers_count=total)
 
 
 def numbers_overlapping(block: NumberBlock) -> bool:

@@ -130,7 +130,15 @@ class Workplace(PersonFields):
             models.UniqueConstraint(fields=["number"], name="workplaces_number_taken_once"),
             models.UniqueConstraint(fields=["username"], name="workplaces_username_once"),
         ]
-        indexes = [models.Index(fields=["trunk", "status"], name="workplaces_trunk_status")]
+        indexes = [
+            models.Index(fields=["trunk", "status"], name="workplaces_trunk_status"),
+            # The overview's order: its first page is read from the index, not sorted.
+            models.Index(
+                fields=["trunk", "last_name", "first_name", "id"], name="workplaces_trunk_by_name"
+            ),
+            # Counting the numbers a trunk's workplaces hold from the index alone.
+            models.Index(fields=["trunk", "number"], name="workplaces_trunk_number"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.username})"

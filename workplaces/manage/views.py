@@ -4,6 +4,7 @@ reset. Package changes and deletions are orders: their pages live in ``orders.ch
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.parsing import NO_PACKAGE_LABEL, package_short_name
-from portal import links
+from portal import links, policy
 from portal.access import (
     actor_of,
     changes_required,
@@ -24,7 +25,7 @@ from portal.access import (
     customer_of,
 )
 from portal.errors import Refusal
-from portal.spreadsheet import excel_safe
+from portal.spreadsheet import excel_safe_row
 from provisioning import services as provisioning
 from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
@@ -77,7 +78,7 @@ SCOPE_KEY = "manage_overview_trunk"
 class Scope:
     """Which of the customer's trunks the overview (and its exports) shows."""
 
-    trunks: list  # the customer's trunks, with usage
+    trunks: list  # the customer's trunks
     trunk: SipTrunk | None  # the one trunk shown, or None for all (or none at all)
 
     @property
@@ -99,8 +100,12 @@ class Scope:
 
 def _scope(request: HttpRequest) -> Scope:
     """The trunk asked for (``?trunk=<code>`` or ``?trunk=alle``), else the one chosen last
-    (kept in the session), else all of them; a customer with one trunk always sees that one."""
-    trunks = quota.trunk_overview(customer_of(request), actor=actor_of(request))
+    (kept in the session), else all of them; a customer with one trunk always sees that one.
+
+    The trunks without their usage: counting a trunk's numbers and places reads every row,
+    and neither the overview nor its exports show them."""
+    customer_trunks = SipTrunk.objects.filter(customer=customer_of(request))
+    trunks = list(policy.visible(actor_of(request), customer_trunks).order_by("name"))
     if not trunks:
         return Scope(trunks, None)
     code = request.GET.get("trunk")
@@ -157,21 +162,47 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "workplaces/manage/overview.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+#: Rows the CSV export reads from the database and writes out at a time: memory stays
+#: at one chunk whatever the number of rows.
+EXPORT_CHUNK = 2000
+
+
+def _csv_chunks(rows, header: list[str], labels: dict[str, str], with_trunk: bool):
+    """The CSV text in pieces of :data:`EXPORT_CHUNK` rows, starting with the BOM and header."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    chunk = []
+    for row in rows.iterator(chunk_size=EXPORT_CHUNK):
+        last, first, username, e164, ext, package, status, email, mobile, trunk = row
+        number = format_national(e164, ext) if e164 else ""
+        mobile = format_national(mobile) if mobile.startswith("+49") else mobile
+        values = [last, first, username, number, package or "", labels.get(status, status)]
+        values += (email, mobile)
+        if with_trunk:
+            values.insert(0, trunk)
+        chunk.append(excel_safe_row(values))
+        if len(chunk) == EXPORT_CHUNK:
+            writer.writerows(chunk)
+            chunk.clear()
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    writer.writerows(chunk)
+    yield buffer.getvalue()
 
 
 @customer_admin_required
 def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The overview's rows (same scope and filters) as CSV for Excel: semicolons, UTF-8 with
-    BOM; with a "SIP-Trunk" column when it covers all trunks."""
+    BOM; with a "SIP-Trunk" column when it covers all trunks. Streamed in chunks of rows,
+    from one query."""
     scope = _scope(request)
     filters = OverviewFilterForm(
         request.GET or None, packages=setup.conference_packages()
     ).filters()
-    rows = _rows(scope, filters)
-    columns = rows.values_list(
+    columns = _rows(scope, filters).values_list(
         "last_name",
         "first_name",
         "username",
@@ -183,8 +214,8 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
         "mobile",
         "trunk__name",
     )
-    labels = dict(Workplace.Status.choices)
-    writer = csv.writer(_Echo(), delimiter=";")
+    # Translated here, in the request's language, not row by row while streaming.
+    labels = {value: str(label) for value, label in Workplace.Status.choices}
     header = [
         _("Nachname"),
         _("Vorname"),
@@ -197,20 +228,9 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     ]
     if scope.all:
         header.insert(0, _("SIP-Trunk"))
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for row in columns.iterator(chunk_size=2000):
-            last, first, username, e164, ext, package, status, email, mobile, trunk = row
-            number = format_national(e164, ext) if e164 else ""
-            mobile = format_national(mobile) if mobile.startswith("+49") else mobile
-            values = (last, first, username, number, package or "")
-            values += (labels.get(status, status), email, mobile)
-            if scope.all:
-                values = (trunk, *values)
-            yield writer.writerow([excel_safe(value) for value in values])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _csv_chunks(columns, header, labels, scope.all), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{scope.filename("csv")}"'
     return response
 

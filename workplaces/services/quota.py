@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from portal import policy
 from portal.models import Customer
 from portal.policy import Actor
-from trunks.models import Number, SipTrunk
+from trunks.models import SipTrunk
 from workplaces.models import SetupDraft, Workplace
 
 
@@ -35,11 +35,14 @@ def with_places(trunks: QuerySet[SipTrunk]) -> QuerySet[SipTrunk]:
 
 
 def with_usage(trunks: QuerySet[SipTrunk]) -> QuerySet[SipTrunk]:
-    """``trunks`` annotated with the places taken and the number counts (one query)."""
-    numbers = Number.objects.filter(trunk=OuterRef("pk"))
-    assigned = numbers.assigned()
+    """``trunks`` annotated with the places taken and the number counts (one query).
+
+    The numbers are the stored count, not counted; the assigned ones are counted from the
+    workplaces that hold one (a workplace's number is of its trunk), on an index of their
+    own: joining the numbers read thousands of their rows."""
+    assigned = Workplace.objects.filter(trunk=OuterRef("pk"), number__isnull=False)
     return with_places(trunks).annotate(
-        numbers_total=_count(numbers), numbers_assigned=_count(assigned)
+        numbers_total=F("numbers_count"), numbers_assigned=_count(assigned)
     )
 
 
