@@ -7,4 +7,7 @@ than sending the message. ``--hasher argon2`` uses ``portal.settings`` unchanged
 
 from portal.settings import *  # noqa: F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "portal.hashers.TemporaryPasswordHasher",
+]

@@ -4,7 +4,6 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import audit_actions
+from portal.hashers import hash_temporary_password
 from portal.roles import AdminRole
 
 
@@ -147,15 +147,23 @@ class User(AbstractUser):
         self.__dict__.pop("_trunk_ids", None)
 
     def set_temporary_password(self, raw_password: str) -> None:
-        """A temporary password replaces the current one (and a pending one) right away."""
-        self.set_password(raw_password)
+        """A temporary password replaces the current one (and a pending one) right away.
+
+        Only for a password the portal generated: it is stored with the cheap hasher of
+        random passwords (:mod:`portal.hashers`).
+        """
+        self.password = hash_temporary_password(raw_password)
+        self._password = raw_password  # as set_password does, for the password validators
         self.must_change_password = True
         self.temporary_password_set_at = timezone.now()
         self.clear_pending_password()
 
     def set_pending_password(self, raw_password: str) -> None:
-        """A temporary password that waits for its first use; the current one keeps working."""
-        self.pending_password = make_password(raw_password)
+        """A temporary password that waits for its first use; the current one keeps working.
+
+        Only for a password the portal generated (see :meth:`set_temporary_password`).
+        """
+        self.pending_password = hash_temporary_password(raw_password)
         self.pending_password_set_at = timezone.now()
 
     def clear_pending_password(self) -> None:

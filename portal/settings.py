@@ -164,6 +164,8 @@ AUTH_USER_MODEL = "portal.User"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Only for the random temporary passwords the portal makes (see portal/hashers.py).
+    "portal.hashers.TemporaryPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -60,6 +60,7 @@ class RegistrarJob(OutboxRow):
             models.Index(fields=["status", "created_at"], name="provisioning_status_time"),
             models.Index(fields=["username", "id"], name="provisioning_username"),
             models.Index(fields=["ref", "id"], name="provisioning_ref"),
+            models.Index(fields=["then_id", "then_task"], name="provisioning_then"),
         ]
 
     def __str__(self) -> str:

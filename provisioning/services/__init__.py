@@ -30,6 +30,7 @@ from provisioning.services.jobs import (
     queue_removal,
     run_job,
     sweep,
+    waiting_for,
     when_done,
 )
 from provisioning.services.passwords import set_password
@@ -61,5 +62,6 @@ __all__ = [
     "sip_proxy",
     "softphone_account",
     "sweep",
+    "waiting_for",
     "when_done",
 ]

@@ -208,3 +208,13 @@ def when_done(refs: Iterable[str], *, then_task: str, then_id: int) -> bool:
         .update(then_task=then_task, then_id=then_id)
     )
     return waiting == 0
+
+
+def waiting_for(*, then_task: str, then_id: int) -> bool:
+    """Whether a job that :func:`when_done` set to carry on with ``then_task`` and ``then_id``
+    is not finished yet: one query however many jobs there are. Its end runs the task again."""
+    return (
+        RegistrarJob.objects.filter(then_task=then_task, then_id=then_id)
+        .exclude(status__in=RegistrarJob.FINISHED)
+        .exists()
+    )

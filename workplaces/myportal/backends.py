@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.http import HttpRequest
 
+from portal.hashers import even_out
 from portal.models import User
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
@@ -59,9 +60,13 @@ class PasswordBackend(ModelBackend):
             if user.temporary_password_expired:
                 return _expired(request)
             return user
+        # A refused temporary password (cheap to check) costs a default hash all the same,
+        # so the time taken does not tell whether the password is temporary.
+        even_out(password, user.password)
         # Without a pending password this still hashes once (Django's own fake run), so the
         # time taken does not tell whether a reset is pending.
         if not check_password(password, user.pending_password):
+            even_out(password, user.pending_password)
             return None
         if not self.user_can_authenticate(user):
             return None
