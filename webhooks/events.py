@@ -23,6 +23,7 @@ def on_order_status_changed(
 ) -> None:
     queue_event(
         customer_id=order.customer_id,
+        subject=order,
         event_type=ORDER_STATUS_CHANGED,
         data={
             "order": str(order.code),
@@ -50,6 +51,7 @@ def on_message_delivery_recorded(sender, *, notification: Notification, **kw) ->
     delivered = notification.status == Notification.Status.SENT
     queue_event(
         customer_id=customer_id,
+        subject=notification,
         event_type=MESSAGE_DELIVERED if delivered else MESSAGE_FAILED,
         data={
             "message": str(notification.code),

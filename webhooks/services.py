@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,14 +146,22 @@ def new_event_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def queue_event(*, customer_id: int, event_type: str, data: dict) -> list[WebhookDelivery]:
-    """One delivery row per active endpoint of the customer, in the caller's transaction;
-    each is handed to a worker on commit. ``data`` is plain JSON and holds no secret."""
-    endpoints = list(
-        WebhookEndpoint.objects.active()
+def queue_event(
+    *, customer_id: int, event_type: str, data: dict, subject: Model | None = None
+) -> list[WebhookDelivery]:
+    """One delivery row per active endpoint of the customer whose admin may see ``subject``
+    (the order or message the event is about: an endpoint acts with its admin's rights, as a
+    key does), in the caller's transaction; each is handed to a worker on commit. ``data`` is
+    plain JSON and holds no secret."""
+    endpoints = [
+        endpoint.pk
+        for endpoint in WebhookEndpoint.objects.active()
         .filter(admin__customer_id=customer_id)
-        .values_list("pk", flat=True)
-    )
+        .select_related("admin")
+        if subject is None
+        or not endpoint.admin.limited_to_trunks
+        or policy.may_see(Actor.for_admin(endpoint.admin), subject)
+    ]
     if not endpoints:
         return []
     event_id = new_event_id()

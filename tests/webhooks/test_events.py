@@ -122,3 +122,28 @@ def test_no_event_is_left_when_the_change_is_rolled_back(alice, endpoint_and_sec
     except RuntimeError:
         pass
     assert not WebhookDelivery.objects.exists()
+
+
+def test_the_endpoint_of_a_trunk_limited_admin_hears_only_of_their_trunks(
+    alice, demo_customer, trunk, packages, receiver, django_capture_on_commit_callbacks
+):
+    """An endpoint acts with its admin's rights, as a key does: Berlin's branch admin must not
+    learn of the head office's orders and messages through it."""
+    from tests.conftest import make_trunk
+    from tests.portal.test_roles import make_admin
+    from tests.services.helpers import active_workplace
+
+    berlin = make_trunk(demo_customer, "Niederlassung Berlin", "+4930123456", 10, 99)
+    branch = make_admin("berlin.admin", demo_customer, trunks=[berlin])
+    services.create_endpoint(actor=Actor.for_admin(alice), url=receiver.url + "/zentrale")
+    services.create_endpoint(actor=Actor.for_admin(branch), url=receiver.url + "/berlin")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        active_workplace(alice, trunk, username="in.bonn")
+    bonn_paths = {r.path for r in receiver.received}
+    receiver.received.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        active_workplace(alice, berlin, username="in.berlin")
+
+    assert bonn_paths == {"/hooks/zentrale"}
+    assert {r.path for r in receiver.received} == {"/hooks/zentrale", "/hooks/berlin"}
