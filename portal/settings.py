@@ -228,9 +228,11 @@ AXES_SENSITIVE_PARAMETERS = [
 # anyone else a client could choose its own address and never be locked out.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
-# MyPortal "Passwort vergessen": new passwords per username and per address within an hour;
-# every accepted request takes at least this long, so the answer does not tell whether the
-# username exists. Counted in the default cache: Redis with REDIS_URL, else per process.
+# MyPortal "Passwort vergessen": new passwords per username and per address within an hour.
+# Without a worker (no REDIS_URL) the request does the work, and every accepted request takes
+# at least MIN_SECONDS, so the answer does not tell whether the username exists; with one it
+# only hands the username over. Counted in the default cache: Redis with REDIS_URL, else per
+# process.
 MYPORTAL_RESETS_PER_USERNAME = 3
 MYPORTAL_RESETS_PER_ADDRESS = 10
 MYPORTAL_RESET_MIN_SECONDS = 0.5

@@ -4,6 +4,7 @@ from django.conf import settings
 
 from portal.celery import app
 from workplaces.listimport import service as listimport
+from workplaces.myportal import services as myportal
 from workplaces.services import setup
 
 #: A list of 5,000 rows takes longer than the default limit to put into the cart.
@@ -17,6 +18,13 @@ IMPORT_OPTIONS = {
     "soft_time_limit": IMPORT_TIME_LIMIT - 60,
     "max_retries": (IMPORT_TIME_LIMIT + 30) // BUSY_RETRY_SECONDS + 2,
 }
+
+
+@app.task
+def send_password_reset(username: str, address: str | None, language: str) -> None:
+    """ "Passwort vergessen" in the worker: the request only counted and handed over the
+    username. Not retried: the user asks again (the current password keeps working)."""
+    myportal.send_password_reset(username=username, address=address, language=language)
 
 
 @app.task

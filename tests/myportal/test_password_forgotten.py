@@ -258,3 +258,31 @@ def test_the_page_says_the_current_password_keeps_working(client, db):
     page = client.get(FORGOTTEN).content.decode()
     assert "Ihr bisheriges Passwort gilt weiter, bis Sie sich zum ersten Mal mit dem neuen" in page
     assert "gilt ab dann nicht mehr" not in page
+
+
+def test_with_a_worker_the_request_hands_over_any_username_and_waits_for_nothing(
+    ask, by_sms, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """No sleep holds a web worker: with a broker the request counts and enqueues, the same
+    for a known and an unknown username, and the worker sends the message."""
+    from workplaces import tasks
+    from workplaces.myportal import services
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.MYPORTAL_RESET_MIN_SECONDS = 30  # would be felt if anything still waited
+    handed_over = []
+    monkeypatch.setattr(services, "enqueue", lambda name, *args: handed_over.append((name, args)))
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: pytest.fail("slept"))
+    sent_before = len(LocmemSmsBackend.outbox)
+
+    for username in ("joerg.mueller", "niemand.hier"):
+        assert ask(username, address="198.51.100.7").status_code == 302
+
+    assert [name for name, _ in handed_over] == ["workplaces.tasks.send_password_reset"] * 2
+    assert [args[1:] for _, args in handed_over] == [("198.51.100.7", "de")] * 2
+    assert len(LocmemSmsBackend.outbox) == sent_before
+    with django_capture_on_commit_callbacks(execute=True):
+        for _, args in handed_over:
+            tasks.send_password_reset(*args)
+    assert len(LocmemSmsBackend.outbox) == sent_before + 1
+    assert LocmemSmsBackend.outbox[-1]["to"] == "+491701234567"

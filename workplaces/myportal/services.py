@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from portal.celery import enqueue
 from portal.errors import Refusal
 from portal.models import User
 from provisioning import services as provisioning
@@ -143,9 +144,14 @@ def request_password_reset(*, username: str, address: str | None, language: str)
     ``workplaces.myportal.backends``), so knowing a username is not enough to lock its user out.
 
     Whether the username belongs to a live workplace makes no difference to the caller: no
-    error, and no sooner an answer (``MYPORTAL_RESET_MIN_SECONDS``). Requests are counted per
-    username and per address whether or not the username exists; over either limit this
-    raises :class:`~portal.errors.Refusal` (``too_many_resets``) and sends nothing.
+    error, and no sooner an answer. Requests are counted per username and per address whether
+    or not the username exists; over either limit this raises
+    :class:`~portal.errors.Refusal` (``too_many_resets``) and sends nothing.
+
+    With a worker (``REDIS_URL``) the request only counts and hands the username over, the
+    same for every username, and :func:`send_password_reset` runs in the worker: no request
+    waits. Without one the work is done in here, and every answer waits for the same floor
+    (``MYPORTAL_RESET_MIN_SECONDS``).
     """
     started = time.monotonic()
     username_key = hashlib.sha256(username.encode()).hexdigest()
@@ -155,6 +161,20 @@ def request_password_reset(*, username: str, address: str | None, language: str)
     ]
     if not all(allowed):
         raise _too_many_resets()
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        # A lost publish loses this one request (logged); asking again sends it.
+        enqueue("workplaces.tasks.send_password_reset", username, address, language)
+        return
+    send_password_reset(username=username, address=address, language=language)
+    # The message is even sent in here (on commit); the floor covers that too.
+    remaining = started + settings.MYPORTAL_RESET_MIN_SECONDS - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def send_password_reset(*, username: str, address: str | None, language: str) -> None:
+    """The new temporary password of :func:`request_password_reset`, if ``username`` belongs
+    to a live workplace; nothing otherwise."""
     workplace = (
         Workplace.objects.select_related("trunk", "user")
         .filter(username=username, status__in=Workplace.LOGIN_ALLOWED, user__is_active=True)
@@ -169,7 +189,3 @@ def request_password_reset(*, username: str, address: str | None, language: str)
             language=language,
             keeps_current_password=True,
         )
-    # Without Redis the message is even sent in here (on commit); the floor covers that too.
-    remaining = started + settings.MYPORTAL_RESET_MIN_SECONDS - time.monotonic()
-    if remaining > 0:
-        time.sleep(remaining)
