@@ -8,7 +8,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("portal", "0004_auditevent_params"), ("workplaces", "0007_mobile_length")]
+BEFORE = [
+    ("portal", "0004_auditevent_params"),
+    ("workplaces", "0007_mobile_length"),
+    ("trunks", "0001_initial"),
+]
 AFTER = [("portal", "0005_username_claims")]
 
 
