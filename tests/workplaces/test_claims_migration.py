@@ -23,6 +23,14 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest_schema():
+    """The tests after this one need every migration applied again."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def test_the_migration_claims_every_name_in_use_and_keeps_every_row():
     old = migrate(BEFORE)
     customer = old.get_model("portal", "Customer").objects.create(name="Demo", number="K1")
