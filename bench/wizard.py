@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import signal
 import statistics
 import sys
@@ -721,6 +722,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     gunicorn = None
     children: list[Child] = []
+    redis_dir = None
     try:
         started = time.perf_counter()
         pg_version = recreate_database(args.postgres, args.database)
@@ -837,6 +839,8 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         for child in reversed(children):
             child.stop()
+        if redis_dir is not None:
+            shutil.rmtree(redis_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
