@@ -57,7 +57,7 @@ messages: install
 	DJANGO_DEBUG=True $(PY) manage.py compile_translations
 
 bench: install
-	$(PY) bench/wizard.py
+	$(PY) bench/wizard.py --topology production
 
 clean:
 	rm -rf $(VENV) var

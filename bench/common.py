@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,6 +174,55 @@ class Child:
         self._log_file.flush()
         text = self.log.read_text(errors="replace").splitlines()
         return "\n".join(f"  {self.name} | " + line for line in text[-lines:])
+
+
+class Redis(Child):
+    def __init__(self, port: int, workdir: Path, log: Path) -> None:
+        command = ["redis-server", "--bind", HOST, "--port", str(port), "--save", ""]
+        command += ["--appendonly", "no", "--dir", str(workdir)]
+        command += ["--maxmemory-policy", "noeviction", "--protected-mode", "yes"]
+        super().__init__("redis", command, {}, log)
+        self.url = f"redis://{HOST}:{port}/0"
+
+    def wait_ready(self, seconds: float = 10) -> str:
+        """Wait for PING; the server's version."""
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        deadline = time.monotonic() + seconds
+        try:
+            while time.monotonic() < deadline:
+                self.check_running()
+                with contextlib.suppress(redis.RedisError):
+                    client.ping()
+                    return client.info("server")["redis_version"]
+                time.sleep(0.05)
+        finally:
+            client.close()
+        raise BenchError(f"redis-server did not answer within {seconds:.0f} s\n{self.tail()}")
+
+
+class Worker(Child):
+    def __init__(self, env: dict[str, str], concurrency: int, log: Path) -> None:
+        command = [*venv_script("celery"), "-A", "portal", "worker"]
+        command += ["--concurrency", str(concurrency), "--pool", "prefork", "-Q", "celery"]
+        super().__init__("celery", command, env, log)
+
+    def wait_ready(self, seconds: float = 60, broker: str | None = None) -> None:
+        """Until the worker answers a ping through the broker (the settings' or ``broker``)."""
+        if broker:
+            from celery import Celery
+
+            app = Celery("bench", broker=broker)
+        else:
+            from portal.celery import app
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.check_running()
+            if app.control.ping(timeout=0.5):
+                return
+        raise BenchError(f"the Celery worker did not answer within {seconds:.0f} s\n{self.tail()}")
 
 
 def settings_env(database_url: str) -> dict[str, str]:

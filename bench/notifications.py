@@ -47,10 +47,11 @@ from common import (
     HOST,
     BenchError,
     Child,
+    Redis,
+    Worker,
     free_port,
     recreate_database,
     setup_django,
-    venv_script,
 )
 
 BENCH_CUSTOMER = ("Bench Nachrichten GmbH", "K-900002")
@@ -224,50 +225,6 @@ class Sinks(Child):
 
 
 # --- Redis and the worker ------------------------------------------------------------------------
-
-
-class Redis(Child):
-    def __init__(self, port: int, workdir: Path, log: Path) -> None:
-        command = ["redis-server", "--bind", HOST, "--port", str(port), "--save", ""]
-        command += ["--appendonly", "no", "--dir", str(workdir)]
-        command += ["--maxmemory-policy", "noeviction", "--protected-mode", "yes"]
-        super().__init__("redis", command, {}, log)
-        self.url = f"redis://{HOST}:{port}/0"
-
-    def wait_ready(self, seconds: float = 10) -> str:
-        """Wait for PING; the server's version."""
-        import redis
-
-        client = redis.Redis.from_url(self.url, socket_timeout=1)
-        deadline = time.monotonic() + seconds
-        try:
-            while time.monotonic() < deadline:
-                self.check_running()
-                with contextlib.suppress(redis.RedisError):
-                    client.ping()
-                    return client.info("server")["redis_version"]
-                time.sleep(0.05)
-        finally:
-            client.close()
-        raise BenchError(f"redis-server did not answer within {seconds:.0f} s\n{self.tail()}")
-
-
-class Worker(Child):
-    def __init__(self, env: dict[str, str], concurrency: int, log: Path) -> None:
-        command = [*venv_script("celery"), "-A", "portal", "worker"]
-        command += ["--concurrency", str(concurrency), "--pool", "prefork", "-Q", "celery"]
-        super().__init__("celery", command, env, log)
-
-    def wait_ready(self, seconds: float = 60) -> None:
-        """Until the worker answers a ping through the broker."""
-        from portal.celery import app
-
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.check_running()
-            if app.control.ping(timeout=0.5):
-                return
-        raise BenchError(f"the Celery worker did not answer within {seconds:.0f} s\n{self.tail()}")
 
 
 # --- Data -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import signal
 import statistics
 import sys
@@ -35,10 +36,13 @@ from pathlib import Path
 import common  # noqa: F401 (first: re-starts the benchmark with the project's venv if needed)
 import django
 import requests
+import topology
 from common import (
     HOST,
     BenchError,
     Child,
+    Redis,
+    Worker,
     free_port,
     recreate_database,
     setup_django,
@@ -101,6 +105,8 @@ class Recorder:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.samples: dict[tuple[str, str], list[float]] = {}
+        #: (order code, wall clock just before its "bestellen" POST) per flow
+        self.placed: list[tuple[str, float]] = []
 
     def add(self, key: tuple[str, str], seconds: float) -> None:
         with self._lock:
@@ -225,15 +231,7 @@ class FlowSpec:
     package: str
 
 
-def run_flow(browser: Browser, spec: FlowSpec) -> float:
-    """Log in, walk steps 2 to 6, order, open the order; return the flow's seconds."""
-    started = time.perf_counter()
-    row = iter(ROWS)
-
-    def key() -> tuple[str, str]:
-        label, method, _path = next(row)
-        return label, method
-
+def log_in(browser: Browser, spec: FlowSpec, key: Callable[[], tuple[str, str]]) -> None:
     page = browser.request(key(), "/anmelden/", status=200)
     browser.request(
         key(),
@@ -247,6 +245,21 @@ def run_flow(browser: Browser, spec: FlowSpec) -> float:
         status=302,
         location="/",
     )
+
+
+def run_flow(browser: Browser, spec: FlowSpec, *, login: bool = True) -> float:
+    """Log in (unless done), walk steps 2 to 6, order, open the order; the flow's seconds."""
+    started = time.perf_counter()
+    row = iter(ROWS)
+
+    def key() -> tuple[str, str]:
+        label, method, _path = next(row)
+        return label, method
+
+    if login:
+        log_in(browser, spec, key)
+    else:
+        next(row), next(row)
     browser.request(key(), "/", status=200)
     redirect = browser.request(
         key(),
@@ -288,6 +301,7 @@ def run_flow(browser: Browser, spec: FlowSpec) -> float:
     page = browser.request(key(), "/sip-trunk/warenkorb/", status=200)
     if spec.username not in page.text:
         raise BenchError(f"cart of {spec.admin} does not show {spec.username}")
+    placed_at = topology.now()
     redirect = browser.request(
         key(),
         "/sip-trunk/warenkorb/bestellen/",
@@ -295,6 +309,8 @@ def run_flow(browser: Browser, spec: FlowSpec) -> float:
         status=302,
         location=rf"/sip-trunk/auftraege/{UUID}/",
     )
+    with browser.recorder._lock:
+        browser.recorder.placed.append((redirect.headers["Location"].split("/")[-2], placed_at))
     page = browser.request(key(), redirect.headers["Location"], status=200)
     if spec.username not in page.text:
         raise BenchError(f"order page of {spec.admin} does not show {spec.username}")
@@ -327,13 +343,26 @@ def run_concurrently(
     return wall, [f.result() for f in futures if f.result() is not None]
 
 
-def flow_task(base_url, recorder, stop, spec) -> Callable[[], float]:
+def flow_task(base_url, recorder, stop, spec, browser=None) -> Callable[[], float]:
+    """One flow; with ``browser`` (logged in already) it starts at the dashboard."""
+
     def task() -> float:
-        browser = Browser(base_url, recorder, stop)
+        own = browser or Browser(base_url, recorder, stop)
+        own.recorder = recorder
         try:
-            return run_flow(browser, spec)
+            return run_flow(own, spec, login=browser is None)
         finally:
-            browser.close()
+            own.close()
+
+    return task
+
+
+def login_task(browser: Browser, spec: FlowSpec) -> Callable[[], None]:
+    """Log in, unmeasured, for a flow that starts logged in."""
+
+    def task() -> None:
+        row = iter(ROWS)
+        log_in(browser, spec, lambda: next(row)[:2])
 
     return task
 
@@ -469,9 +498,9 @@ def has_gunicorn_setting(name: str) -> bool:
 class Gunicorn(Child):
     """gunicorn as a child process in its own session; stopped on exit, error or Ctrl-C."""
 
-    def __init__(self, env: dict[str, str], port: int, workers: int, log: Path) -> None:
+    def __init__(self, env: dict[str, str], port: int, web: topology.Web, log: Path) -> None:
         command = [*venv_script("gunicorn"), "portal.wsgi", "-b", f"{HOST}:{port}"]
-        command += ["-w", str(workers)]
+        command += web.options()
         if has_gunicorn_setting("control_socket_disable"):
             command.append("--no-control-socket")  # gunicorn >= 24 would share ~/.gunicorn/
         super().__init__("gunicorn", command, env, log)
@@ -509,11 +538,14 @@ class Phase:
         server_after = gunicorn.cpu_seconds()
         self.wall += wall
         self.client_cpu += time.process_time() - client
-        if self.server_cpu is None or server is None or server_after is None:
-            self.server_cpu = None
-        else:
-            self.server_cpu += server_after - server
+        self.server_cpu = add(self.server_cpu, server, server_after)
         self.results += results
+
+
+def add(total: float | None, before: float | None, after: float | None) -> float | None:
+    if total is None or before is None or after is None:
+        return None
+    return total + after - before
 
 
 @dataclass
@@ -522,6 +554,11 @@ class Results:
     recorder: Recorder
     flow: Phase
     healthz: Phase
+    #: production topology: flows that start logged in, the Celery worker's CPU seconds
+    #: from the first measured order until the last message, seconds until sent per order
+    logged_in: Phase | None = None
+    worker_cpu: float | None = None
+    sent: list[float] | None = None
 
 
 def report(results: Results) -> None:
@@ -601,8 +638,20 @@ def report(results: Results) -> None:
             f"this process; {results.healthz.client_cpu / len(base) * 1000:.2f} per healthz",
         )
     )
+    if results.logged_in is not None:
+        rows += topology.rows(results, REQUESTS_PER_FLOW - 2)
     for label, value, note in rows:
         print(f"{label:<28} {value:>9}   {note}".rstrip())
+    if results.logged_in is not None:
+        steps = {
+            f"{label} {method}": (percentile(values, 50), percentile(values, 95))
+            for (label, method), values in samples.items()
+            if label[0].isdigit()
+        }
+        healthz = (base_p50, percentile(base, 95))
+        print("\ntargets (printed, never asserted):")
+        for line_ in topology.targets(results, steps, healthz, REQUESTS_PER_FLOW - 2):
+            print(f"  {line_}")
 
 
 # --- Main -------------------------------------------------------------------------------------
@@ -611,8 +660,18 @@ def report(results: Results) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flows", type=int, default=50, help="measured flows (default 50)")
-    parser.add_argument("--concurrency", type=int, default=4, help="client threads (default 4)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument(
+        "--topology",
+        choices=("in-process", "production"),
+        default="in-process",
+        help="in-process: orders in the web process, no Redis (default); production: "
+        "Redis, a Celery worker, the README's gunicorn settings and a connection pool",
+    )
+    parser.add_argument("--concurrency", type=int, help="client threads (default 4, production 8)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default 2)")
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), help="gunicorn's")
+    parser.add_argument("--threads", type=int, help="threads per gthread worker")
+    parser.add_argument("--pool", type=int, help="DATABASE_POOL of the web processes")
     parser.add_argument("--warmup", type=int, default=4, help="unmeasured flows first (default 4)")
     parser.add_argument(
         "--postgres",
@@ -626,7 +685,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.postgres = args.postgres.rstrip("/")
-    if args.flows < 1 or args.concurrency < 1 or args.workers < 1 or args.warmup < 0:
+    production = args.topology == "production"
+    args.concurrency = args.concurrency or (8 if production else 4)
+    worker_class = args.worker_class or (topology.WORKER_CLASS if production else "sync")
+    args.web = topology.Web(
+        worker_class,
+        args.workers or (topology.WORKERS if production else 2),
+        args.threads or topology.THREADS,
+    )
+    args.workers = args.web.workers
+    if args.pool is None:
+        args.pool = topology.DATABASE_POOL if production and worker_class == "gthread" else 0
+    if (
+        args.flows < 1
+        or args.concurrency < 1
+        or args.workers < 1
+        or args.warmup < 0
+        or (args.web.threads < 1 or args.pool < 0)
+    ):
         parser.error("--flows, --concurrency and --workers must be at least 1, --warmup 0")
     if "bench" not in args.database or not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database must be a plain lowercase name containing 'bench'")
@@ -640,9 +716,13 @@ def main(argv: list[str] | None = None) -> int:
     base_url = f"http://{HOST}:{port}"
     database_url = f"{args.postgres}/{args.database}"
     env = settings_env(database_url, port)
-    total = args.warmup + args.flows
+    production = args.topology == "production"
+    # production: a second set of flows that start logged in
+    total = args.warmup + args.flows * (2 if production else 1)
     stop = threading.Event()
     gunicorn = None
+    children: list[Child] = []
+    redis_dir = None
     try:
         started = time.perf_counter()
         pg_version = recreate_database(args.postgres, args.database)
@@ -652,14 +732,29 @@ def main(argv: list[str] | None = None) -> int:
             f"setup: database {args.database} recreated, migrated, demo data, "
             f"{total} bench admins, collectstatic ({time.perf_counter() - started:.1f} s)"
         )
-        log = Path(tempfile.gettempdir()) / f"bench-gunicorn-{port}.log"
-        gunicorn = Gunicorn(env, port, args.workers, log)
+        tmp = Path(tempfile.gettempdir())
+        worker = None
+        web_env = env
+        if production:
+            redis_dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+            redis = Redis(free_port(), redis_dir, tmp / f"bench-redis-{port}.log")
+            children.append(redis)
+            redis_version = redis.wait_ready()
+            web_env = topology.production_env(env, redis.url, args.pool)
+            worker_settings = topology.worker_env(env, redis.url)
+            worker = Worker(
+                worker_settings, topology.CELERY_CONCURRENCY, tmp / f"bench-celery-{port}.log"
+            )
+            children.append(worker)
+            worker.wait_ready(broker=redis.url)
+        gunicorn = Gunicorn(web_env, port, args.web, tmp / f"bench-gunicorn-{port}.log")
+        children.append(gunicorn)
         gunicorn.wait_ready(base_url)
 
         import gunicorn as gunicorn_package
 
         print(
-            f"stack: gunicorn {gunicorn_package.__version__} ({args.workers} sync workers) at "
+            f"stack: gunicorn {gunicorn_package.__version__} ({args.web.describe()}) at "
             f"{base_url}, Django {django.get_version()}, Python {platform.python_version()}, "
             f"PostgreSQL {pg_version}, {os.cpu_count()} CPUs shared by client and server"
         )
@@ -667,28 +762,61 @@ def main(argv: list[str] | None = None) -> int:
             "settings: DJANGO_DEBUG unset, SECURE_SSL_REDIRECT=false, client sends "
             "X-Forwarded-Proto: https (TLS proxy), Argon2 for the login"
         )
-        print(
-            "orders: no REDIS_URL, so Celery runs eagerly: each order is processed in the "
-            "gunicorn worker right after commit, inside the 'bestellen' POST"
-        )
+        if production:
+            print(
+                f"orders: a Celery worker (prefork, concurrency {topology.CELERY_CONCURRENCY}) on "
+                f"redis-server {redis_version}, which also holds the cache and the sessions; "
+                f"DATABASE_POOL={args.pool or 'unset'} in the web processes"
+            )
+        else:
+            print(
+                "orders: no REDIS_URL, so Celery runs eagerly: each order is processed in the "
+                "gunicorn worker right after commit, inside the 'bestellen' POST"
+            )
 
         warm = Recorder()
         if args.warmup:
             tasks = [flow_task(base_url, warm, stop, s) for s in specs[: args.warmup]]
             tasks += [healthz_task(base_url, warm, stop) for _ in range(args.concurrency * 4)]
             run_concurrently(tasks, args.concurrency, stop)
+            if production:
+                topology.seconds_until_sent(warm.placed, timeout=120)
         # The baseline in two halves, before and after the flows, so that a change in the
         # machine's load during the run affects both sides alike.
         recorder = Recorder()
         before = args.flows // 2
         healthz, flows = Phase(), Phase()
-        for phase, tasks in (
+        measured = specs[args.warmup : args.warmup + args.flows]
+        worker_cpu = worker.cpu_seconds(own=True) if worker else None
+        phases = [
             (healthz, [healthz_task(base_url, recorder, stop) for _ in range(before)]),
-            (flows, [flow_task(base_url, recorder, stop, spec) for spec in specs[args.warmup :]]),
-            (healthz, [healthz_task(base_url, recorder, stop) for _ in range(args.flows - before)]),
-        ):
+            (flows, [flow_task(base_url, recorder, stop, spec) for spec in measured]),
+        ]
+        logged_in = None
+        if production:
+            logged_in = Phase()
+            later = specs[args.warmup + args.flows :]
+            browsers = [Browser(base_url, Recorder(), stop) for _ in later]
+            logins = [login_task(b, spec) for b, spec in zip(browsers, later, strict=True)]
+            phases += [
+                (Phase(), logins),  # unmeasured
+                (
+                    logged_in,
+                    [
+                        flow_task(base_url, recorder, stop, spec, browser)
+                        for spec, browser in zip(later, browsers, strict=True)
+                    ],
+                ),
+            ]
+        phases.append(
+            (healthz, [healthz_task(base_url, recorder, stop) for _ in range(args.flows - before)])
+        )
+        for phase, tasks in phases:
             phase.run(tasks, args.concurrency, stop, gunicorn)
-        results = Results(args.flows, recorder, flows, healthz)
+        results = Results(args.flows, recorder, flows, healthz, logged_in)
+        if production:
+            results.sent = topology.seconds_until_sent(recorder.placed, timeout=300)
+            results.worker_cpu = topology.add_cpu(worker_cpu, worker.cpu_seconds(own=True))
         print(
             f"\n{args.flows} flows at concurrency {args.concurrency} after {args.warmup} "
             f"warm-up flows; baseline: {args.flows} /healthz requests at the same concurrency, "
@@ -696,20 +824,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         report(results)
         print(f"\nverified in the database: {verify(specs)} ({args.warmup} of them warm-up)")
-        gunicorn.keep_log = False
+        for child in children:
+            child.keep_log = False
         return 0
     except BenchError as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
-        if gunicorn is not None:
-            print(f"{gunicorn.tail()}\n(whole log: {gunicorn.log})", file=sys.stderr)
+        for child in children:
+            print(f"{child.tail()}\n(whole log: {child.log})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
         stop.set()
-        if gunicorn is not None:
-            gunicorn.stop()
+        for child in reversed(children):
+            child.stop()
+        if redis_dir is not None:
+            shutil.rmtree(redis_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from celery import Celery
 
@@ -12,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 log = logging.getLogger(__name__)
 
 app = Celery("portal")
+_tasks_import_lock = threading.Lock()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.conf.beat_schedule = {
@@ -38,7 +40,9 @@ def enqueue(task_name: str, *args: object) -> bool:
     if task_name not in app.tasks:
         # The web process imports no tasks module by itself; this imports every app's
         # ``tasks`` (what autodiscovery does in a worker), so eager mode finds the task too.
-        app.loader.import_default_modules()
+        # Under the lock: another thread of a gthread worker may be half-way through it.
+        with _tasks_import_lock:
+            app.loader.import_default_modules()
     task = app.tasks[task_name]
     try:
         task.delay(*args)

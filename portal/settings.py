@@ -126,12 +126,17 @@ DATABASE_STATEMENT_TIMEOUT = env_seconds(
 # A request cut short by one of them answers 503 with this Retry-After (seconds).
 DATABASE_BUSY_RETRY_AFTER = 10
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
+# PostgreSQL: connections per process in a psycopg pool (threads of a gthread worker share
+# it); 0 keeps one persistent connection per thread, checked before each request.
+DATABASE_POOL = env_int("DATABASE_POOL", 0, minimum=0, maximum=64)
 _database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"
 try:
     _database = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
 except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL cannot be used: {exc}") from None
 if _database["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASE_POOL:
+        raise ImproperlyConfigured("DATABASE_POOL needs PostgreSQL (a postgres:// DATABASE_URL).")
     _database["CONN_MAX_AGE"] = 0
     _name = Path(_database["NAME"])
     if not _name.is_absolute():
@@ -154,6 +159,13 @@ elif _database["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout": DATABASE_CONNECT_TIMEOUT,
         "options": f"-c lock_timeout={_lock_ms} -c statement_timeout={_statement_ms}",
     }
+    if DATABASE_POOL:  # the pool keeps the connections; Django must not keep its own
+        _database.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
+        _database["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL,
+            "timeout": DATABASE_CONNECT_TIMEOUT,
+        }
 else:
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL.")
 DATABASES = {"default": _database}
@@ -386,6 +398,8 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+    # Sessions read from Redis (no query per request), written through to the database.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 # In-process (no Redis): a failing task is logged and marks its order, the request succeeds.

@@ -61,6 +61,19 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "DATABASE_LOCK_TIMEOUT": "0.5",
         "DATABASE_STATEMENT_TIMEOUT": "60",
     },
+    "postgres pool": {
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": "postgres://u@db.example.com/portal",
+        "DATABASE_POOL": "8",
+    },
+    "pool vier": {"DJANGO_DEBUG": "true", "DATABASE_POOL": "vier"},
+    "pool 65": {
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": "postgres://u@db.example.com/portal",
+        "DATABASE_POOL": "65",
+    },
+    "pool on sqlite": {"DJANGO_DEBUG": "true", "DATABASE_POOL": "4"},
+    "redis": {"DJANGO_DEBUG": "true", "REDIS_URL": "redis://127.0.0.1:6379/3"},
     "lock timeout fuenf": {"DJANGO_DEBUG": "true", "DATABASE_LOCK_TIMEOUT": "fünf"},
     "statement timeout 0": {"DJANGO_DEBUG": "true", "DATABASE_STATEMENT_TIMEOUT": "0"},
     "smtp port abc": {"DJANGO_DEBUG": "true", "SMTP_HOST": "smtp.example.com", "SMTP_PORT": "abc"},
@@ -138,6 +151,9 @@ for name, variables in job["scenarios"].items():
             "mail": settings.MAILERS["default"]["BACKEND"],
             "sms": settings.SMS_BACKEND,
             "db_options": settings.DATABASES["default"].get("OPTIONS", {}).get("options"),
+            "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
+            "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+            "session_engine": getattr(settings, "SESSION_ENGINE", "default"),
         }
     except ImproperlyConfigured as error:
         outcomes[name] = {"ok": False, "error": str(error)}
@@ -231,6 +247,36 @@ def test_postgresql_connections_wait_for_locks_and_statements_only_so_long(outco
     assert outcomes["postgres timeouts"]["db_options"] == (
         "-c lock_timeout=500 -c statement_timeout=60000"
     )
+
+
+def test_postgresql_connections_stay_per_thread_without_a_pool(outcomes):
+    assert outcomes["postgres"]["pool"] is None
+    assert outcomes["postgres"]["conn_max_age"] == 60
+
+
+def test_database_pool_gives_each_process_a_psycopg_pool_of_that_size(outcomes):
+    outcome = outcomes["postgres pool"]
+    assert outcome["pool"] == {"min_size": 1, "max_size": 8, "timeout": 5}
+    # Django refuses persistent connections next to a pool; the timeouts still apply.
+    assert outcome["conn_max_age"] == 0
+    assert outcome["db_options"] == "-c lock_timeout=5000 -c statement_timeout=30000"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        ("pool vier", "DATABASE_POOL must be a whole number, not 'vier'."),
+        ("pool 65", "DATABASE_POOL must be between 0 and 64."),
+        ("pool on sqlite", "DATABASE_POOL needs PostgreSQL (a postgres:// DATABASE_URL)."),
+    ],
+)
+def test_it_refuses_a_database_pool_it_cannot_use(outcomes, scenario, message):
+    assert error_of(outcomes, scenario) == message
+
+
+def test_sessions_are_read_from_redis_when_there_is_one(outcomes):
+    assert outcomes["redis"]["session_engine"] == "django.contrib.sessions.backends.cached_db"
+    assert outcomes["debug only"]["session_engine"] == "default"  # in the database
 
 
 @pytest.mark.parametrize(

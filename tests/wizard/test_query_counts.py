@@ -5,7 +5,7 @@ cart) and after the customer has grown (another block of ~4,800 numbers, 300 wor
 another admin's 40 drafts, 20 lines in the cart). Both counts must equal the number written
 in the table below; a page whose count grows with the data has an N+1 query.
 
-The counts include the request's own queries (session, user, customer) and, because each
+The counts include the request's own queries (session, the user with its customer) and, because each
 test runs inside a transaction, the savepoints of the services' ``atomic`` blocks.
 """
 
@@ -218,58 +218,58 @@ def overview(w: World):
 
 
 #: page -> (how to request it, the number of queries it needs at any size).
-#: Every request starts with 2 (session, user); pages that read the customer add 1.
+#: Every request starts with 2 (session; the user with its customer in one query).
 PAGES: dict[str, tuple[Page, int]] = {
     # trunk_overview: one query with the usage counts of all trunks; a chosen trunk's places
     # are counted again by the setup service
-    "1 SIP-Trunk GET (start)": (get_start, 4),
-    "1 SIP-Trunk POST (start)": (post_start, 6),
-    "1 SIP-Trunk GET": (get_step("sip-trunk"), 5),
+    "1 SIP-Trunk GET (start)": (get_start, 3),
+    "1 SIP-Trunk POST (start)": (post_start, 5),
+    "1 SIP-Trunk GET": (get_step("sip-trunk"), 4),
     # the draft, the customer, its trunks with their usage, the chosen trunk (the form's
     # choice); the draft keeps its trunk, so ``change_trunk`` has nothing to check or write
-    "1 SIP-Trunk POST": (post_step("sip-trunk", lambda w: {"trunk": str(w.trunk.code)}), 6),
+    "1 SIP-Trunk POST": (post_step("sip-trunk", lambda w: {"trunk": str(w.trunk.code)}), 5),
     # the trunk with its places counted (one query, which ``check_trunk`` reads), the customer
     # for the page
-    "2 Benutzerdaten GET (new)": (get_new, 4),
+    "2 Benutzerdaten GET (new)": (get_new, 3),
     # the trunk with its places counted; ``start_draft`` checks them and the Benutzerdaten once
     # and inserts the draft in a savepoint
     "2 Benutzerdaten POST (new)": (post_new, 6),
-    "2 Benutzerdaten GET": (get_step("benutzerdaten"), 4),
+    "2 Benutzerdaten GET": (get_step("benutzerdaten"), 3),
     "2 Benutzerdaten POST": (post_step("benutzerdaten", lambda w: USER_DATA), 4),
-    "3 Benutzeranmeldung GET": (get_step("benutzeranmeldung"), 4),
+    "3 Benutzeranmeldung GET": (get_step("benutzeranmeldung"), 3),
     # the draft; ``reserve_username`` asks the claims once whether the name is taken; in a
     # savepoint the draft and its claim written
     "3 Benutzeranmeldung POST": (
         post_step("benutzeranmeldung", lambda w: login_data(w.unique("neuer.name."))),
         8,
     ),
-    "3 Benutzername prüfen (htmx)": (check_username, 5),
+    "3 Benutzername prüfen (htmx)": (check_username, 4),
     # count, one page of numbers, holders: workplaces and drafts (two queries for the page)
-    "4 Rufnummer GET": (get_step("rufnummer"), 8),
-    "4 Rufnummer GET page 3": (get_step("rufnummer", "?page=3"), 8),
-    "4 Rufnummer GET search free": (get_step("rufnummer", "?q=0228+1&free=on"), 8),
+    "4 Rufnummer GET": (get_step("rufnummer"), 7),
+    "4 Rufnummer GET page 3": (get_step("rufnummer", "?page=3"), 7),
+    "4 Rufnummer GET search free": (get_step("rufnummer", "?q=0228+1&free=on"), 7),
     "4 Rufnummer GET search (htmx)": (
         get_step("rufnummer", "?q=*1&fragment=numbers", headers=HTMX),
-        8,
+        7,
     ),
     # the draft; in a savepoint ``reserve_number`` locks the number row, asks once whether it
     # is held, and writes the draft
     "4 Rufnummer POST": (post_step("rufnummer", lambda w: {"number": w.free_number()}), 8),
     # One for the workplace's own price, shown with every package.
-    "5 Konferenzpaket GET": (get_step("konferenzpaket"), 6),
+    "5 Konferenzpaket GET": (get_step("konferenzpaket"), 5),
     "5 Konferenzpaket POST": (post_step("konferenzpaket", lambda w: {"package": "none"}), 5),
-    "6 Warenkorb GET": (get_step("warenkorb"), 5),
+    "6 Warenkorb GET": (get_step("warenkorb"), 4),
     # the trunk row locked and its places counted, in a savepoint
     "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 8),
     # workplace price, the cart's drafts with trunk, number and package, the cart
-    "Warenkorb GET": (get_cart, 7),
+    "Warenkorb GET": (get_cart, 6),
     # the draft written and its claim on the username given back
     "Warenkorb entfernen POST": (remove_from_cart, 5),
     # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints,
     # the customer's webhook endpoints for the event of the new order
     "Kostenpflichtig bestellen POST": (place_order, 26),
     # all trunks (two here): usage, packages, count and page of rows, own drafts
-    "Arbeitsplätze verwalten GET": (overview, 8),
+    "Arbeitsplätze verwalten GET": (overview, 7),
 }
 
 

@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 
 
 class PasswordBackend(ModelBackend):
+    def get_user(self, user_id) -> User | None:
+        """The session's user with its customer in the same query: every page shows it."""
+        try:
+            user = User._default_manager.select_related("customer").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     def authenticate(
         self,
         request: HttpRequest | None,
