@@ -137,3 +137,37 @@ def test_requests_are_counted_by_route_name_never_by_path(alice_client, alice):
     assert TOKEN not in text
     assert "Falsch-1" not in text
     assert value(text, "portal_login_failures_total") >= 1
+
+
+INCREMENT = "from portal import metrics; metrics.ORDER_STATUS.labels('completed').inc()"
+SCRAPE = """
+import django; django.setup()
+from prometheus_client import generate_latest
+from portal import metrics
+print(generate_latest(metrics.registry()).decode())
+"""
+
+
+def test_in_multiprocess_mode_the_processes_counts_are_summed_with_the_backlog(db, tmp_path):
+    """As under gunicorn with several workers: each process writes its own files, and the
+    scrape, in yet another process, sums them and still reads the backlog."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import database_url
+
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+    }
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", INCREMENT], env=env, check=True, timeout=60)
+    scraped = subprocess.run(
+        [sys.executable, "-c", SCRAPE], env=env, check=True, timeout=60, capture_output=True
+    ).stdout.decode()
+    assert value(scraped, "portal_order_status_changes_total", status="completed") == 2
+    assert value(scraped, "portal_outbox_backlog", outbox="registrarjob") == 0
+    assert "portal_orders_processing_oldest_seconds" in scraped
