@@ -144,6 +144,8 @@ def _record_result(notification: Notification, **fields) -> None:
         OUTBOX.finish(notification, **fields)
         notification.status = fields["status"]
         _count(notification, fields["status"])
+        if notification.status == Notification.Status.SENT and notification.order_id:
+            _order_sent(notification)
         message_delivery_recorded.send(sender=Notification, notification=notification)
 
 
@@ -151,6 +153,17 @@ def _count(notification: Notification, outcome: str) -> None:
     metrics.count_on_commit(
         metrics.MESSAGE_DELIVERIES, channel=notification.channel, outcome=str(outcome)
     )
+
+
+def _order_sent(notification: Notification) -> None:
+    """The last message of an order sent (they are all queued as it completes): its time."""
+    others = Notification.objects.filter(order_id=notification.order_id).exclude(
+        status=Notification.Status.SENT
+    )
+    if not others.exists():
+        metrics.observe_on_commit(
+            metrics.ORDER_MESSAGES_SENT_SECONDS, notification.order.created_at
+        )
 
 
 def _defer(notification: Notification, error: str) -> outbox.Deferred:

@@ -58,6 +58,18 @@ IMPORT_ROWS = Counter(
 )
 LOGIN_FAILURES = Counter("portal_login_failures_total", "Failed logins (wrong credentials).")
 LOGIN_LOCKOUTS = Counter("portal_login_lockouts_total", "Logins refused by the lockout.")
+#: Minutes to hours: an order waits for the SIP registrar, a message for SMTP or Twilio.
+_ORDER_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600)
+ORDER_COMPLETED_SECONDS = Histogram(
+    "portal_order_completed_seconds",
+    "From placing an order to its completion (all its new workplaces active).",
+    buckets=_ORDER_BUCKETS,
+)
+ORDER_MESSAGES_SENT_SECONDS = Histogram(
+    "portal_order_messages_sent_seconds",
+    "From placing an order to the last of its messages sent (none failed).",
+    buckets=_ORDER_BUCKETS,
+)
 REGISTRAR_DRIFT = Gauge(
     "portal_registrar_drift",
     "Differences between active workplaces and the SIP registrar at the last hourly check.",
@@ -80,6 +92,12 @@ def _login_failed(**kwargs: object) -> None:
 
 def _locked_out(**kwargs: object) -> None:
     LOGIN_LOCKOUTS.inc()
+
+
+def observe_on_commit(histogram: Histogram, since) -> None:
+    """Observe the time from ``since`` to now once the transaction commits."""
+    seconds = max((timezone.now() - since).total_seconds(), 0)
+    transaction.on_commit(lambda: histogram.observe(seconds))
 
 
 def count_on_commit(counter: Counter, amount: float = 1, **labels: str) -> None:

@@ -37,6 +37,8 @@ def _transition(order: Order, status: str, note: str = "") -> None:
     order.save(update_fields=["status"])
     change = OrderStatusChange.objects.create(order=order, status=status, note=note)
     metrics.count_on_commit(metrics.ORDER_STATUS, status=status)
+    if status == Order.Status.COMPLETED:
+        metrics.observe_on_commit(metrics.ORDER_COMPLETED_SECONDS, order.created_at)
     order_status_changed.send(
         sender=Order,
         order=order,

@@ -98,6 +98,9 @@ def test_an_order_placed_and_processed_moves_the_order_and_message_counters(
     assert value(after, "portal_outbox_results_total", **sent) == (
         value(before, "portal_outbox_results_total", **sent) + 2
     )
+    for histogram in ("portal_order_completed_seconds", "portal_order_messages_sent_seconds"):
+        count = f"{histogram}_count"
+        assert value(after, count) == value(before, count) + 1
     assert value(after, "portal_outbox_backlog", outbox="notification") == 0
     assert value(after, "portal_orders_processing") == 0
 
