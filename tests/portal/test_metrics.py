@@ -69,6 +69,12 @@ def test_no_token_is_needed_from_loopback_nor_a_token_is_accepted_when_unset(db,
     assert client.get("/metrics").status_code == 404
 
 
+def test_a_scrape_of_the_web_process_over_http_is_not_redirected_to_https(db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert Client().get("/metrics").status_code == 200
+    assert Client().get(reverse("portal:healthz")).status_code == 301
+
+
 def test_the_allowed_networks_come_from_the_setting(db, settings):
     import ipaddress
 
