@@ -180,3 +180,29 @@ def test_in_multiprocess_mode_the_processes_counts_are_summed_with_the_backlog(d
     assert value(scraped, "portal_order_status_changes_total", status="completed") == 2
     assert value(scraped, "portal_outbox_backlog", outbox="registrarjob") == 0
     assert "portal_orders_processing_oldest_seconds" in scraped
+
+
+def test_failed_logins_and_the_lockout_they_cause_are_counted(alice):
+    before = scrape()
+    client = Client()
+    for _ in range(5):
+        client.post(reverse("portal:login"), {"username": "alice", "password": "Falsch-1"})
+    after = scrape()
+    for name, more in (("portal_login_failures_total", 5), ("portal_login_lockouts_total", 1)):
+        assert value(after, name) == value(before, name) + more
+
+
+def test_import_rows_checked_and_refused_are_counted(trunk):
+    from tests.listimport.test_check import check, person
+
+    before = scrape()
+    result = check(
+        trunk,
+        person(auth_email="login@example.com", mobile="0170 1234567"),
+        person(auth_email="kein-mail", mobile="0170 1234568", first_name="Anna"),
+    )
+    assert (result["ok"], result["failed"]) == (1, 1)
+    after = scrape()
+    for stage, more in (("checked", 2), ("refused", 1)):
+        name = "portal_import_rows_total"
+        assert value(after, name, stage=stage) == value(before, name, stage=stage) + more
