@@ -122,7 +122,13 @@ def test_the_backlog_and_stuck_orders_are_read_from_the_database(alice, demo_cus
         monthly_net=Decimal("0"),
         status="processing",
     )
+    from provisioning.models import RegistrarJob
+
+    RegistrarJob.objects.create(kind=RegistrarJob.Kind.ENSURE, username="anna", e164="")
+    RegistrarJob.objects.create(kind=RegistrarJob.Kind.REMOVE, username="bert", status="done")
     text = scrape()
+    assert value(text, "portal_outbox_backlog", outbox="registrarjob") == 1
+    assert value(text, "portal_outbox_backlog", outbox="webhookdelivery") == 0
     assert value(text, "portal_orders_processing") == 1
     assert value(text, "portal_orders_processing_oldest_seconds") >= 0
 
