@@ -14,15 +14,18 @@ The models are found by their app label, so this bottom layer imports none of th
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
 from django.apps import apps
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
+
+log = logging.getLogger(__name__)
 
 REQUESTS = Counter(
     "portal_http_requests_total",
@@ -122,6 +125,15 @@ class BacklogCollector(Collector):
         return []  # nothing at registration: the database is read only when scraped
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Nothing of these when the database does not answer: the counters still show."""
+        try:
+            families = list(self._read())
+        except DatabaseError as exc:
+            log.warning("metrics: backlog not read: %s", exc)
+            return
+        yield from families
+
+    def _read(self) -> Iterator[GaugeMetricFamily]:
         now = timezone.now()
         backlog = GaugeMetricFamily(
             "portal_outbox_backlog",

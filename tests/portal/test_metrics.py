@@ -212,3 +212,13 @@ def test_import_rows_checked_and_refused_are_counted(trunk):
     for stage, more in (("checked", 2), ("refused", 1)):
         name = "portal_import_rows_total"
         assert value(after, name, stage=stage) == value(before, name, stage=stage) + more
+
+
+def test_without_an_answer_from_the_database_the_counters_still_show(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute("ALTER TABLE orders_order RENAME TO orders_order_away")
+    text = scrape()
+    assert "portal_http_requests_total" in text
+    assert "portal_orders_processing " not in text
