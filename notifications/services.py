@@ -25,7 +25,7 @@ from django.utils import timezone
 from notifications import messages, sms
 from notifications.models import Notification
 from notifications.signals import message_delivery_recorded
-from portal import outbox
+from portal import metrics, outbox
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
 from provisioning.models import RegistrarJob
@@ -143,11 +143,32 @@ def _record_result(notification: Notification, **fields) -> None:
     with transaction.atomic():
         OUTBOX.finish(notification, **fields)
         notification.status = fields["status"]
+        _count(notification, fields["status"])
+        if notification.status == Notification.Status.SENT and notification.order_id:
+            _order_sent(notification)
         message_delivery_recorded.send(sender=Notification, notification=notification)
+
+
+def _count(notification: Notification, outcome: str) -> None:
+    metrics.count_on_commit(
+        metrics.MESSAGE_DELIVERIES, channel=notification.channel, outcome=str(outcome)
+    )
+
+
+def _order_sent(notification: Notification) -> None:
+    """The last message of an order sent (they are all queued as it completes): its time."""
+    others = Notification.objects.filter(order_id=notification.order_id).exclude(
+        status=Notification.Status.SENT
+    )
+    if not others.exists():
+        metrics.observe_on_commit(
+            metrics.ORDER_MESSAGES_SENT_SECONDS, notification.order.created_at
+        )
 
 
 def _defer(notification: Notification, error: str) -> outbox.Deferred:
     """Back to pending until the next attempt; the error for the task to retry with."""
+    _count(notification, "retry")
     return outbox.Deferred(error, OUTBOX.defer(notification, error=error))
 
 
@@ -208,9 +229,12 @@ def give_up(notification_id: int, error: str) -> None:
             pk=notification_id, status=Notification.Status.PENDING
         ).update(status=Notification.Status.FAILED, last_error=error[:500], claimed_by="")
         if failed:
-            message_delivery_recorded.send(
-                sender=Notification, notification=Notification.objects.get(pk=notification_id)
+            metrics.count_on_commit(
+                metrics.OUTBOX_RESULTS, outbox=OUTBOX.kind, outcome=Notification.Status.FAILED
             )
+            notification = Notification.objects.get(pk=notification_id)
+            _count(notification, Notification.Status.FAILED)
+            message_delivery_recorded.send(sender=Notification, notification=notification)
 
 
 def resend(notification: Notification) -> bool:

@@ -4,8 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
+    default = True  # the module holds two configs; "portal" in INSTALLED_APPS means this one
     name = "portal"
     verbose_name = _("Portal")
+
+    def ready(self) -> None:
+        from portal import metrics
+
+        metrics.count_logins()
 
 
 class LoginThrottleConfig(AxesAppConfig):

@@ -103,6 +103,18 @@ def env_networks(name: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+#: The loopback networks, IPv4 and IPv6.
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1"))
+
+
+def env_token(name: str, *, min_length: int) -> str:
+    """A secret compared with what a client sends; '' when unset, refused when short."""
+    value = env_str(name) or ""
+    if value and len(value) < min_length:
+        raise ImproperlyConfigured(f"{name} must be at least {min_length} characters long.")
+    return value
+
+
 #: A SIP URI a client sends its REGISTER to: ``sip:`` or ``sips:``, a host name, an IPv4
 #: address or a bracketed IPv6 address, an optional port and an optional transport.
 _SIP_URI = re.compile(

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal import celery
+from portal import celery, metrics
 
 #: Rows one sweep hands out at most; the next sweep (a minute later) takes the rest.
 SWEEP_LIMIT = 1000
@@ -125,6 +125,12 @@ class Outbox[M: OutboxRow]:
         """Write ``fields`` (a status and what goes with it) and release the claim."""
         fields.setdefault("claimed_by", "")
         self.model.objects.filter(pk=row.pk).update(**fields)
+        outcome = "retry" if fields["status"] == self.pending else str(fields["status"])
+        metrics.count_on_commit(metrics.OUTBOX_RESULTS, outbox=self.kind, outcome=outcome)
+
+    @property
+    def kind(self) -> str:
+        return self.model._meta.model_name
 
     def backoff(self, attempts: int) -> float:
         return backoff(

@@ -15,6 +15,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import (
+    LOOPBACK,
     env_bool,
     env_int,
     env_list,
@@ -22,6 +23,7 @@ from portal.env import (
     env_seconds,
     env_sip_uri,
     env_str,
+    env_token,
     env_url,
 )
 
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics_http.RequestMetricsMiddleware",  # first: it times everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -239,6 +242,10 @@ AXES_SENSITIVE_PARAMETERS = [
 # X-Forwarded-For is believed only from these proxies (addresses or CIDR networks); from
 # anyone else a client could choose its own address and never be locked out.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# Prometheus' /metrics: only from these networks (by the connection's address) or with
+# "Authorization: Bearer METRICS_TOKEN"; see portal/metrics_http.py.
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS") or LOOPBACK
+METRICS_TOKEN = env_token("METRICS_TOKEN", min_length=24)
 
 # MyPortal "Passwort vergessen": new passwords per username and per address within an hour.
 # Without a worker (no REDIS_URL) the request does the work, and every accepted request takes
@@ -313,6 +320,7 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]  # Prometheus on the host scrapes gunicorn's port
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # The header only consents to preloading; the domain joins the list when submitted there.

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import twofactor_views, views
+from portal.metrics_http import metrics_view
 
 portal_patterns = [
     path("anmelden/", views.LoginView.as_view(), name="login"),
@@ -17,6 +18,7 @@ portal_patterns = [
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("sip-trunk/arbeitsplaetze/import/", include("workplaces.listimport.urls")),
     path("", include("workplaces.manage.urls")),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from portal import outbox
+from portal import metrics, outbox
 from portal.celery import app
 from provisioning import services
 from provisioning.backends import RegistrarUnavailable
@@ -49,4 +49,5 @@ def check_registrar() -> int | None:
         )
     else:
         log.info("registrar check: %s subscribers, no differences", len(expected))
+    metrics.REGISTRAR_DRIFT.set(len(report.differences))
     return len(report.differences)

@@ -23,7 +23,7 @@ from orders.services.cart import (
 )
 from orders.services.processing import enqueue_processing
 from orders.signals import order_status_changed
-from portal import audit, policy
+from portal import audit, metrics, policy
 from portal.errors import Refusal
 from portal.models import User
 from portal.policy import Actor
@@ -91,6 +91,7 @@ def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
     order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
     order.save(update_fields=["number"])
     change = OrderStatusChange.objects.create(order=order, status=order.status)
+    metrics.count_on_commit(metrics.ORDER_STATUS, status=order.status)
     order_status_changed.send(
         sender=Order,
         order=order,

@@ -17,7 +17,7 @@ from notifications import services as notification_services
 from notifications.models import Notification
 from orders.models import Order, OrderItem, OrderStatusChange
 from orders.signals import order_status_changed
-from portal import celery
+from portal import celery, metrics
 from portal.errors import Refusal
 from portal.policy import Actor
 from provisioning import services as provisioning
@@ -36,6 +36,9 @@ def _transition(order: Order, status: str, note: str = "") -> None:
     order.status = status
     order.save(update_fields=["status"])
     change = OrderStatusChange.objects.create(order=order, status=status, note=note)
+    metrics.count_on_commit(metrics.ORDER_STATUS, status=status)
+    if status == Order.Status.COMPLETED:
+        metrics.observe_on_commit(metrics.ORDER_COMPLETED_SECONDS, order.created_at)
     order_status_changed.send(
         sender=Order,
         order=order,

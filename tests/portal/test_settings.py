@@ -104,6 +104,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "trusted proxies": {**PRODUCTION, "TRUSTED_PROXIES": "127.0.0.1, ::1, 10.0.0.0/8"},
     "trusted proxy host bits": {**PRODUCTION, "TRUSTED_PROXIES": "127.0.0.1,10.0.0.1/8"},
     "trusted proxy name": {**PRODUCTION, "TRUSTED_PROXIES": "proxy.example.com"},
+    "metrics token short": {**PRODUCTION, "METRICS_TOKEN": "kurz-geraten"},
+    "metrics network name": {**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "prometheus.example"},
     "temp password days 0": {"DJANGO_DEBUG": "true", "TEMP_PASSWORD_DAYS": "0"},
     "temp password days eine woche": {
         "DJANGO_DEBUG": "true",
@@ -367,6 +369,15 @@ def test_it_starts_with_trusted_proxies(outcomes):
 def test_it_refuses_a_trusted_proxy_that_is_not_an_address_or_network(outcomes, scenario, entry):
     assert error_of(outcomes, scenario) == (
         f"TRUSTED_PROXIES must list IP addresses or networks (CIDR) separated by commas: {entry}."
+    )
+
+
+def test_it_refuses_a_short_metrics_token_and_a_metrics_network_that_is_a_name(outcomes):
+    assert error_of(outcomes, "metrics token short") == (
+        "METRICS_TOKEN must be at least 24 characters long."
+    )
+    assert error_of(outcomes, "metrics network name").startswith(
+        "METRICS_ALLOWED_NETWORKS must list IP addresses or networks (CIDR)"
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from django.db import transaction
 
+from portal import metrics
 from portal.errors import Refusal
 from portal.models import User
 from portal.policy import Actor
@@ -87,4 +88,6 @@ def add_rows_to_cart(
                 added += 1
         if progress is not None and index % CART_PROGRESS_EVERY == 0:
             progress(index)
+    metrics.IMPORT_ROWS.labels("carted").inc(added)
+    metrics.IMPORT_ROWS.labels("refused").inc(sum(1 for r in report if "errors" in r))
     return {"added": added, "rows": report}

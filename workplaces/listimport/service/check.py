@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from catalog.models import Package
 from catalog.parsing import match_package
+from portal import metrics
 from trunks.models import SipTrunk
 from trunks.parsing import TrunkNumbers, parse_rufnummer
 from workplaces.listimport.files import Row
@@ -268,6 +269,8 @@ def check_rows(
     _check_usernames(active)
     _check_numbers(active, trunk, book)
     quota_notice = _check_quota(active, trunk)
+    metrics.IMPORT_ROWS.labels("checked").inc(len(checking))
+    metrics.IMPORT_ROWS.labels("refused").inc(sum(1 for r in active if not r.checked.ok))
     return {
         "rows": [r.as_json() for r in checking],
         "ok": sum(r.ok for r in checking),
