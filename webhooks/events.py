@@ -51,7 +51,8 @@ def on_message_delivery_recorded(sender, *, notification: Notification, **kw) ->
     delivered = notification.status == Notification.Status.SENT
     queue_event(
         customer_id=customer_id,
-        subject=notification,
+        # A message of no order (a new password) is about its workplace, and so its trunk.
+        subject=lambda: notification.workplace if notification.workplace_id else notification,
         event_type=MESSAGE_DELIVERED if delivered else MESSAGE_FAILED,
         data={
             "message": str(notification.code),

@@ -4,9 +4,11 @@ outbox for every active endpoint of a customer, and "Erneut senden"."""
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import secrets
 import uuid
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -147,12 +149,18 @@ def new_event_id() -> str:
 
 
 def queue_event(
-    *, customer_id: int, event_type: str, data: dict, subject: Model | None = None
+    *,
+    customer_id: int,
+    event_type: str,
+    data: dict,
+    subject: Model | Callable[[], Model] | None = None,
 ) -> list[WebhookDelivery]:
     """One delivery row per active endpoint of the customer whose admin may see ``subject``
     (the order or message the event is about: an endpoint acts with its admin's rights, as a
     key does), in the caller's transaction; each is handed to a worker on commit. ``data`` is
-    plain JSON and holds no secret."""
+    plain JSON and holds no secret. ``subject`` may be a function that loads it: it is called
+    only if an endpoint's admin is limited to some trunks."""
+    about = functools.cache(subject if callable(subject) else lambda: subject)
     endpoints = [
         endpoint.pk
         for endpoint in WebhookEndpoint.objects.active()
@@ -160,7 +168,7 @@ def queue_event(
         .select_related("admin")
         if subject is None
         or not endpoint.admin.limited_to_trunks
-        or policy.may_see(Actor.for_admin(endpoint.admin), subject)
+        or policy.may_see(Actor.for_admin(endpoint.admin), about())
     ]
     if not endpoints:
         return []

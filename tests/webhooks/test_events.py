@@ -3,6 +3,7 @@ the customer, signed, written with the change; none carries a password."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -147,3 +148,28 @@ def test_the_endpoint_of_a_trunk_limited_admin_hears_only_of_their_trunks(
 
     assert bonn_paths == {"/hooks/zentrale"}
     assert {r.path for r in receiver.received} == {"/hooks/zentrale", "/hooks/berlin"}
+
+
+def test_a_message_of_no_order_reaches_the_endpoint_of_its_workplaces_trunk_admin(
+    alice, demo_customer, trunk, packages, receiver, django_capture_on_commit_callbacks
+):
+    """A new password for a Berlin workplace (no order behind it) is Berlin's news too."""
+    from tests.conftest import make_trunk
+    from tests.portal.test_roles import make_admin
+    from tests.services.helpers import active_workplace
+    from workplaces.services.credentials import reset_password
+
+    berlin = make_trunk(demo_customer, "Niederlassung Berlin", "+4930123456", 10, 99)
+    branch = make_admin("berlin.admin", demo_customer, trunks=[berlin])
+    in_bonn = active_workplace(alice, trunk, username="in.bonn")
+    in_berlin = active_workplace(alice, berlin, username="in.berlin")
+    services.create_endpoint(actor=Actor.for_admin(branch), url=receiver.url + "/berlin")
+
+    for workplace in (in_bonn, in_berlin):
+        with django_capture_on_commit_callbacks(execute=True):
+            reset_password(workplace=workplace, actor=Actor.for_admin(alice))
+
+    events = [json.loads(r.body) for r in receiver.received]
+    assert [(e["type"], e["data"]["workplace"], e["data"]["order"]) for e in events] == [
+        ("message.delivered", str(in_berlin.code), None)
+    ]
