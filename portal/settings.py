@@ -26,6 +26,7 @@ from portal.env import (
     env_token,
     env_url,
 )
+from portal.settings_messages import message_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -330,64 +331,9 @@ if not DEBUG:
     if env_bool("BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Mail: SMTP when SMTP_HOST is set, MAIL_BACKEND names another Django backend; otherwise files
-# for the dev outbox. Those hold temporary passwords in clear, so only DEBUG falls back to them.
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
-SMTP_HOST = env_str("SMTP_HOST")
-_mail_backend = env_str("MAIL_BACKEND")
-_FILE_MAIL = "django.core.mail.backends.filebased.EmailBackend"
-if not (_mail_backend or SMTP_HOST or DEBUG):
-    raise ImproperlyConfigured(
-        "SMTP_HOST (or MAIL_BACKEND) must be set when DJANGO_DEBUG is not true; "
-        "e-mails with temporary passwords would be kept in files."
-    )
-if _mail_backend and _mail_backend != _FILE_MAIL:
-    MAILERS = {"default": {"BACKEND": _mail_backend}}
-elif SMTP_HOST and not _mail_backend:
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": SMTP_HOST,
-                "port": env_int("SMTP_PORT", 587, minimum=1, maximum=65535),
-                "username": env_str("SMTP_USER", "") or "",
-                "password": env_str("SMTP_PASSWORD", "") or "",
-                "use_tls": env_bool("SMTP_TLS", True),
-                "timeout": env_int("SMTP_TIMEOUT", 15, minimum=1, maximum=300),
-            },
-        }
-    }
-else:
-    MAILERS = {
-        "default": {
-            "BACKEND": _FILE_MAIL,
-            "OPTIONS": {"file_path": str(VAR_DIR / "outbox" / "mail")},
-        }
-    }
-
-# SMS: Twilio when TWILIO_ACCOUNT_SID is set, SMS_BACKEND names another; otherwise the dev
-# outbox in var/outbox/, which only DEBUG falls back to (like mail above).
-TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
-TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
-TWILIO_FROM = env_str("TWILIO_FROM")
-TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", None, schemes=("http", "https"))
-TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 10, minimum=1, maximum=120)
-if TWILIO_ACCOUNT_SID and not (TWILIO_AUTH_TOKEN and TWILIO_FROM):
-    raise ImproperlyConfigured(
-        "TWILIO_AUTH_TOKEN and TWILIO_FROM must be set with TWILIO_ACCOUNT_SID."
-    )
-_sms_backend = env_str("SMS_BACKEND")
-if not (_sms_backend or TWILIO_ACCOUNT_SID or DEBUG):
-    raise ImproperlyConfigured(
-        "TWILIO_ACCOUNT_SID (or SMS_BACKEND) must be set when DJANGO_DEBUG is not true; "
-        "SMS with temporary passwords would be kept in a file."
-    )
-SMS_BACKEND = _sms_backend or (
-    "notifications.sms.TwilioSmsBackend"
-    if TWILIO_ACCOUNT_SID
-    else "notifications.sms.FileSmsBackend"
-)
-SMS_OUTBOX_FILE = VAR_DIR / "outbox" / "sms.jsonl"
+# Mail and SMS (portal/settings_messages.py): SMTP or MAIL_BACKEND, Twilio or SMS_BACKEND;
+# the file outboxes only with DEBUG.
+globals().update(message_settings(debug=DEBUG, var_dir=VAR_DIR))
 # Delivery retries: exponential backoff with jitter from BASE, capped at MAX seconds.
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 10, maximum=600)
 NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 300, maximum=600)

@@ -26,8 +26,13 @@ from portal.env import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "portal" / "settings.py"
-#: Every variable portal/settings.py reads, so that the test process's own cannot leak in.
-READ_BY_SETTINGS = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', SETTINGS_FILE.read_text()))
+SETTINGS_FILES = [SETTINGS_FILE, ROOT / "portal" / "settings_messages.py"]
+#: Every variable the settings read, so that the test process's own cannot leak in.
+READ_BY_SETTINGS = {
+    name
+    for path in SETTINGS_FILES
+    for name in re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', path.read_text())
+}
 
 PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(45),  # 60 characters
