@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from portal.errors import Refusal
 from webhooks import services as webhook_services
 from webhooks.forms import WebhookEndpointForm
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+from workplaces.fields import show
 
 #: How many of the latest webhook deliveries the page lists.
 DELIVERY_LOG_LENGTH = 25
@@ -50,11 +50,6 @@ def _page(
     return render(request, "api/keys.html", context, status=status)
 
 
-def _add_errors(form: Form, refusal: Refusal) -> None:
-    for problem in refusal.problems:
-        form.add_error(problem.field if problem.field in form.fields else None, problem.message)
-
-
 @reach_required(ApiKey)
 def keys(request: HttpRequest) -> HttpResponse:
     """List the customer's keys; POST makes one and shows it, this once."""
@@ -67,7 +62,7 @@ def keys(request: HttpRequest) -> HttpResponse:
                 actor=actor_of(request), name=form.cleaned_data["name"]
             )
         except Refusal as refusal:
-            _add_errors(form, refusal)
+            show(form, refusal)
         else:
             return _page(request, new_key=raw_key)
     return _page(request, form, status=400)
@@ -97,7 +92,7 @@ def webhook_add(request: HttpRequest) -> HttpResponse:
                 actor=actor_of(request), url=form.cleaned_data["url"]
             )
         except Refusal as refusal:
-            _add_errors(form, refusal)
+            show(form, refusal)
         else:
             return _page(request, new_secret=secret)
     return _page(request, endpoint_form=form, status=400)
