@@ -25,6 +25,7 @@ from portal.access import (
     customer_of,
 )
 from portal.errors import Refusal
+from portal.paging import KeysFirstPaginator
 from portal.spreadsheet import excel_safe_row
 from provisioning import services as provisioning
 from trunks.access import get_trunk_for
@@ -141,7 +142,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     page = None
     if scope.trunks:
-        page = Paginator(_rows(scope, filters), filters["per_page"]).get_page(
+        page = KeysFirstPaginator(_rows(scope, filters), filters["per_page"]).get_page(
             request.GET.get("page")
         )
     # The exports take the overview's filters and its scope (remembered or asked for).
