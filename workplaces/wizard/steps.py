@@ -89,9 +89,13 @@ class LoginDataStep(Step):
     template = "workplaces/wizard/step_login.html"
 
     def form(self, request, draft, data=None):
+        # A sent form shows what was sent: the suggestion (queries) only for a blank one.
+        suggested = draft.username or (
+            data is None
+            and setup.suggest_username(first_name=draft.first_name, last_name=draft.last_name)
+        )
         initial = {
-            "username": draft.username
-            or setup.suggest_username(first_name=draft.first_name, last_name=draft.last_name),
+            "username": suggested or "",
             "auth_email": draft.auth_email,
             "auth_email_repeat": draft.auth_email,
             "mobile": draft.mobile_national,
