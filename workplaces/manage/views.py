@@ -8,7 +8,6 @@ import io
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,7 +31,7 @@ from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
 from trunks.models import SipTrunk
 from trunks.numbers import format_national
-from trunks.services import search_numbers
+from trunks.services import numbers_paginator
 from workplaces.access import get_workplace_for, refuse_change
 from workplaces.fields import show
 from workplaces.listimport.template import template_xlsx
@@ -58,7 +57,7 @@ def trunk_numbers(request: HttpRequest, code: str) -> HttpResponse:
     query, only_free = "", False
     if form.is_valid():
         query, only_free = form.cleaned_data["q"], form.cleaned_data["free"]
-    paginator = Paginator(search_numbers(trunk, query, only_free=only_free), NUMBERS_PER_PAGE)
+    paginator = numbers_paginator(trunk, query, only_free=only_free, per_page=NUMBERS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     holders = number_holders(page.object_list)
     rows = [(number, holders.get(number.pk)) for number in page.object_list]
