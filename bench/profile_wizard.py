@@ -45,7 +45,7 @@ class Flows:
         self.sql: dict[str, list[str]] = {}
 
     def request(self, client, label: str, method: str, path: str, data=None, status=200):
-        from django.db import connection
+        from django.db import close_old_connections, connection
         from django.test.utils import CaptureQueriesContext
 
         profiled = self.profile is not None and self.profile in label
@@ -54,6 +54,7 @@ class Flows:
                 self.profiler.enable()
             started = time.perf_counter()
             response = getattr(client, method.lower())(path, data or {})
+            close_old_connections()  # as at the end of a WSGI request (the test Client does not)
             elapsed = time.perf_counter() - started
             if profiled:
                 self.profiler.disable()
@@ -138,6 +139,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--top", type=int, default=25, help="profile lines (default 25)")
     parser.add_argument("--sql", type=int, default=0, help="print the SQL (this many chars)")
     parser.add_argument("--redis", action="store_true", help="cache and sessions in Redis")
+    parser.add_argument("--pool", type=int, default=0, help="DATABASE_POOL (default: none)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="portal_bench_profile")
     args = parser.parse_args(argv)
@@ -157,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             redis = Redis(free_port(), redis_dir, redis_dir / "redis.log")
             redis.wait_ready()
             env["REDIS_URL"] = redis.url
+        if args.pool:
+            env["DATABASE_POOL"] = str(args.pool)
         setup_django(env)
         from django.test import Client
 
