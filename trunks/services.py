@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from trunks.models import Number, NumberBlock, SipTrunk
 from trunks.numbers import parse_number_query
@@ -23,6 +25,53 @@ def search_numbers(
     if only_free:
         numbers = numbers.free(including=own)
     return numbers.order_by("e164")
+
+
+def numbers_paginator(
+    trunk: SipTrunk,
+    query: str = "",
+    *,
+    only_free: bool = False,
+    own: int | None = None,
+    per_page: int,
+) -> Paginator:
+    """Pages of :func:`search_numbers`. Without a search, the count is not asked of every
+    number of the trunk (100,000 rows, and for the free ones an anti-join on each) but
+    taken from the stored total and, for the free ones, the numbers' holders."""
+    paginator = Paginator(search_numbers(trunk, query, only_free=only_free, own=own), per_page)
+    parsed = parse_number_query(query)
+    if not (parsed.prefix or parsed.contains):
+        total = trunk.numbers_count
+        if only_free:
+            total -= _held_count(trunk) - (own is not None)  # ``own`` is held, and listed
+        paginator.count = total
+    return paginator
+
+
+def _held_count(trunk: SipTrunk) -> int:
+    """How many of the trunk's numbers a workplace or a draft holds (as ``held()``), counted
+    from the holders (each holds a number of its own trunk, see ``change_trunk``) on their
+    ``(trunk, number)`` index, in one query: the numbers themselves are not read."""
+    workplaces, drafts = (
+        Number._meta.get_field(relation).related_model.objects.filter(
+            trunk=OuterRef("pk"), number__isnull=False
+        )
+        for relation in ("workplaces", "drafts")
+    )
+    # An ordered draft may still name the number its workplace holds now: counted once.
+    drafts = drafts.exclude(Exists(workplaces.model.objects.filter(number=OuterRef("number"))))
+    counts = [
+        Coalesce(
+            Subquery(
+                holders.order_by().values("trunk").annotate(n=Count("number")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+        for holders in (workplaces, drafts)
+    ]
+    trunks = SipTrunk.objects.filter(pk=trunk.pk).order_by()
+    return trunks.values_list(counts[0] + counts[1], flat=True)[0]
 
 
 @transaction.atomic

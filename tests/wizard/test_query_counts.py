@@ -169,6 +169,12 @@ def post_step(slug: str, data: Callable[[World], dict], *, fresh: bool = False) 
     return prepare
 
 
+def post_first_login(w: World):
+    draft = start_draft(w.client, w.trunk)
+    body = login_data(w.unique("erster.name."))
+    return (lambda: w.client.post(step_url(draft, "benutzeranmeldung"), body)), HTTPStatus.FOUND
+
+
 def get_start(w: World):
     return (lambda: w.client.get(reverse("wizard:start"))), HTTPStatus.OK
 
@@ -243,6 +249,9 @@ PAGES: dict[str, tuple[Page, int]] = {
         post_step("benutzeranmeldung", lambda w: login_data(w.unique("neuer.name."))),
         8,
     ),
+    # The first time, for a fresh draft: the same. A sent form no longer looks up the
+    # username suggestion of the blank form (one query here, one per taken variant)
+    "3 Benutzeranmeldung POST (first)": (post_first_login, 8),
     "3 Benutzername prüfen (htmx)": (check_username, 4),
     # count, one page of numbers, holders: workplaces and drafts (two queries for the page)
     "4 Rufnummer GET": (get_step("rufnummer"), 7),

@@ -8,7 +8,6 @@ import io
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,13 +24,14 @@ from portal.access import (
     customer_of,
 )
 from portal.errors import Refusal
+from portal.paging import KeysFirstPaginator
 from portal.spreadsheet import excel_safe_row
 from provisioning import services as provisioning
 from trunks.access import get_trunk_for
 from trunks.forms import NumberSearchForm
 from trunks.models import SipTrunk
 from trunks.numbers import format_national
-from trunks.services import search_numbers
+from trunks.services import numbers_paginator
 from workplaces.access import get_workplace_for, refuse_change
 from workplaces.fields import show
 from workplaces.listimport.template import template_xlsx
@@ -57,7 +57,7 @@ def trunk_numbers(request: HttpRequest, code: str) -> HttpResponse:
     query, only_free = "", False
     if form.is_valid():
         query, only_free = form.cleaned_data["q"], form.cleaned_data["free"]
-    paginator = Paginator(search_numbers(trunk, query, only_free=only_free), NUMBERS_PER_PAGE)
+    paginator = numbers_paginator(trunk, query, only_free=only_free, per_page=NUMBERS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     holders = number_holders(page.object_list)
     rows = [(number, holders.get(number.pk)) for number in page.object_list]
@@ -141,7 +141,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     page = None
     if scope.trunks:
-        page = Paginator(_rows(scope, filters), filters["per_page"]).get_page(
+        page = KeysFirstPaginator(_rows(scope, filters), filters["per_page"]).get_page(
             request.GET.get("page")
         )
     # The exports take the overview's filters and its scope (remembered or asked for).

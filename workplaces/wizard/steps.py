@@ -6,7 +6,6 @@ redirects to the first incomplete one; "Zurück" keeps what was entered (the dra
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +14,7 @@ from catalog.models import MINIMUM_TERM_DAYS, monthly_price
 from portal.access import actor_of
 from portal.policy import Actor
 from trunks.forms import NumberSearchForm
-from trunks.services import search_numbers
+from trunks.services import numbers_paginator
 from workplaces.forms import UserDataForm
 from workplaces.models import SetupDraft
 from workplaces.services import quota, setup
@@ -89,9 +88,13 @@ class LoginDataStep(Step):
     template = "workplaces/wizard/step_login.html"
 
     def form(self, request, draft, data=None):
+        # A sent form shows what was sent: the suggestion (queries) only for a blank one.
+        suggested = draft.username or (
+            data is None
+            and setup.suggest_username(first_name=draft.first_name, last_name=draft.last_name)
+        )
         initial = {
-            "username": draft.username
-            or setup.suggest_username(first_name=draft.first_name, last_name=draft.last_name),
+            "username": suggested or "",
             "auth_email": draft.auth_email,
             "auth_email_repeat": draft.auth_email,
             "mobile": draft.mobile_national,
@@ -128,8 +131,10 @@ class NumberStep(Step):
         query, only_free = "", True
         if sent and search.is_valid():
             query, only_free = search.cleaned_data["q"], search.cleaned_data["free"]
-        numbers = search_numbers(draft.trunk, query, only_free=only_free, own=draft.number_id)
-        page = Paginator(numbers, NUMBERS_PER_PAGE).get_page(request.GET.get("page"))
+        paginator = numbers_paginator(
+            draft.trunk, query, only_free=only_free, own=draft.number_id, per_page=NUMBERS_PER_PAGE
+        )
+        page = paginator.get_page(request.GET.get("page"))
         holders = number_holders(page.object_list)
         own = draft.number_id
         rows = [(n, None if n.pk == own else holders.get(n.pk)) for n in page.object_list]
