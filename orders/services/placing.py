@@ -23,13 +23,15 @@ from orders.services.cart import (
 )
 from orders.services.processing import enqueue_processing
 from orders.signals import order_status_changed
-from portal import audit, metrics, policy
+from portal import audit, logs, metrics, policy
 from portal.errors import Refusal
 from portal.models import User
 from portal.policy import Actor
 from trunks.models import Number
 from workplaces.models import SetupDraft, Workplace
 from workplaces.services import lifecycle, quota, setup
+
+log = logs.get_logger(__name__)
 
 
 def _check_draft(draft: SetupDraft) -> None:
@@ -164,6 +166,7 @@ def place_order(
         if cart.token != token:
             existing = Order.objects.filter(submission=token, placed_by=admin).first()
             if existing is not None:
+                logs.bind_order(existing)
                 return existing
             raise changed
         draft_rows = cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at")
@@ -201,6 +204,7 @@ def place_order(
             _check_deletion(locked[workplace_id], actor, today)
         workplace_net = Package.workplace_product().monthly_net
         order = _new_order(admin=admin, submission=token, language=language)
+        logs.bind_order(order)  # for the rest of the request, and the task it publishes
         total = Decimal("0.00")
         for change in changes:
             after = MonthlyPrice(workplace_net, change.package)
@@ -242,4 +246,11 @@ def place_order(
             params={"number": order.number},
         )
         transaction.on_commit(lambda: enqueue_processing(order.pk))
+    log.info(
+        "order_placed",
+        order_number=order.number,
+        new_workplaces=len(drafts),
+        package_changes=len(changes),
+        deletions=len(deletions),
+    )
     return order
