@@ -31,6 +31,7 @@ def logging_settings(*, debug: bool) -> dict[str, object]:
     if log_format not in LOG_FORMATS:
         raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {log_format!r}.")
     logs.configure()
+    quiet = max(logging.getLevelName(level), logging.INFO)
     colors = log_format == "console" and sys.stderr.isatty()
     return {
         "LOG_LEVEL": level,
@@ -58,8 +59,10 @@ def logging_settings(*, debug: bool) -> dict[str, object]:
                 # Django's own handlers go: its records reach the one handler above.
                 "django": {"handlers": [], "level": level, "propagate": True},
                 "django.server": {"handlers": [], "level": level, "propagate": True},
-                # Its DEBUG lines (with DEBUG) are SQL with parameters: password hashes too.
-                "django.db.backends": {"level": max(logging.getLevelName(level), logging.INFO)},
+                # Their DEBUG lines hold secrets: SQL with its parameters (password hashes),
+                # a template's whole context (the CSRF token, a phone-setup link).
+                "django.db.backends": {"level": quiet},
+                "django.template": {"level": quiet},
             },
         },
     }

@@ -92,6 +92,7 @@ def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
     )
     order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
     order.save(update_fields=["number"])
+    logs.bind_order(order)  # for the rest of the request, its rows and the tasks it publishes
     change = OrderStatusChange.objects.create(order=order, status=order.status)
     metrics.count_on_commit(metrics.ORDER_STATUS, status=order.status)
     order_status_changed.send(
@@ -204,7 +205,6 @@ def place_order(
             _check_deletion(locked[workplace_id], actor, today)
         workplace_net = Package.workplace_product().monthly_net
         order = _new_order(admin=admin, submission=token, language=language)
-        logs.bind_order(order)  # for the rest of the request, and the task it publishes
         total = Decimal("0.00")
         for change in changes:
             after = MonthlyPrice(workplace_net, change.package)
