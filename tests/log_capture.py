@@ -44,13 +44,14 @@ def structured_handler(stream: io.StringIO) -> logging.Handler:
 
 
 @pytest.fixture
-def log_lines() -> Iterator[Captured]:
+def log_lines(django_db_blocker) -> Iterator[Captured]:
     """Everything logged meanwhile, at DEBUG (as with LOG_LEVEL=DEBUG), from every logger."""
     from portal.celery import app
 
     # The first task a process runs imports every app's tasks, and Celery's Django fix-up
     # then runs django.setup() again, which configures the logging afresh (without us).
-    app.loader.import_default_modules()
+    with django_db_blocker.unblock():  # the fix-up's model checks ask the database
+        app.loader.import_default_modules()
     stream = io.StringIO()
     handler = structured_handler(stream)
     loggers = [logging.getLogger()] + [
