@@ -15,6 +15,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from django.conf import settings
 from django.core import mail
 from django.test import Client
@@ -32,6 +33,7 @@ from portal.policy import Actor
 from provisioning.backends import digest_hashes
 from tests.log_capture import log_lines  # noqa: F401 - fixture
 from tests.myportal.conftest import NEW_PASSWORD
+from tests.provisioning.conftest import kamailio, registrar  # noqa: F401 - fixtures
 from tests.webhooks.conftest import receiver  # noqa: F401 - fixture
 from tests.wizard_helpers import complete_draft
 from webhooks import services as webhooks
@@ -39,7 +41,6 @@ from workplaces.models import Workplace
 from workplaces.services import phone_setup
 
 ADMIN_PASSWORD = "Secret-Pass-1"  # tests/conftest.py
-SIP_REALM = "sip.example.net"
 
 
 def sms_password() -> str:
@@ -60,8 +61,9 @@ class Secrets(dict):
 
     def add_password(self, name: str, password: str, username: str) -> None:
         self.add(name, password)
+        realm = settings.SIP_DOMAIN or "sip.example.net"  # the registrar's, when there is one
         for i, ha1 in enumerate(
-            digest_hashes(username=username, domain=SIP_REALM, realm=SIP_REALM, password=password)
+            digest_hashes(username=username, domain=realm, realm=realm, password=password)
         ):
             self.add(f"{name} ha1 {i}", ha1)
 
@@ -70,7 +72,12 @@ def session_id(client: Client) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
+@pytest.mark.parametrize(
+    "sip_server", [False, pytest.param(True, marks=pytest.mark.kamailio)], ids=["none", "kamailio"]
+)
 def test_no_secret_reaches_any_log_line_of_a_whole_flow(
+    request,
+    sip_server,
     transactional_db,
     alice,
     trunk,
@@ -78,6 +85,8 @@ def test_no_secret_reaches_any_log_line_of_a_whole_flow(
     log_lines,  # noqa: F811
     settings,
 ):
+    if sip_server:  # a real Kamailio: registrar jobs, ha1 values, a phone-setup document
+        registrar = request.getfixturevalue("registrar")
     settings.WEBHOOKS_ALLOW_HTTP_LOOPBACK = True
     settings.MYPORTAL_RESET_MIN_SECONDS = 0
     alice.email = "alice@demo-gmbh.de"
@@ -136,11 +145,11 @@ def test_no_secret_reaches_any_log_line_of_a_whole_flow(
     found.add_password("forgotten password", sms_password(), "joerg.mueller")
     found.add("pending password hash", User.objects.get(pk=joerg.pk).pending_password)
 
-    # "Telefon einrichten": the link's token (no SIP server here: the link is gone at once).
+    # "Telefon einrichten": the link's token; with a SIP server it hands out the account.
     issued = phone_setup.issue(workplace=Workplace.objects.get(username="joerg.mueller"))
     path = urlsplit(issued.url).path
     found.add("phone-setup token", path.rsplit("/", 1)[1])
-    Client().get(path, secure=True)
+    assert Client().get(path, secure=True).status_code == (200 if sip_server else 410)
 
     # The API: a key that works, one that does not.
     api_key, raw_key = api_keys.create_api_key(actor=actor, name="Warenwirtschaft")
@@ -164,6 +173,10 @@ def test_no_secret_reaches_any_log_line_of_a_whole_flow(
     assert invitee.get(reverse("invitation:open", args=[token])).status_code == 302
     found.add("invitee session", session_id(invitee))
 
+    if sip_server:  # the ha1 scanned for is the one the registrar holds
+        [(ha1,)] = registrar.sql("SELECT ha1 FROM subscriber WHERE username = 'joerg.mueller'")
+        assert ha1 == found["own password ha1 0"]
+
     lines = log_lines.lines()  # each line one JSON object
     text = log_lines.text
     leaked = [name for name, secret in found.items() if secret in text]
@@ -181,6 +194,8 @@ def test_no_secret_reaches_any_log_line_of_a_whole_flow(
     api_lines = [line for line in lines if line.get("request") == "GET /api/v1/orders"]
     assert any(line.get("user_id") == alice.pk and line.get("api_key") for line in api_lines)
     assert any(line["level"] == "debug" for line in lines)
+    if sip_server:
+        assert len(log_lines.events("registrar_job_done")) >= 2
 
 
 def test_the_scan_is_not_blind(log_lines, db):  # noqa: F811
