@@ -63,6 +63,10 @@ def logging_settings(*, debug: bool) -> dict[str, object]:
                 # a template's whole context (the CSRF token, a phone-setup link).
                 "django.db.backends": {"level": quiet},
                 "django.template": {"level": quiet},
+                # The URL of each request, with a customer's webhook query (its own token?).
+                "urllib3": {"level": quiet},
+                # Ten INFO lines per SMS (its request and answer); message_sent says it.
+                "twilio.http_client": {"level": max(logging.getLevelName(level), logging.WARNING)},
             },
         },
     }

@@ -13,7 +13,7 @@ import structlog
 from django.conf import settings
 
 #: Loggers LOG_LEVEL=DEBUG keeps at INFO: their DEBUG lines hold secrets.
-QUIET = ("django.db.backends", "django.template")
+QUIET = ("django.db.backends", "django.template", "urllib3", "twilio.http_client")
 
 
 class Captured:

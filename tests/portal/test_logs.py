@@ -83,6 +83,8 @@ def test_the_log_level_is_kept_and_sql_debug_lines_stay_off(monkeypatch):
     assert config["root"]["level"] == "DEBUG"
     assert config["loggers"]["django.db.backends"]["level"] == logging.INFO
     assert config["loggers"]["django.template"]["level"] == logging.INFO
+    assert config["loggers"]["urllib3"]["level"] == logging.INFO
+    assert config["loggers"]["twilio.http_client"]["level"] == logging.WARNING
 
 
 def test_console_lines_show_no_variables_of_a_traceback():
