@@ -7,7 +7,9 @@
   ``LOG_TRUST_REQUEST_ID``, only from one of ``TRUSTED_PROXIES`` and only when it looks like
   an id (1 to 64 letters, digits, ``.``, ``_``, ``-``). The answer carries it back in
   ``X-Request-ID``, so a support case can name the lines of its request.
-* ``user_id`` of an API request: the admin the API key acts for, and ``api_key`` its code.
+* ``user_id``: bound once the request loads its user (django-structlog would load it for
+  every request, and ``/healthz`` must ask nothing of the database); of an API request, the
+  admin the API key acts for, and ``api_key`` its code.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
 from django_structlog import signals
 
 from portal.access import client_ip, from_trusted_proxy
@@ -33,17 +36,30 @@ def _upstream_request_id(request: HttpRequest) -> str | None:
     return value if _REQUEST_ID.fullmatch(value) else None
 
 
+def _bind_user_when_loaded(request: HttpRequest) -> None:
+    user = getattr(request, "user", None)
+    if user is None:
+        return
+
+    def load():
+        structlog.contextvars.bind_contextvars(user_id=user.pk)  # loads a lazy user
+        return user._wrapped if isinstance(user, SimpleLazyObject) else user
+
+    request.user = SimpleLazyObject(load)
+
+
 def on_request_started(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
     fields: dict[str, Any] = {"ip": client_ip(request)}
     if upstream := _upstream_request_id(request):
         fields["request_id"] = upstream
     structlog.contextvars.bind_contextvars(**fields)
+    _bind_user_when_loaded(request)
 
 
 def bind_api_key(request: HttpRequest) -> None:
     """An API request's lines name the admin its key acts for (``request.user`` is anonymous
-    there) and the key by its code; called once the key is known and again at the end, where
-    django-structlog binds ``request.user`` once more."""
+    there) and the key by its code; called once the key is known and again at the end (a
+    look at ``request.user`` meanwhile bound its id)."""
     api_key = getattr(request, "api_key", None)
     if api_key is not None:
         structlog.contextvars.bind_contextvars(user_id=api_key.admin_id, api_key=str(api_key.code))

@@ -32,6 +32,7 @@ def logging_settings(*, debug: bool) -> dict[str, object]:
         raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {log_format!r}.")
     logs.configure()
     quiet = max(logging.getLevelName(level), logging.INFO)
+    warnings = max(logging.getLevelName(level), logging.WARNING)
     colors = log_format == "console" and sys.stderr.isatty()
     return {
         "LOG_LEVEL": level,
@@ -43,6 +44,8 @@ def logging_settings(*, debug: bool) -> dict[str, object]:
         "DJANGO_STRUCTLOG_CELERY_ENABLED": True,
         "DJANGO_STRUCTLOG_IP_LOGGING_ENABLED": False,
         "DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID": False,
+        # user_id once a request loads its user (portal.logs_http), not by loading it always.
+        "DJANGO_STRUCTLOG_USER_ID_FIELD": None,
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,
@@ -66,7 +69,11 @@ def logging_settings(*, debug: bool) -> dict[str, object]:
                 # The URL of each request, with a customer's webhook query (its own token?).
                 "urllib3": {"level": quiet},
                 # Ten INFO lines per SMS (its request and answer); message_sent says it.
-                "twilio.http_client": {"level": max(logging.getLevelName(level), logging.WARNING)},
+                "twilio.http_client": {"level": warnings},
+                # A worker's "Task … received" and "… succeeded" of every task: django-structlog's
+                # task_started and task_succeeded say it with the request's id.
+                "celery.app.trace": {"level": warnings},
+                "celery.worker.strategy": {"level": warnings},
             },
         },
     }

@@ -12,8 +12,15 @@ import pytest
 import structlog
 from django.conf import settings
 
-#: Loggers LOG_LEVEL=DEBUG keeps at INFO: their DEBUG lines hold secrets.
-QUIET = ("django.db.backends", "django.template", "urllib3", "twilio.http_client")
+#: Loggers LOG_LEVEL=DEBUG keeps higher (portal/settings_logging.py).
+QUIET = (
+    "django.db.backends",
+    "django.template",
+    "urllib3",
+    "twilio.http_client",
+    "celery.app.trace",
+    "celery.worker.strategy",
+)
 
 
 class Captured:

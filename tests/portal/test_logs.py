@@ -84,7 +84,8 @@ def test_the_log_level_is_kept_and_sql_debug_lines_stay_off(monkeypatch):
     assert config["loggers"]["django.db.backends"]["level"] == logging.INFO
     assert config["loggers"]["django.template"]["level"] == logging.INFO
     assert config["loggers"]["urllib3"]["level"] == logging.INFO
-    assert config["loggers"]["twilio.http_client"]["level"] == logging.WARNING
+    for name in ("twilio.http_client", "celery.app.trace", "celery.worker.strategy"):
+        assert config["loggers"][name]["level"] == logging.WARNING
 
 
 def test_console_lines_show_no_variables_of_a_traceback():
@@ -181,3 +182,12 @@ def test_a_scoped_function_leaves_the_context_as_it_found_it():
         work()
     assert structlog.contextvars.get_contextvars() == {"request_id": "r-1"}
     structlog.contextvars.clear_contextvars()
+
+
+def test_a_requests_lines_name_its_user_once_it_is_loaded(log_lines, alice_client, alice):  # noqa: F811
+    alice_client.get(reverse("manage:dashboard"))
+    alice_client.get(reverse("portal:healthz"))  # loads no user: names none
+
+    dashboard, healthz = log_lines.events("request_finished")
+    assert dashboard["user_id"] == alice.pk
+    assert "user_id" not in healthz
