@@ -6,6 +6,8 @@ import os
 import threading
 
 from celery import Celery, bootsteps, signals
+from django.dispatch import receiver
+from django_structlog.celery import signals as structlog_signals
 from django_structlog.celery.receivers import CeleryReceiver
 
 from portal import logs
@@ -89,6 +91,12 @@ def _keep_django_logging(**kwargs) -> None:
     """Celery leaves the logging alone that Django set up from LOGGING (a receiver of this
     signal is enough): the worker's lines are structured like the web's. Its ``--loglevel``
     does not apply; LOG_LEVEL does."""
+
+
+@receiver(structlog_signals.modify_context_before_task_publish)
+def _publish_without_row_ids(sender=None, context=None, **kwargs) -> None:
+    if context is not None:
+        logs.without_row_ids(context)
 
 
 @signals.task_prerun.connect

@@ -128,9 +128,15 @@ def bind_order(order: Any) -> None:
     structlog.contextvars.bind_contextvars(order_code=str(order.code))
 
 
+#: The names of outbox rows' ids bound by :func:`bind_row` (``message_id`` …).
+ROW_ID_FIELDS: set[str] = set()
+
+
 def bind_row(row: Any, **fields: Any) -> None:
     """Bind again what an outbox row remembers of the request and order that wrote it, for
-    the rest of the task processing it, with ``fields`` (e.g. the row's id)."""
+    the rest of the task processing it, with ``fields`` (the row's id, which a task published
+    meanwhile does not inherit: see :func:`without_row_ids`)."""
+    ROW_ID_FIELDS.update(fields)
     remembered = {name: getattr(row, name, "") for name in ROW_FIELDS}
     structlog.contextvars.bind_contextvars(
         **{name: value for name, value in remembered.items() if value}, **fields
@@ -163,3 +169,10 @@ def scoped[**P, R](func: Callable[P, R]) -> Callable[P, R]:
             restore(saved)
 
     return wrapper
+
+
+def without_row_ids(context: dict[str, Any]) -> None:
+    """A task published while a row is processed (the order waiting for a registrar job)
+    takes the request and order along, not the row's id."""
+    for name in ROW_ID_FIELDS:
+        context.pop(name, None)

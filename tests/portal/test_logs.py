@@ -191,3 +191,19 @@ def test_a_requests_lines_name_its_user_once_it_is_loaded(log_lines, alice_clien
     dashboard, healthz = log_lines.events("request_finished")
     assert dashboard["user_id"] == alice.pk
     assert "user_id" not in healthz
+
+
+def test_a_task_published_while_a_row_is_processed_takes_the_request_not_the_row_id():
+    from types import SimpleNamespace
+
+    from django_structlog.celery.signals import modify_context_before_task_publish
+
+    import portal.celery  # noqa: F401 - its receiver
+
+    logs.bind_row(SimpleNamespace(request_id="r-1", order_code="o-1"), registrar_job_id=5)
+    context = structlog.contextvars.get_contextvars()
+    modify_context_before_task_publish.send(
+        sender=None, context=context, task_routing_key="celery", task_properties={}
+    )
+    assert context == {"request_id": "r-1", "order_code": "o-1"}
+    structlog.contextvars.clear_contextvars()
