@@ -3,6 +3,8 @@
 * ``ip``: the client's address as the login throttling sees it (:func:`portal.access.client_ip`,
   X-Forwarded-For only from ``TRUSTED_PROXIES``), not django-ipware's guess from headers any
   client can send.
+* ``duration_ms`` on ``request_finished`` (``request_started`` is a DEBUG line: one line per
+  request at INFO).
 * ``request_id``: a new uuid4 per request; the proxy's ``X-Request-ID`` only with
   ``LOG_TRUST_REQUEST_ID``, only from one of ``TRUSTED_PROXIES`` and only when it looks like
   an id (1 to 64 letters, digits, ``.``, ``_``, ``-``). The answer carries it back in
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import structlog
@@ -49,6 +52,7 @@ def _bind_user_when_loaded(request: HttpRequest) -> None:
 
 
 def on_request_started(sender: Any, request: HttpRequest, **kwargs: Any) -> None:
+    request.log_started_at = time.monotonic()
     fields: dict[str, Any] = {"ip": client_ip(request)}
     if upstream := _upstream_request_id(request):
         fields["request_id"] = upstream
@@ -71,9 +75,13 @@ def _answer_with_request_id(response: HttpResponse) -> None:
         response["X-Request-ID"] = request_id
 
 
-def on_request_finished(sender: Any, request: HttpRequest, response: HttpResponse, **kw) -> None:
+def on_request_finished(
+    sender: Any, request: HttpRequest, response: HttpResponse, log_kwargs: dict, **kwargs: Any
+) -> None:
     bind_api_key(request)
     _answer_with_request_id(response)
+    if started := getattr(request, "log_started_at", None):
+        log_kwargs["duration_ms"] = round(1000 * (time.monotonic() - started))
 
 
 def on_request_failed(sender: Any, request: HttpRequest, **kwargs: Any) -> None:

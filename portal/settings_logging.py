@@ -46,6 +46,8 @@ def logging_settings(*, debug: bool) -> dict[str, object]:
         "DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID": False,
         # user_id once a request loads its user (portal.logs_http), not by loading it always.
         "DJANGO_STRUCTLOG_USER_ID_FIELD": None,
+        # One line per request at INFO: request_finished (with duration_ms).
+        "DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL": logging.DEBUG,
         "LOGGING": {
             "version": 1,
             "disable_existing_loggers": False,

@@ -40,6 +40,8 @@ def test_outside_debug_each_line_is_one_json_object_with_the_fields(log_lines, d
     )
     assert (started["event"], finished["event"]) == ("request_started", "request_finished")
     assert finished["code"] == 200 and finished["request"] == f"GET {PAGE}"
+    assert started["level"] == "debug" and finished["level"] == "info"
+    assert isinstance(finished["duration_ms"], int)
     assert started["ip"] == finished["ip"] == "127.0.0.1"
     assert started["request_id"] == finished["request_id"] == response["X-Request-ID"]
     assert {"event": "two\nlines in one", "level": "warning"}.items() <= lines[-2].items()
