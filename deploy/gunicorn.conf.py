@@ -13,6 +13,9 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = 4  # set DATABASE_POOL=4 too
+# No access log of gunicorn's own: it would write token links (/einladung/<token>/) as they
+# are. The portal's request_finished line is the access log, as JSON, with them cut out.
+accesslog = None
 
 
 def child_exit(server, worker):

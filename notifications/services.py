@@ -10,7 +10,6 @@ this module's.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import smtplib
 import socket
 from email.utils import make_msgid
@@ -25,12 +24,12 @@ from django.utils import timezone
 from notifications import messages, sms
 from notifications.models import Notification
 from notifications.signals import message_delivery_recorded
-from portal import metrics, outbox
+from portal import logs, metrics, outbox
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
 from provisioning.models import RegistrarJob
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 #: Pending rows this long past due (or, never tried, past their creation) are swept.
 PENDING_GRACE = dt.timedelta(minutes=2)
@@ -43,6 +42,7 @@ OUTBOX = outbox.Outbox(
     retry_base_setting="NOTIFICATION_RETRY_BASE_SECONDS",
     retry_max_setting="NOTIFICATION_RETRY_MAX_SECONDS",
     grace=PENDING_GRACE,
+    log_name="message",
 )
 
 
@@ -169,7 +169,20 @@ def _order_sent(notification: Notification) -> None:
 def _defer(notification: Notification, error: str) -> outbox.Deferred:
     """Back to pending until the next attempt; the error for the task to retry with."""
     _count(notification, "retry")
-    return outbox.Deferred(error, OUTBOX.defer(notification, error=error))
+    countdown = OUTBOX.defer(notification, error=error)
+    log.warning(
+        "message_deferred", **_fields(notification), error=error, retry_in_s=round(countdown)
+    )
+    return outbox.Deferred(error, countdown)
+
+
+def _fields(notification: Notification) -> dict[str, object]:
+    """What a log line says of a message (its id is bound): never its recipient or text."""
+    return {
+        "kind": notification.kind,
+        "channel": notification.channel,
+        "attempts": notification.attempts,
+    }
 
 
 def deliver(notification_id: int, *, claim: str) -> bool:
@@ -191,25 +204,25 @@ def deliver(notification_id: int, *, claim: str) -> bool:
     except RegistrarError as exc:
         error = str(exc)[:500]
         _record_result(notification, status=Notification.Status.FAILED, last_error=error)
-        log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
+        log.warning("message_failed", **_fields(notification), error=error)
         return False
     except sms.TransientSmsError as exc:
         raise _defer(notification, str(exc)[:500]) from None
     except sms.PermanentSmsError as exc:
         _record_result(notification, status=Notification.Status.FAILED, last_error=str(exc)[:500])
-        log.warning("outbox: notification %s failed for good: %s", notification.pk, exc)
+        log.warning("message_failed", **_fields(notification), error=str(exc)[:500])
         return False
     except (smtplib.SMTPException, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         if _is_transient_smtp(exc):
             raise _defer(notification, error) from None
         _record_result(notification, status=Notification.Status.FAILED, last_error=error)
-        log.warning("outbox: notification %s failed for good: %s", notification.pk, error)
+        log.warning("message_failed", **_fields(notification), error=error)
         return False
     except Exception as exc:
         # Unforeseen (the login deleted, a bug, a misconfiguration): retried with backoff and
         # then failed like a transient error, so the row does not stay "sending" for ever.
-        log.exception("outbox: notification %s could not be sent", notification.pk)
+        log.exception("message_error", **_fields(notification))
         raise _defer(notification, f"{type(exc).__name__}: {exc}"[:500]) from None
     _record_result(
         notification,
@@ -218,7 +231,7 @@ def deliver(notification_id: int, *, claim: str) -> bool:
         provider_id=provider_id[:100],
         last_error="",
     )
-    log.info("outbox: sent notification %s (%s)", notification.pk, notification.kind)
+    log.info("message_sent", **_fields(notification))
     return True
 
 
@@ -234,6 +247,7 @@ def give_up(notification_id: int, error: str) -> None:
             )
             notification = Notification.objects.get(pk=notification_id)
             _count(notification, Notification.Status.FAILED)
+            log.warning("message_failed", **_fields(notification), error=error, gave_up=True)
             message_delivery_recorded.send(sender=Notification, notification=notification)
 
 

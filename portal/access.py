@@ -118,6 +118,12 @@ def client_ip(request: HttpRequest) -> str | None:
     return str(client)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the request came in through one of ``TRUSTED_PROXIES`` (by its connection)."""
+    address = _address(request.META.get("REMOTE_ADDR") or "")
+    return address is not None and _trusted(address)
+
+
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(text.strip())

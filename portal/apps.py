@@ -9,9 +9,10 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from portal import metrics
+        from portal import logs_http, metrics
 
         metrics.count_logins()
+        logs_http.connect()
 
 
 class LoginThrottleConfig(AxesAppConfig):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 
-from celery import Celery
+from celery import Celery, bootsteps, signals
+from django.dispatch import receiver
+from django_structlog.celery import signals as structlog_signals
+from django_structlog.celery.receivers import CeleryReceiver
+
+from portal import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 app = Celery("portal")
 _tasks_import_lock = threading.Lock()
@@ -47,6 +51,65 @@ def enqueue(task_name: str, *args: object) -> bool:
     try:
         task.delay(*args)
     except Exception as exc:  # kombu raises OperationalError and friends
-        log.warning("jobs: could not enqueue %s%s: %s", task_name, args, exc)
+        # Tasks carry ids only (see the module's docstring): nothing secret in ``args``.
+        log.warning("task_enqueue_failed", task=task_name, task_args=list(args), error=str(exc))
         return False
     return True
+
+
+# --- Logs ------------------------------------------------------------------------------------
+
+
+class _WorkerLogReceiver(CeleryReceiver):
+    """django-structlog's worker side: a task's lines carry the context its publisher had
+    (request_id, user_id, ip, order_code) and its own ``task_id``; it logs task_started,
+    task_succeeded, task_failed, task_retrying. In-process (eager) tasks are left to
+    :func:`_eager_task_started`: they go on with their caller's context."""
+
+    def receiver_task_prerun(self, task_id: str, task, *args, **kwargs) -> None:
+        if not task.request.is_eager:
+            super().receiver_task_prerun(task_id, task, *args, **kwargs)
+
+
+_worker_log_receiver = _WorkerLogReceiver()
+
+
+class StructLogStep(bootsteps.Step):
+    """The worker's boot step (django-structlog's ``DjangoStructLogInitStep``, with the
+    receiver above); connecting twice in one process connects once."""
+
+    def __init__(self, parent, **kwargs) -> None:
+        super().__init__(parent, **kwargs)
+        _worker_log_receiver.connect_worker_signals()
+
+
+app.steps["worker"].add(StructLogStep)
+
+
+@signals.setup_logging.connect
+def _keep_django_logging(**kwargs) -> None:
+    """Celery leaves the logging alone that Django set up from LOGGING (a receiver of this
+    signal is enough): the worker's lines are structured like the web's. Its ``--loglevel``
+    does not apply; LOG_LEVEL does."""
+
+
+@receiver(structlog_signals.modify_context_before_task_publish)
+def _publish_without_row_ids(sender=None, context=None, **kwargs) -> None:
+    if context is not None:
+        logs.without_row_ids(context)
+
+
+@signals.task_prerun.connect
+def _eager_task_started(task_id=None, task=None, **kwargs) -> None:
+    """An in-process task runs within its caller's context (the request's id stays) with its
+    own ``task_id``; what it binds (an outbox row's request) ends with it."""
+    if task is not None and task.request.is_eager:
+        task.request.portal_log_context = logs.snapshot()
+        logs.bind(task_id=task_id)
+
+
+@signals.task_postrun.connect
+def _eager_task_finished(task=None, **kwargs) -> None:
+    saved = getattr(task.request, "portal_log_context", None) if task is not None else None
+    if saved is not None:
+        logs.restore(saved)

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal import celery, metrics
+from portal import celery, logs, metrics
 
 #: Rows one sweep hands out at most; the next sweep (a minute later) takes the rest.
 SWEEP_LIMIT = 1000
@@ -44,6 +44,17 @@ class OutboxRow(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("Angelegt"), auto_now_add=True)
+    # The request and the order that wrote the row (bound in the log context then): the task
+    # that processes it binds them again, so its lines lead back there (portal.logs).
+    request_id = models.CharField(
+        max_length=logs.REQUEST_ID_MAX,
+        blank=True,
+        editable=False,
+        default=logs.current_request_id,
+    )
+    order_code = models.CharField(
+        max_length=36, blank=True, editable=False, default=logs.current_order_code
+    )
 
     class Meta:
         abstract = True
@@ -112,14 +123,20 @@ class Outbox[M: OutboxRow]:
     retry_base_setting: str
     retry_max_setting: str
     grace: dt.timedelta
+    #: Its rows' id on log lines is ``<log_name>_id`` (default: the model's name).
+    log_name: str = ""
 
     def enqueue(self, pk: int) -> None:
         """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
         celery.enqueue(self.task, pk)
 
     def claim(self, pk: int, claim: str) -> M | None:
-        """See :func:`claim_row`."""
-        return claim_row(self.model, pk, claim=claim, pending=self.pending, running=self.running)
+        """See :func:`claim_row`. The rest of the task logs with the row's id and the request
+        and order that wrote it."""
+        row = claim_row(self.model, pk, claim=claim, pending=self.pending, running=self.running)
+        if row is not None:
+            logs.bind_row(row, **{f"{self.log_name or self.kind}_id": row.pk})
+        return row
 
     def finish(self, row: M, **fields: object) -> None:
         """Write ``fields`` (a status and what goes with it) and release the claim."""

@@ -26,6 +26,7 @@ from portal.env import (
     env_token,
     env_url,
 )
+from portal.settings_logging import logging_settings
 from portal.settings_messages import message_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "portal.apps.LoginThrottleConfig",  # django-axes, named in German
     # Only for its translations (German messages of the strength check below).
     "django_zxcvbn_password_validator",
+    # Structured logs: a request id on every line of a request and of its tasks.
+    "django_structlog",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request_id, user_id, ip on every line of the request (portal/logs_http.py).
+    "django_structlog.middlewares.RequestMiddleware",
     # request.user.is_verified(): whether this session passed the second factor.
     "django_otp.middleware.OTPMiddleware",
     # A session that owes the second factor reaches only the code step or the setup.
@@ -424,10 +429,5 @@ PROVISIONING_EXPECTED: str | None = "workplaces.services.lifecycle.registrar_exp
 # Wizard drafts: reservations held by an idle draft are released after this many hours.
 DRAFT_IDLE_HOURS = env_int("DRAFT_IDLE_HOURS", 24, minimum=1, maximum=24 * 30)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Logs (portal/settings_logging.py): LOG_FORMAT json or console, LOG_LEVEL, LOG_TRUST_REQUEST_ID.
+globals().update(logging_settings(debug=DEBUG))

@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import logging
 import socket
 from urllib.parse import urlsplit
 
@@ -25,10 +24,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal import outbox
+from portal import logs, outbox
 from webhooks.models import WebhookDelivery
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix of every secret, not one)
@@ -44,6 +43,7 @@ OUTBOX = outbox.Outbox(
     retry_base_setting="WEBHOOK_RETRY_BASE_SECONDS",
     retry_max_setting="WEBHOOK_RETRY_MAX_SECONDS",
     grace=PENDING_GRACE,
+    log_name="webhook_delivery",
 )
 
 
@@ -113,6 +113,11 @@ def is_transient(status_code: int) -> bool:
     return status_code >= 500 or status_code == 429
 
 
+def _fields(delivery: WebhookDelivery) -> dict[str, object]:
+    """What a log line says of a delivery (its id is bound): never its URL or secret."""
+    return {"event_type": delivery.event_type, "attempts": delivery.attempts}
+
+
 def _fail(delivery: WebhookDelivery, error: str, status_code: int | None) -> bool:
     OUTBOX.finish(
         delivery,
@@ -120,7 +125,7 @@ def _fail(delivery: WebhookDelivery, error: str, status_code: int | None) -> boo
         last_status_code=status_code,
         last_error=error[:500],
     )
-    log.info("webhooks: delivery %s failed for good: %s", delivery.pk, error)
+    log.info("webhook_failed", **_fields(delivery), error=error, status_code=status_code)
     return False
 
 
@@ -132,11 +137,11 @@ def _retry(delivery: WebhookDelivery, error: str, status_code: int | None) -> bo
     WebhookDelivery.objects.filter(pk=delivery.pk).update(last_status_code=status_code)
     countdown = OUTBOX.defer(delivery, error=error[:500])
     log.info(
-        "webhooks: delivery %s attempt %s failed (%s); next in %.0f s",
-        delivery.pk,
-        delivery.attempts,
-        error,
-        countdown,
+        "webhook_deferred",
+        **_fields(delivery),
+        error=error,
+        status_code=status_code,
+        retry_in_s=round(countdown),
     )
     raise outbox.Deferred(error, countdown)
 
@@ -173,6 +178,7 @@ def deliver(delivery_id: int, *, claim: str) -> bool:
             last_error="",
             delivered_at=timezone.now(),
         )
+        log.info("webhook_delivered", **_fields(delivery), status_code=code)
         return True
     if is_transient(code):
         return _retry(delivery, f"HTTP {code}", code)

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from api import services
 from api.v1 import pointers
-from portal import policy
+from portal import logs_http, policy
 from portal.errors import GENERAL, Refusal
 from portal.policy import Actor
 from portal.ratelimit import RateLimited
@@ -72,6 +72,7 @@ class ApiKeyAuth(HttpBearer):
         api_key, actor = found
         services.count_request(api_key)
         request.api_key = api_key  # what Idempotency-Keys belong to
+        logs_http.bind_api_key(request)
         return actor
 
 

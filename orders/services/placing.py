@@ -23,13 +23,15 @@ from orders.services.cart import (
 )
 from orders.services.processing import enqueue_processing
 from orders.signals import order_status_changed
-from portal import audit, metrics, policy
+from portal import audit, logs, metrics, policy
 from portal.errors import Refusal
 from portal.models import User
 from portal.policy import Actor
 from trunks.models import Number
 from workplaces.models import SetupDraft, Workplace
 from workplaces.services import lifecycle, quota, setup
+
+log = logs.get_logger(__name__)
 
 
 def _check_draft(draft: SetupDraft) -> None:
@@ -90,6 +92,7 @@ def _new_order(*, admin: User, submission: uuid.UUID, language: str) -> Order:
     )
     order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
     order.save(update_fields=["number"])
+    logs.bind_order(order)  # for the rest of the request, its rows and the tasks it publishes
     change = OrderStatusChange.objects.create(order=order, status=order.status)
     metrics.count_on_commit(metrics.ORDER_STATUS, status=order.status)
     order_status_changed.send(
@@ -164,6 +167,7 @@ def place_order(
         if cart.token != token:
             existing = Order.objects.filter(submission=token, placed_by=admin).first()
             if existing is not None:
+                logs.bind_order(existing)
                 return existing
             raise changed
         draft_rows = cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at")
@@ -242,4 +246,11 @@ def place_order(
             params={"number": order.number},
         )
         transaction.on_commit(lambda: enqueue_processing(order.pk))
+    log.info(
+        "order_placed",
+        order_number=order.number,
+        new_workplaces=len(drafts),
+        package_changes=len(changes),
+        deletions=len(deletions),
+    )
     return order

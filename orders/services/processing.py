@@ -5,7 +5,6 @@ the SIP registrar, and writing its messages once it is complete.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from django.db import transaction
 from django.urls import reverse
@@ -17,14 +16,14 @@ from notifications import services as notification_services
 from notifications.models import Notification
 from orders.models import Order, OrderItem, OrderStatusChange
 from orders.signals import order_status_changed
-from portal import celery, metrics
+from portal import celery, logs, metrics
 from portal.errors import Refusal
 from portal.policy import Actor
 from provisioning import services as provisioning
 from workplaces.models import Workplace
 from workplaces.services import credentials, lifecycle
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 
 def _transition(order: Order, status: str, note: str = "") -> None:
@@ -46,6 +45,9 @@ def _transition(order: Order, status: str, note: str = "") -> None:
         new_status=status,
         changed_at=change.created_at,
     )
+    # order_processing, order_completed, order_failed (with the note the admin reads)
+    level = log.warning if status == Order.Status.FAILED else log.info
+    level(f"order_{status}", order_number=order.number, old_status=old_status, note=note)
 
 
 def enqueue_processing(order_id: int) -> None:
@@ -67,6 +69,7 @@ def sweep_orders(*, now=None) -> int:
     return len(ids)
 
 
+@logs.scoped
 def process_order(order_id: int, *, send_messages: bool = True) -> None:
     """Activate every workplace of the order. Idempotent on the order's status and items.
 
@@ -79,6 +82,7 @@ def process_order(order_id: int, *, send_messages: bool = True) -> None:
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
+        logs.bind_order(order)  # its lines, its registrar jobs and messages name the order
         if order.status == Order.Status.RECEIVED:
             _transition(order, Order.Status.PROCESSING)
         elif order.status != Order.Status.PROCESSING:
@@ -107,7 +111,8 @@ def process_order(order_id: int, *, send_messages: bool = True) -> None:
                 _("Keine Position konnte ausgeführt werden; die Gründe stehen bei den Positionen."),
             )
         elif not _registrar_ready(order):
-            _note_once(order, _("Wartet auf den SIP-Registrar."))
+            if _note_once(order, _("Wartet auf den SIP-Registrar.")):
+                log.info("order_waiting_for_registrar", order_number=order.number)
         else:
             _transition(order, Order.Status.COMPLETED)
             if send_messages:
@@ -133,11 +138,14 @@ def _registrar_ready(order: Order) -> bool:
     )
 
 
-def _note_once(order: Order, note: str) -> None:
-    """A note in the order's history without a change of status, not repeated by re-runs."""
+def _note_once(order: Order, note: str) -> bool:
+    """A note in the order's history without a change of status, not repeated by re-runs;
+    whether it was written now."""
     latest = order.history.order_by("-created_at", "-id").first()
     if latest is None or latest.status != order.status or latest.note != note:
         OrderStatusChange.objects.create(order=order, status=order.status, note=note)
+        return True
+    return False
 
 
 @transaction.atomic
@@ -173,6 +181,7 @@ def _carry_out(item_id: int, order: Order, today) -> None:
             )
     except Refusal as refusal:
         item.outcome, item.reason = OrderItem.Outcome.REFUSED, str(refusal)[:300]
+        log.info("order_item_refused", item_id=item.pk, kind=item.kind, reason=refusal.code)
     else:
         item.outcome = OrderItem.Outcome.DONE
     item.save(update_fields=["outcome", "reason"])
@@ -195,7 +204,7 @@ def _queue_messages(order: Order) -> None:
             credentials.queue_credentials(workplace=item.workplace, order_id=order.pk)
     admin = order.placed_by
     if not admin.email:
-        log.warning("orders: admin %s has no e-mail; no Auftragsinformation", admin.pk)
+        log.warning("order_confirmation_skipped", reason="admin_without_email", admin_id=admin.pk)
         return
     notification_services.queue(
         kind=Notification.Kind.ORDER_CONFIRMATION,

@@ -16,7 +16,6 @@ here too.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,11 +24,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from portal import celery, outbox
+from portal import celery, logs, outbox
 from provisioning.backends import E164, RegistrarUnavailable, get_backend
 from provisioning.models import RegistrarJob
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 #: A pending row whose retry time is this far in the past is handed to a worker again.
 RETRY_GRACE = dt.timedelta(seconds=60)
@@ -42,6 +41,7 @@ OUTBOX = outbox.Outbox(
     retry_base_setting="PROVISIONING_RETRY_BASE_SECONDS",
     retry_max_setting="PROVISIONING_RETRY_MAX_SECONDS",
     grace=RETRY_GRACE,
+    log_name="registrar_job",
 )
 
 
@@ -107,13 +107,18 @@ def run_job(job_id: int, *, claim: str) -> bool:
     except Exception:
         # A bug or a misconfiguration (e.g. the schema not loaded): logged, retried like an
         # outage, so the row does not stay "running" and shows its reason.
-        log.exception("registrar: job %s (%s) failed", job.pk, job.kind)
+        log.exception("registrar_job_error", kind=job.kind, username=job.username)
         raise _defer(job, RegistrarJob.Error.FAILED, "unexpected error") from None
     if superseded:
         _finish(job, status=RegistrarJob.Status.SUPERSEDED, done_at=timezone.now())
     else:
         _finish(job, status=RegistrarJob.Status.DONE, done_at=timezone.now(), last_error="")
-        log.info("registrar: job %s done (%s %s)", job.pk, job.kind, job.username)
+    log.info(
+        "registrar_job_superseded" if superseded else "registrar_job_done",
+        kind=job.kind,
+        username=job.username,
+        attempts=job.attempts,
+    )
     # Whoever waited for it carries on (after a superseded one, it finds the newer job).
     _follow_up(job.pk)
     return True
@@ -138,11 +143,13 @@ def _follow_up(job_id: int) -> None:
 def _defer(job: RegistrarJob, reason: str, message: str) -> outbox.Deferred:
     countdown = OUTBOX.defer(job, error=reason)
     log.warning(
-        "registrar: job %s attempt %s failed: %s; next in %.0f s",
-        job.pk,
-        job.attempts,
-        message,
-        countdown,
+        "registrar_job_deferred",
+        kind=job.kind,
+        username=job.username,
+        attempts=job.attempts,
+        reason=reason,
+        error=message,
+        retry_in_s=round(countdown),
     )
     return outbox.Deferred(reason, countdown)
 
