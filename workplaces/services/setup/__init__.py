@@ -44,7 +44,12 @@ from workplaces.services.setup.numbers import (
     next_free_numbers,
     number_is_held,
 )
-from workplaces.services.setup.release import create_workplace_from, expire_drafts, release_draft
+from workplaces.services.setup.release import (
+    create_workplace_from,
+    create_workplaces_from,
+    expire_drafts,
+    release_draft,
+)
 from workplaces.services.setup.usernames import (
     BATCH_SIZE,
     UsernameLookup,
@@ -72,6 +77,7 @@ __all__ = [
     "choose_package",
     "conference_packages",
     "create_workplace_from",
+    "create_workplaces_from",
     "expire_drafts",
     "live_drafts_of",
     "next_free_number",
