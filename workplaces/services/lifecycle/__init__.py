@@ -12,6 +12,7 @@ from workplaces.services.lifecycle.activation import (
     activate_workplaces,
     registrar_expected,
     registrar_ref,
+    registrar_ref_of,
 )
 from workplaces.services.lifecycle.changes import (
     EDITABLE_FIELDS,
@@ -64,6 +65,7 @@ __all__ = [
     "package_options",
     "registrar_expected",
     "registrar_ref",
+    "registrar_ref_of",
     "schedule_deletion",
     "update_workplace",
     "withdraw_cancellation",
