@@ -10,10 +10,12 @@ into the cart takes a place of the trunk's quota.
 
 The modules, one concern each: :mod:`.checks` (the checks of the input), :mod:`.usernames`
 (taken names and suggestions), :mod:`.numbers` (held and free numbers), :mod:`.drafts` (the
-draft-step commands), :mod:`.cart` (the composite ``put_in_cart``), :mod:`.release` (a draft
+draft-step commands), :mod:`.cart` (the composite ``put_in_cart``), :mod:`.bulk_cart` (the same for a
+whole list, ``put_many_in_cart``), :mod:`.release` (a draft
 discarded, expired or turned into a workplace). Callers import from here.
 """
 
+from workplaces.services.setup.bulk_cart import put_many_in_cart
 from workplaces.services.setup.cart import put_in_cart, unknown_package_message
 from workplaces.services.setup.checks import (
     USER_DATA_FIELDS,
@@ -85,6 +87,7 @@ __all__ = [
     "number_is_held",
     "person_key",
     "put_in_cart",
+    "put_many_in_cart",
     "release_draft",
     "reserve_number",
     "reserve_username",
