@@ -49,6 +49,17 @@ def digest_hashes(*, username: str, domain: str, realm: str, password: str) -> t
     )
 
 
+class _Kept:
+    """A thread's kept connection: closed when the thread (or the backend) is gone."""
+
+    def __init__(self, connection: psycopg.Connection) -> None:
+        self.connection = connection
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
 class KamailioBackend:
     """Kamailio's database (auth_db ``subscriber``, alias_db ``dbaliases``) and its RPC."""
 
@@ -90,16 +101,16 @@ class KamailioBackend:
     def _connection(self) -> psycopg.Connection:
         """This thread's connection, kept between transactions (a worker runs thousands of
         jobs: a new connection for each cost more than the job). A broken one is replaced."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None or connection.closed or connection.broken:
-            connection = self._local.connection = self._connect()
-        return connection
+        kept = getattr(self._local, "kept", None)
+        if kept is None or kept.connection.closed or kept.connection.broken:
+            kept = self._local.kept = _Kept(self._connect())
+        return kept.connection
 
     def close(self) -> None:
         """Close this thread's kept connection (the next transaction opens a new one)."""
-        connection, self._local.connection = getattr(self._local, "connection", None), None
-        if connection is not None:
-            connection.close()
+        kept, self._local.kept = getattr(self._local, "kept", None), None
+        if kept is not None:
+            kept.connection.close()
 
     @contextlib.contextmanager
     def transaction(self, usernames: Iterable[str] = ()) -> Iterator[None]:
