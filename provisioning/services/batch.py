@@ -106,6 +106,7 @@ def _follow_up(job_ids: list[int]) -> None:
         RegistrarJob.objects.filter(pk__in=job_ids)
         .exclude(then_task="")
         .values_list("then_task", "then_id")
+        .order_by()  # the model's ordering would make each row distinct
         .distinct()
     )
     for task, then_id in sorted(waiting):

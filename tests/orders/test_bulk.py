@@ -146,6 +146,19 @@ def test_a_batch_run_twice_writes_each_subscriber_once(db, counting_registrar):
     assert counting_registrar.locked[0][:4] == sorted(f"+4922818123{i:03d}" for i in range(4))
 
 
+def test_a_batch_hands_the_task_waiting_for_its_jobs_on_once(db, counting_registrar, monkeypatch):
+    ids = jobs(30)
+    RegistrarJob.objects.filter(pk__in=ids).update(
+        then_task="orders.tasks.process_order", then_id=7
+    )
+    enqueued = []
+    monkeypatch.setattr(
+        "provisioning.services.batch.celery.enqueue", lambda *args: enqueued.append(args)
+    )
+    provisioning.run_batch(ids, claim="task-1")
+    assert enqueued == [("orders.tasks.process_order", 7)]
+
+
 def test_a_batch_claims_a_row_another_task_runs_not(db, counting_registrar):
     ids = jobs(3)
     RegistrarJob.objects.filter(pk=ids[1]).update(
