@@ -12,7 +12,6 @@ from workplaces.services.lifecycle.activation import (
     activate_workplaces,
     registrar_expected,
     registrar_ref,
-    registrar_ref_of,
 )
 from workplaces.services.lifecycle.changes import (
     EDITABLE_FIELDS,
@@ -65,7 +64,6 @@ __all__ = [
     "package_options",
     "registrar_expected",
     "registrar_ref",
-    "registrar_ref_of",
     "schedule_deletion",
     "update_workplace",
     "withdraw_cancellation",

@@ -16,12 +16,7 @@ from workplaces.services.lifecycle.events import order_param
 
 def registrar_ref(workplace: Workplace) -> str:
     """The ``ref`` of a workplace's registrar jobs, by which pages ask for their state."""
-    return registrar_ref_of(workplace.code)
-
-
-def registrar_ref_of(code: object) -> str:
-    """:func:`registrar_ref` from the workplace's code alone."""
-    return f"workplace:{code}"
+    return f"workplace:{workplace.code}"
 
 
 def registrar_expected() -> dict[str, str | None]:
