@@ -238,3 +238,26 @@ def settings_env(database_url: str) -> dict[str, str]:
         "MAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "SMS_BACKEND": "notifications.sms.FileSmsBackend",
     }
+
+
+def run_with_children(run, children: list[Child]) -> int:
+    """``run()`` (which appends the servers it starts to ``children``); the exit status.
+
+    A :class:`BenchError` is printed with the children's logs; they are stopped at the end,
+    the last started first.
+    """
+    try:
+        run()
+        return 0
+    except BenchError as exc:
+        print(f"\nFAILED: {exc}", file=sys.stderr)
+        for child in children:
+            print(f"(log of {child.name}: {child.log})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    finally:
+        for child in reversed(children):
+            with contextlib.suppress(subprocess.SubprocessError, OSError):
+                child.stop()

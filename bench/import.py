@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import.py
     .venv/bin/python bench/import.py --sizes 500 5000 --flows 5
+    .venv/bin/python bench/import.py --topology production --rows 5000
 
 Creates a fresh PostgreSQL database (dropped and recreated), migrates it, loads the demo data
 (for the packages), and adds a customer with one trunk per measured size (8,780 numbers each).
@@ -11,6 +12,8 @@ broker does). Timed: one wizard flow (GET and POST of steps 2 to 6, median of ``
 the upload with "Prüfen" (reading the file and checking every row), and "In den Warenkorb"
 (every row becomes a draft in the cart). Figures are printed, never asserted; the run fails
 when a page answers unexpectedly or the database does not hold what the steps should leave.
+``--topology production`` instead takes one list of ``--rows`` over HTTP through gunicorn, a
+Celery worker, Redis and Kamailio to the last message sent (bench/import_production.py).
 See bench/README.md.
 """
 
@@ -21,13 +24,20 @@ import io
 import os
 import platform
 import re
+import signal
 import statistics
 import sys
 import time
 
 import common  # noqa: F401 (first: re-starts the benchmark with the project's venv if needed)
 import django
-from common import BenchError, recreate_database, settings_env, setup_django
+from common import (
+    BenchError,
+    recreate_database,
+    run_with_children,
+    settings_env,
+    setup_django,
+)
 
 #: The issue's target for checking 5,000 rows on a two-core machine.
 CHECK_TARGET_SECONDS = 30
@@ -190,17 +200,51 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--flows", type=int, default=5, help="measured wizard flows (default 5)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="portal_bench_import")
+    parser.add_argument(
+        "--topology",
+        choices=("in-process", "production"),
+        default="in-process",
+        help="production: gunicorn, a Celery worker, Redis, Kamailio, over HTTP to the last "
+        "message (bench/import_production.py)",
+    )
+    parser.add_argument("--rows", type=int, default=5000, help="production: rows of the list")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="production: the Celery worker's processes"
+    )
+    parser.add_argument(
+        "--hasher",
+        choices=("argon2", "md5"),
+        default="argon2",
+        help="production: the password hasher (md5: the tests' fast one, as bench/notifications.py)",
+    )
+    parser.add_argument("--keep-logs", action="store_true", help="production: keep the logs")
     args = parser.parse_args(argv)
     args.postgres = args.postgres.rstrip("/")
-    if args.flows < 1 or any(not 1 <= s <= 5000 for s in args.sizes):
-        parser.error("--flows must be at least 1, --sizes between 1 and 5000")
+    args.database_url = f"{args.postgres}/{args.database}"
+    if args.flows < 1 or any(not 1 <= s <= 5000 for s in [*args.sizes, args.rows]):
+        parser.error("--flows must be at least 1, --sizes and --rows between 1 and 5000")
     if "bench" not in args.database or not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database must be a plain lowercase name containing 'bench'")
     return args
 
 
+def production(args: argparse.Namespace) -> int:
+    import import_production
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    children = []
+
+    def run() -> None:
+        recreate_database(args.postgres, args.database)
+        import_production.run(args, sys.modules[__name__], children)
+
+    return run_with_children(run, children)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.topology == "production":
+        return production(args)
     try:
         started = time.perf_counter()
         pg_version = recreate_database(args.postgres, args.database)

@@ -29,7 +29,6 @@ import re
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -51,6 +50,7 @@ from common import (
     Worker,
     free_port,
     recreate_database,
+    run_with_children,
     setup_django,
 )
 
@@ -811,20 +811,8 @@ def main(argv: list[str] | None = None) -> int:
     children: list[Child] = []
     redis_dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
     try:
-        run(args, children, redis_dir)
-        return 0
-    except BenchError as exc:
-        print(f"\nFAILED: {exc}", file=sys.stderr)
-        for child in children:
-            print(f"(log of {child.name}: {child.log})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+        return run_with_children(lambda: run(args, children, redis_dir), children)
     finally:
-        for child in reversed(children):  # the worker first, redis last
-            with contextlib.suppress(subprocess.SubprocessError, OSError):
-                child.stop()
         shutil.rmtree(redis_dir, ignore_errors=True)
 
 

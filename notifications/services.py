@@ -78,6 +78,15 @@ def queue(
     return notification
 
 
+def queue_many(rows: list[dict]) -> list[Notification]:
+    """:func:`queue` for many messages in one insert (each a dict of its keyword arguments),
+    every row handed to a worker on commit."""
+    notifications = Notification.objects.bulk_create(Notification(**row) for row in rows)
+    ids = [notification.pk for notification in notifications]
+    transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+    return notifications
+
+
 def enqueue(notification_id: int) -> None:
     """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
     OUTBOX.enqueue(notification_id)

@@ -105,6 +105,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "order": order,
         "items": items,
+        "progress": services.progress(items, notifications),
         # "So geht es weiter", while some of it is still ahead (not after a failure).
         "next_steps": order.in_progress or messages_ahead,
         "messages_ahead": messages_ahead,

@@ -27,21 +27,42 @@ def record(
     the event concerns (a workplace's), for admins limited to some trunks. An :class:`Actor` is
     stored as its user, with its label when that is not the user (an API key's name).
     """
+    where = {
+        "customer_id": customer_id,
+        "trunk_id": trunk_id,
+        "object_type": object_type,
+        "object_code": str(object_code),
+        "remote_addr": remote_addr,
+    }
+    return AuditEvent.objects.create(**_fields(actor, action, params), **where)
+
+
+def _fields(actor: Actor | User | None, action: str, params: dict[str, Any]) -> dict[str, Any]:
     label = ""
     if isinstance(actor, Actor):
         actor, label = actor.user, actor.shown_label
     # Rendered once now so that a call with a missing parameter fails here, not in the
     # Protokoll of every reader later.
     audit_actions.ACTIONS[action].render(params)
-    return AuditEvent.objects.create(
-        customer_id=customer_id,
-        trunk_id=trunk_id,
-        actor=actor,
-        actor_label=label,
-        action=action,
-        object_type=object_type,
-        object_code=str(object_code),
-        details=params,
-        search_text=audit_actions.search_text(action, params),
-        remote_addr=remote_addr,
+    return {
+        "actor": actor,
+        "actor_label": label,
+        "action": action,
+        "details": params,
+        "search_text": audit_actions.search_text(action, params),
+    }
+
+
+def record_many(events: list[dict[str, Any]]) -> None:
+    """:func:`record` for many events in one insert (each a dict of its keyword arguments)."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            **_fields(event["actor"], event["action"], event["params"]),
+            customer_id=event["customer_id"],
+            trunk_id=event.get("trunk_id"),
+            object_type=event["object_type"],
+            object_code=str(event["object_code"]),
+            remote_addr=event.get("remote_addr"),
+        )
+        for event in events
     )

@@ -87,6 +87,12 @@ def stale_before(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
 
 
+def _claimable(claim: str, *, pending: str, running: str, now: dt.datetime) -> Q:
+    return Q(status=pending) | Q(
+        Q(claimed_by=claim) | Q(claimed_at__lt=stale_before(now)), status=running
+    )
+
+
 def claim_row[M: models.Model](
     model: type[M], pk: int, *, claim: str, pending: str, running: str
 ) -> M | None:
@@ -96,12 +102,9 @@ def claim_row[M: models.Model](
     task), or ``running`` for longer than a task may take (its worker died).
     """
     now = timezone.now()
-    claimable = Q(status=pending) | Q(
-        Q(claimed_by=claim) | Q(claimed_at__lt=stale_before(now)), status=running
-    )
-    claimed = model.objects.filter(claimable, pk=pk).update(
-        status=running, claimed_by=claim, claimed_at=now, attempts=F("attempts") + 1
-    )
+    claimed = model.objects.filter(
+        _claimable(claim, pending=pending, running=running, now=now), pk=pk
+    ).update(status=running, claimed_by=claim, claimed_at=now, attempts=F("attempts") + 1)
     return model.objects.get(pk=pk) if claimed else None
 
 
@@ -137,6 +140,26 @@ class Outbox[M: OutboxRow]:
         if row is not None:
             logs.bind_row(row, **{f"{self.log_name or self.kind}_id": row.pk})
         return row
+
+    def claim_many(self, pks: list[int], claim: str) -> list[M]:
+        """:meth:`claim` for a batch of rows in one update: the claimable ones, by pk; the
+        rest (done, or another task's) are left out."""
+        now = timezone.now()
+        claimable = _claimable(claim, pending=self.pending, running=self.running, now=now)
+        self.model.objects.filter(claimable, pk__in=pks).update(
+            status=self.running, claimed_by=claim, claimed_at=now, attempts=F("attempts") + 1
+        )
+        claimed = self.model.objects.filter(pk__in=pks, status=self.running, claimed_by=claim)
+        return list(claimed.order_by("pk"))
+
+    def finish_many(self, pks: list[int], **fields: object) -> None:
+        """:meth:`finish` for a batch of rows in one update."""
+        if not pks:
+            return
+        fields.setdefault("claimed_by", "")
+        self.model.objects.filter(pk__in=pks).update(**fields)
+        outcome = "retry" if fields["status"] == self.pending else str(fields["status"])
+        metrics.count_on_commit(metrics.OUTBOX_RESULTS, len(pks), outbox=self.kind, outcome=outcome)
 
     def finish(self, row: M, **fields: object) -> None:
         """Write ``fields`` (a status and what goes with it) and release the claim."""

@@ -13,14 +13,27 @@ log = logging.getLogger(__name__)
 @app.task(bind=True, acks_late=True, max_retries=10)
 def run_job(self, job_id: int) -> None:
     """Carry out one registrar job. Idempotent on the row's status and claim."""
+    _retrying(self, services.run_job, job_id)
+
+
+@app.task(bind=True, acks_late=True, max_retries=10)
+def run_batch(self, job_ids: list[int]) -> None:
+    """Carry out a batch of registrar jobs. Idempotent: each row is claimed once."""
+    _retrying(self, services.run_batch, job_ids)
+
+
+def _retrying(task, run, ids) -> None:
+    """``run(ids, claim=...)``, retried with the outbox's backoff when it was deferred.
+
+    In-process (no worker) a retry would run at once and block the request; after the last
+    retry the rows stay pending too. The sweep hands them out when they are due.
+    """
     try:
-        services.run_job(job_id, claim=self.request.id or "")
+        run(ids, claim=task.request.id or "")
     except outbox.Deferred as exc:
-        # In-process (no worker) a retry would run at once and block the request; after the
-        # last retry the row stays pending too. The sweep hands it out when it is due.
-        if self.request.is_eager or self.request.retries >= self.max_retries:
+        if task.request.is_eager or task.request.retries >= task.max_retries:
             return
-        raise self.retry(countdown=exc.countdown, exc=None) from None
+        raise task.retry(countdown=exc.countdown, exc=None) from None
 
 
 @app.task

@@ -31,7 +31,7 @@ from orders.services.cart import (
 from orders.services.deletions import carry_out_due_deletions, decide_deletion, order_deletion
 from orders.services.placing import place_order
 from orders.services.processing import enqueue_processing, process_order, sweep_orders
-from orders.services.queries import orders_with_page
+from orders.services.queries import Progress, orders_with_page, progress
 
 __all__ = [
     "CartLine",
@@ -43,6 +43,7 @@ __all__ = [
     "NewWorkplace",
     "PackageChange",
     "Placed",
+    "Progress",
     "add_package_change",
     "carry_out_due_deletions",
     "cart_changes",
@@ -56,6 +57,7 @@ __all__ = [
     "pending_change_refusal",
     "place_order",
     "process_order",
+    "progress",
     "remove_change",
     "sweep_orders",
     "view_cart",

@@ -25,7 +25,7 @@ from orders.services.processing import enqueue_processing
 from orders.signals import order_status_changed
 from portal import audit, logs, metrics, policy
 from portal.errors import Refusal
-from portal.models import User
+from portal.models import User, UsernameClaim
 from portal.policy import Actor
 from trunks.models import Number
 from workplaces.models import SetupDraft, Workplace
@@ -33,8 +33,33 @@ from workplaces.services import lifecycle, quota, setup
 
 log = logs.get_logger(__name__)
 
+#: Names or numbers asked for in one query (keeps each query's parameters few).
+CHECK_BATCH = 1000
 
-def _check_draft(draft: SetupDraft) -> None:
+
+def _chunks(values: list) -> list[list]:
+    return [values[i : i + CHECK_BATCH] for i in range(0, len(values), CHECK_BATCH)]
+
+
+def _check_drafts(actor: Actor, drafts: list[SetupDraft]) -> None:
+    """Every draft's rules, set-based: a few queries however many drafts there are; the first
+    draft (in the cart's order) that breaks one is refused with its reason."""
+    ids = [d.pk for d in drafts]
+    taken: set[str] = set()
+    for names in _chunks([d.username for d in drafts if d.username]):
+        claims = UsernameClaim.objects.named_any(names).exclude(draft_id__in=ids)
+        taken.update(name.lower() for name in claims.values_list("name", flat=True))
+    assigned: set[int] = set()
+    for numbers in _chunks([d.number_id for d in drafts if d.number_id]):
+        assigned.update(
+            Number.objects.filter(pk__in=numbers).assigned().values_list("pk", flat=True)
+        )
+    for draft in drafts:
+        policy.check_change(actor, draft)
+        _check_draft(draft, taken=taken, assigned=assigned)
+
+
+def _check_draft(draft: SetupDraft, *, taken: set[str], assigned: set[int]) -> None:
     name = draft.full_name or draft.username
     missing = draft.first_missing()
     if missing is not None:
@@ -44,14 +69,14 @@ def _check_draft(draft: SetupDraft) -> None:
             % {"name": name, "step": draft.part_label(missing)},
             params={"name": name, "step": missing},
         )
-    if setup.username_taken(draft.username, draft=draft):
+    if draft.username.lower() in taken:
         raise Refusal(
             "username_taken",
             _("Der Benutzername „%(name)s“ ist vergeben.") % {"name": draft.username},
             field="username",
             params={"name": draft.username},
         )
-    if Number.objects.filter(pk=draft.number_id).assigned().exists():
+    if draft.number_id in assigned:
         raise Refusal(
             "number_held",
             _("Die Rufnummer %(number)s ist bereits vergeben.") % {"number": draft.number.national},
@@ -194,9 +219,7 @@ def place_order(
             .order_by("pk")
         )
         _check_quota(drafts)
-        for draft in drafts:
-            policy.check_change(actor, draft)
-            _check_draft(draft)
+        _check_drafts(actor, drafts)
         today = timezone.localdate()
         for change in changes:
             policy.check_change(actor, change)
@@ -221,10 +244,10 @@ def place_order(
             change.delete()
         for workplace_id in deletions:
             total += deletion_item(order, locked[workplace_id], workplace_net).monthly_net
-        for draft in drafts:
-            package = draft.package
-            workplace = setup.create_workplace_from(draft=draft, admin=admin)
-            item = OrderItem.objects.create(
+        packages = [draft.package for draft in drafts]
+        workplaces = setup.create_workplaces_from(drafts=drafts, admin=admin)
+        items = OrderItem.objects.bulk_create(
+            OrderItem(
                 order=order,
                 kind=OrderItem.Kind.NEW_WORKPLACE,
                 workplace=workplace,
@@ -232,7 +255,9 @@ def place_order(
                 workplace_net=workplace_net,
                 package_net=package.monthly_net if package else Decimal("0.00"),
             )
-            total += item.monthly_net
+            for workplace, package in zip(workplaces, packages, strict=True)
+        )
+        total += sum((item.monthly_net for item in items), Decimal("0.00"))
         order.monthly_net = total
         order.save(update_fields=["monthly_net"])
         cart.token = uuid.uuid4()

@@ -91,8 +91,11 @@ def process_order(order_id: int, *, send_messages: bool = True) -> None:
         today = timezone.localdate()
         # Only the items still to do: a re-run (after each registrar job) costs no item query.
         pending = order.items.filter(outcome=OrderItem.Outcome.PENDING)
-        for item_id in pending.values_list("pk", flat=True):
+        others = pending.exclude(kind=OrderItem.Kind.NEW_WORKPLACE)
+        for item_id in others.values_list("pk", flat=True):
             _carry_out(item_id, order, today)
+        while _activate_chunk(order):
+            pass
     except Exception:
         with transaction.atomic():
             order = Order.objects.select_for_update().get(pk=order_id)
@@ -104,6 +107,8 @@ def process_order(order_id: int, *, send_messages: bool = True) -> None:
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != Order.Status.PROCESSING:
             return
+        if order.items.filter(outcome=OrderItem.Outcome.PENDING).exists():
+            return  # another run (a redelivered task) is still at it; it completes the order
         if not order.items.exclude(outcome=OrderItem.Outcome.REFUSED).exists():
             _transition(
                 order,
@@ -146,6 +151,31 @@ def _note_once(order: Order, note: str) -> bool:
         OrderStatusChange.objects.create(order=order, status=order.status, note=note)
         return True
     return False
+
+
+#: New workplaces activated in one transaction: a whole company's order in a few of them.
+ACTIVATION_CHUNK = 500
+
+
+@transaction.atomic
+def _activate_chunk(order: Order) -> bool:
+    """Activate up to :data:`ACTIVATION_CHUNK` pending new workplaces of the order, set-based
+    (a constant number of queries per chunk); False when none was left.
+
+    The items are locked and re-read as pending, so a second run of the order waits for this
+    one and then finds them done: no workplace, login or registrar job is made twice.
+    """
+    items = list(
+        order.items.select_for_update(of=("self",))
+        .filter(kind=OrderItem.Kind.NEW_WORKPLACE, outcome=OrderItem.Outcome.PENDING)
+        .order_by("pk")
+        .values_list("pk", "workplace_id")[:ACTIVATION_CHUNK]
+    )
+    if not items:
+        return False
+    lifecycle.activate_workplaces(workplace_ids=[w for _pk, w in items], order=order)
+    OrderItem.objects.filter(pk__in=[pk for pk, _w in items]).update(outcome=OrderItem.Outcome.DONE)
+    return True
 
 
 @transaction.atomic
@@ -197,11 +227,9 @@ def _queue_messages(order: Order) -> None:
             "workplace__number", "workplace__user", "package"
         )
     )
-    new_workplaces = False
-    for item in items:
-        if item.kind == OrderItem.Kind.NEW_WORKPLACE:
-            new_workplaces = True
-            credentials.queue_credentials(workplace=item.workplace, order_id=order.pk)
+    created = [item.workplace for item in items if item.kind == OrderItem.Kind.NEW_WORKPLACE]
+    new_workplaces = bool(created)
+    credentials.queue_credentials_many(workplaces=created, order_id=order.pk)
     admin = order.placed_by
     if not admin.email:
         log.warning("order_confirmation_skipped", reason="admin_without_email", admin_id=admin.pk)

@@ -1,5 +1,6 @@
 """``PROVISIONING_BACKEND=kamailio``: Kamailio's own database (auth_db ``subscriber``,
-alias_db ``dbaliases``) under the portal's advisory lock, and its JSON-RPC for contacts.
+alias_db ``dbaliases``) under the portal's advisory locks (one per username and number, the
+portal's own held shared), on one kept connection per thread, and its JSON-RPC for contacts.
 
 ``ha1`` values are computed here (:func:`digest_hashes`), sent as query parameters and never
 logged or returned.
@@ -12,7 +13,7 @@ import hashlib
 import json
 import threading
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import psycopg
 from django.core.exceptions import ImproperlyConfigured
@@ -27,9 +28,13 @@ from provisioning.backends.base import (
     Subscriber,
 )
 
-#: pg_advisory_xact_lock key: every write of the portal to the registrar runs under it, so
-#: two workers never interleave their changes of one subscriber and its alias.
+#: pg_advisory_xact_lock key: every write of the portal to the registrar holds it shared, so
+#: whoever takes it exclusively (an operator's maintenance) stops them all.
 LOCK_KEY = 0x5349_5054  # "SIPT"
+#: The first half of a username's own lock (the second is ``hashtext(username)``): two
+#: workers never interleave their changes of one subscriber and its alias, while changes of
+#: different subscribers run side by side.
+USER_LOCK_KEY = 0x5349_5055
 
 
 def digest_hashes(*, username: str, domain: str, realm: str, password: str) -> tuple[str, str]:
@@ -42,6 +47,17 @@ def digest_hashes(*, username: str, domain: str, realm: str, password: str) -> t
         md5(f"{username}:{realm}:{password}"),
         md5(f"{username}@{domain}:{realm}:{password}"),
     )
+
+
+class _Kept:
+    """A thread's kept connection: closed when the thread (or the backend) is gone."""
+
+    def __init__(self, connection: psycopg.Connection) -> None:
+        self.connection = connection
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.close()
 
 
 class KamailioBackend:
@@ -82,31 +98,57 @@ class KamailioBackend:
             options=f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}",
         )
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One registrar transaction under the portal's lock; methods called inside share it.
+    def _connection(self) -> psycopg.Connection:
+        """This thread's connection, kept between transactions (a worker runs thousands of
+        jobs: a new connection for each cost more than the job). A broken one is replaced."""
+        kept = getattr(self._local, "kept", None)
+        if kept is None or kept.connection.closed or kept.connection.broken:
+            kept = self._local.kept = _Kept(self._connect())
+        return kept.connection
 
-        Contacts are dropped after the commit: before it, Kamailio still sees the row and a
-        client could register again in between.
+    def close(self) -> None:
+        """Close this thread's kept connection (the next transaction opens a new one)."""
+        kept, self._local.kept = getattr(self._local, "kept", None), None
+        if kept is not None:
+            kept.connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self, usernames: Iterable[str] = ()) -> Iterator[None]:
+        """One registrar transaction; methods called inside share it.
+
+        It holds the portal's lock shared and the lock of each of ``usernames`` (taken in a
+        fixed order, so two batches cannot deadlock); each method takes its username's lock
+        too. Contacts are dropped after the commit: before it, Kamailio still sees the row and
+        a client could register again in between.
         """
         if getattr(self._local, "cursor", None) is not None:
             yield
             return
         after_commit: list[Callable[[], None]] = []
         with self._errors():
-            connection = self._connect()
+            connection = self._connection()
         try:
             with self._errors(), connection.transaction(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [LOCK_KEY])
                 self._local.cursor, self._local.after_commit = cursor, after_commit
                 try:
+                    self._lock(*usernames)
                     yield
                 finally:
                     self._local.cursor = self._local.after_commit = None
-        finally:
-            connection.close()
+        except BaseException:
+            self.close()  # after an error the session's state is unknown: start afresh
+            raise
         for action in after_commit:
             action()
+
+    def _lock(self, *names: str) -> None:
+        """The locks of these usernames (or numbers: an alias moves between usernames), in
+        sorted order as everywhere; one already held by this transaction is held again."""
+        for name in sorted(set(names)):
+            self._cursor().execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [USER_LOCK_KEY, name]
+            )
 
     def _cursor(self):
         cursor = getattr(self._local, "cursor", None)
@@ -127,6 +169,7 @@ class KamailioBackend:
         if e164 and not E164.match(e164):
             raise ValueError("e164 must be a number in E.164 form, with '+'")
         with self.transaction():
+            self._lock(username, *([e164] if e164 else []))
             cursor = self._cursor()
             cursor.execute(
                 "INSERT INTO subscriber (username, domain, password, ha1, ha1b)"
@@ -134,7 +177,8 @@ class KamailioBackend:
                 [username, self.domain],
             )
             changed = cursor.rowcount > 0
-            # dbaliases has no unique constraint: the lock keeps this read-then-write safe.
+            # dbaliases has no unique constraint: the locks keep this read-then-write safe
+            # (a number's alias moves only with its workplaces' jobs, one username's at a time).
             cursor.execute(
                 "SELECT id, alias_username, username, domain FROM dbaliases"
                 " WHERE alias_domain = %s AND (alias_username = %s"
@@ -160,6 +204,7 @@ class KamailioBackend:
             username=username, domain=self.domain, realm=self.realm, password=password
         )
         with self.transaction():
+            self._lock(username)
             try:
                 self._cursor().execute(
                     "INSERT INTO subscriber (username, domain, password, ha1, ha1b)"
@@ -199,6 +244,7 @@ class KamailioBackend:
         call (both need the deleted credentials), and the number no longer leads to them.
         """
         with self.transaction():
+            self._lock(username)
             cursor = self._cursor()
             cursor.execute(
                 "DELETE FROM subscriber WHERE username = %s AND domain = %s",

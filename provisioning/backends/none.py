@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from provisioning.backends.base import Snapshot
 
@@ -15,7 +15,7 @@ class NoBackend:
     domain = ""
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, usernames: Iterable[str] = ()) -> Iterator[None]:
         yield
 
     def ensure_subscriber(self, *, username: str, e164: str | None) -> bool:

@@ -139,7 +139,7 @@ def repair(differences: Iterable[Difference]) -> list[Repair]:
         by_user.setdefault(difference.username, []).append(difference)
     repairs: list[Repair] = []
     for username, found in by_user.items():
-        with backend.transaction():
+        with backend.transaction([username, *(d.e164 for d in found if d.e164)]):
             unfinished = RegistrarJob.objects.filter(
                 username=username,
                 status__in=[RegistrarJob.Status.PENDING, RegistrarJob.Status.RUNNING],

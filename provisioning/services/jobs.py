@@ -93,15 +93,11 @@ def run_job(job_id: int, *, claim: str) -> bool:
         return False
     backend = get_backend()
     try:
-        with backend.transaction():
-            # Under the registrar lock: a newer job of this username decides alone.
+        with backend.transaction([job.username, *([job.e164] if job.e164 else [])]):
+            # Under the username's lock: a newer job of this username decides alone.
             superseded = RegistrarJob.objects.filter(username=job.username, pk__gt=job.pk).exists()
-            if superseded:
-                pass
-            elif job.kind == RegistrarJob.Kind.ENSURE:
-                backend.ensure_subscriber(username=job.username, e164=job.e164 or None)
-            else:
-                backend.remove_subscriber(username=job.username)
+            if not superseded:
+                carry_out(backend, job)
     except RegistrarUnavailable as exc:
         raise _defer(job, exc.reason, str(exc)) from None
     except Exception:
@@ -122,6 +118,14 @@ def run_job(job_id: int, *, claim: str) -> bool:
     # Whoever waited for it carries on (after a superseded one, it finds the newer job).
     _follow_up(job.pk)
     return True
+
+
+def carry_out(backend, job: RegistrarJob) -> None:
+    """The job's change on the registrar, inside the caller's ``backend.transaction()``."""
+    if job.kind == RegistrarJob.Kind.ENSURE:
+        backend.ensure_subscriber(username=job.username, e164=job.e164 or None)
+    else:
+        backend.remove_subscriber(username=job.username)
 
 
 def _follow_up(job_id: int) -> None:

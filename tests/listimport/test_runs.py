@@ -46,17 +46,19 @@ def adding_run(importer: Importer) -> ImportRun:
 
 
 def killed_after(monkeypatch, rows: int) -> None:
-    """The cart step's worker dies after ``rows`` rows are committed."""
-    real = cart_step._add_row
+    """The cart step's worker dies after ``rows`` rows are committed (chunks of one row)."""
+    monkeypatch.setattr(cart_step, "CART_CHUNK", 1)
+    real = cart_step.setup.put_many_in_cart
     done = []
 
-    def add_row(**kwargs):
+    def put_many(**kwargs):
         if len(done) == rows:
             raise WorkerKilled
-        real(**kwargs)
+        results = real(**kwargs)
         done.append(1)
+        return results
 
-    monkeypatch.setattr(cart_step, "_add_row", add_row)
+    monkeypatch.setattr(cart_step.setup, "put_many_in_cart", put_many)
 
 
 def test_the_broker_never_redelivers_a_task_before_its_time_limit():

@@ -88,7 +88,7 @@ def test_a_failed_activation_marks_the_order_failed(alice_client, alice, trunk):
     order = place_order(actor=Actor.for_admin(alice), token=cart_of(alice).token)
     with (
         mock.patch(
-            "workplaces.services.lifecycle.activate_workplace", side_effect=RuntimeError("boom")
+            "workplaces.services.lifecycle.activate_workplaces", side_effect=RuntimeError("boom")
         ),
         pytest.raises(RuntimeError),
     ):

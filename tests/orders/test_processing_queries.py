@@ -14,6 +14,13 @@ from workplaces.services import setup
 
 
 def order_of(admin, trunk, size: int, stem: str) -> Order:
+    fill_cart(admin, trunk, size, stem)
+    actor = Actor.for_admin(admin)
+    return orders.place_order(actor=actor, token=orders.cart_of(admin).token)
+
+
+def fill_cart(admin, trunk, size: int, stem: str) -> None:
+    """``size`` complete drafts in the admin's cart (e-mail only, no package)."""
     actor = Actor.for_admin(admin)
     numbers = list(trunk.numbers.free().order_by("e164")[:size])
     for i, number in enumerate(numbers):
@@ -39,7 +46,6 @@ def order_of(admin, trunk, size: int, stem: str) -> Order:
         setup.reserve_number(actor=actor, draft=draft, number=number)
         setup.choose_package(actor=actor, draft=draft, package=None)
         setup.add_to_cart(draft=draft, actor=actor)
-    return orders.place_order(actor=actor, token=orders.cart_of(admin).token)
 
 
 def rerun_queries(order: Order) -> int:
@@ -58,6 +64,7 @@ def registrar_waits(settings, monkeypatch):
     settings.KAMAILIO_DATABASE_URL = "postgres://unused@127.0.0.1:1/unused"
     settings.SIP_DOMAIN = "sip.example.com"
     monkeypatch.setattr("provisioning.services.jobs.enqueue", lambda job_id: None)
+    monkeypatch.setattr("provisioning.services.batch.enqueue_batches", lambda job_ids: None)
 
 
 def test_a_rerun_while_the_registrar_works_costs_the_same_for_1_and_20_items(

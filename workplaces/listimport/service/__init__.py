@@ -33,7 +33,7 @@ started as tasks and the tasks' bodies). Callers import from here.
 from workplaces.listimport.service.background import run_cart, run_check, start_cart, start_check
 from workplaces.listimport.service.cart_step import (
     ALL,
-    CART_PROGRESS_EVERY,
+    CART_CHUNK,
     MODES,
     ONLY_OK,
     add_rows_to_cart,
@@ -52,7 +52,7 @@ from workplaces.listimport.service.sheets import sheet_from_json, sheet_to_json
 
 __all__ = [
     "ALL",
-    "CART_PROGRESS_EVERY",
+    "CART_CHUNK",
     "CHECK_PROGRESS_EVERY",
     "CRASHED",
     "IN_CART",

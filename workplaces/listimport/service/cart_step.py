@@ -1,12 +1,11 @@
-"""The cart step ("In den Warenkorb"): the checked fault-free rows into the admin's cart, each
-with the composite setup command in its own transaction.
+"""The cart step ("In den Warenkorb"): the checked fault-free rows into the admin's cart with
+the composite setup command for many (:func:`setup.put_many_in_cart`), a chunk of rows at a
+time, each chunk in its own transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-
-from django.db import transaction
 
 from portal import metrics
 from portal.errors import Refusal
@@ -22,27 +21,20 @@ ONLY_OK = "ok"
 ALL = "all"
 MODES = (ONLY_OK, ALL)
 
-#: How often a task writes its progress (rows).
-CART_PROGRESS_EVERY = 25
+#: Rows put into the cart together (one transaction, a few queries), and how often a task
+#: writes its progress.
+CART_CHUNK = 250
 
 
-def _add_row(
-    *, actor: Actor, trunk: SipTrunk, values: dict, book, run: ImportRun | None = None
-) -> None:
-    """One checked row into the cart with the composite setup command; all or nothing."""
-    with transaction.atomic():
-        draft = setup.put_in_cart(
-            actor=actor,
-            trunk=trunk,
-            person=values["user_data"],
-            contacts=values["contacts"],
-            username=values["username"],
-            number=values["number"],
-            package=values["package"],
-            book=book,
-        )
-        if run is not None:
-            SetupDraft.objects.filter(pk=draft.pk).update(import_run=run)
+def _entry(values: dict) -> dict:
+    """A checked row's values as :func:`setup.put_many_in_cart` takes an entry."""
+    return {
+        "person": values["user_data"],
+        "contacts": values["contacts"],
+        "username": values["username"],
+        "number": values["number"],
+        "package": values["package"],
+    }
 
 
 def add_rows_to_cart(
@@ -55,8 +47,8 @@ def add_rows_to_cart(
 ) -> dict:
     """ "In den Warenkorb": the checked fault-free rows become drafts in the admin's cart.
 
-    ``rows`` are the check's rows with values. Each row is its own transaction: a row that
-    a rule now stops (username or number taken since the check, quota used up) is reported
+    ``rows`` are the check's rows with values, put into the cart :data:`CART_CHUNK` at a time,
+    each chunk in its own transaction, as if row after row: a row that a rule now stops (username or number taken since the check, quota used up) is reported
     with the service's message, the others go on. A row whose person is in a cart or set up
     by now is reported as such and not added, unless ``run`` put it there: an earlier attempt
     of this run whose worker died, so the row counts as added.
@@ -68,26 +60,33 @@ def add_rows_to_cart(
     book = setup.NumberBook.of(trunk)
     actor = Actor.for_admin(admin)
     added, report = 0, []
-    for index, row in enumerate(rows, start=1):
-        values = row["values"]
-        found = people.find(values["key"]) if values.get("key") else None
-        if values["username"] in mine:
-            added += 1
-        elif found is not None:
-            skip, admin_id, by = found
-            report.append(
-                {"line": row["line"], "skip": skip, "skip_admin": admin_id, "skip_by": by}
-            )
-        else:
-            try:
-                _add_row(actor=actor, trunk=trunk, values=values, book=book, run=run)
-            except Refusal as error:
-                errors = [[name, m] for name, ms in error.errors.items() for m in ms]
-                report.append({"line": row["line"], "errors": errors})
+    for start in range(0, len(rows), CART_CHUNK):
+        chunk = rows[start : start + CART_CHUNK]
+        entries, lines = [], []
+        for row in chunk:
+            values = row["values"]
+            found = people.find(values["key"]) if values.get("key") else None
+            if values["username"] in mine:
+                added += 1
+            elif found is not None:
+                skip, admin_id, by = found
+                report.append(
+                    {"line": row["line"], "skip": skip, "skip_admin": admin_id, "skip_by": by}
+                )
+            else:
+                entries.append(_entry(values))
+                lines.append(row["line"])
+        results = setup.put_many_in_cart(
+            actor=actor, trunk=trunk, entries=entries, book=book, import_run=run
+        )
+        for line, result in zip(lines, results, strict=True):
+            if isinstance(result, Refusal):
+                errors = [[name, m] for name, ms in result.errors.items() for m in ms]
+                report.append({"line": line, "errors": errors})
             else:
                 added += 1
-        if progress is not None and index % CART_PROGRESS_EVERY == 0:
-            progress(index)
+        if progress is not None:
+            progress(start + len(chunk))
     metrics.IMPORT_ROWS.labels("carted").inc(added)
     metrics.IMPORT_ROWS.labels("refused").inc(sum(1 for r in report if "errors" in r))
     return {"added": added, "rows": report}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from workplaces.services.lifecycle.activation import (
     activate_workplace,
+    activate_workplaces,
     registrar_expected,
     registrar_ref,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "EDITABLE_FIELDS",
     "PackageOption",
     "activate_workplace",
+    "activate_workplaces",
     "change_package",
     "delete_workplace",
     "deletion_refusal",

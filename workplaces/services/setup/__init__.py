@@ -10,10 +10,12 @@ into the cart takes a place of the trunk's quota.
 
 The modules, one concern each: :mod:`.checks` (the checks of the input), :mod:`.usernames`
 (taken names and suggestions), :mod:`.numbers` (held and free numbers), :mod:`.drafts` (the
-draft-step commands), :mod:`.cart` (the composite ``put_in_cart``), :mod:`.release` (a draft
+draft-step commands), :mod:`.cart` (the composite ``put_in_cart``), :mod:`.bulk_cart` (the same for a
+whole list, ``put_many_in_cart``), :mod:`.release` (a draft
 discarded, expired or turned into a workplace). Callers import from here.
 """
 
+from workplaces.services.setup.bulk_cart import put_many_in_cart
 from workplaces.services.setup.cart import put_in_cart, unknown_package_message
 from workplaces.services.setup.checks import (
     USER_DATA_FIELDS,
@@ -44,7 +46,12 @@ from workplaces.services.setup.numbers import (
     next_free_numbers,
     number_is_held,
 )
-from workplaces.services.setup.release import create_workplace_from, expire_drafts, release_draft
+from workplaces.services.setup.release import (
+    create_workplace_from,
+    create_workplaces_from,
+    expire_drafts,
+    release_draft,
+)
 from workplaces.services.setup.usernames import (
     BATCH_SIZE,
     UsernameLookup,
@@ -72,6 +79,7 @@ __all__ = [
     "choose_package",
     "conference_packages",
     "create_workplace_from",
+    "create_workplaces_from",
     "expire_drafts",
     "live_drafts_of",
     "next_free_number",
@@ -79,6 +87,7 @@ __all__ = [
     "number_is_held",
     "person_key",
     "put_in_cart",
+    "put_many_in_cart",
     "release_draft",
     "reserve_number",
     "reserve_username",

@@ -4,7 +4,7 @@ would put it there, every problem in one refusal, all or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -30,7 +30,12 @@ from workplaces.services.setup.numbers import (
     next_free_numbers,
     number_is_held,
 )
-from workplaces.services.setup.usernames import _username_taken, suggest_username, username_taken
+from workplaces.services.setup.usernames import (
+    UsernameLookup,
+    _username_taken,
+    suggest_username,
+    username_taken,
+)
 
 
 def unknown_package_message() -> str:
@@ -50,13 +55,20 @@ def _quota_problem(checked: Checked, trunk: SipTrunk) -> None:
 
 
 def _wanted_number(
-    checked: Checked, *, trunk: SipTrunk, number: object, book: NumberBook | None
+    checked: Checked,
+    *,
+    trunk: SipTrunk,
+    number: object,
+    book: NumberBook | None,
+    free_number: Callable[[], Number | None] | None = None,
 ) -> Number | None:
     """The number :func:`put_in_cart` was asked for (None: the next free one), checked."""
     text = str(number or "").strip()
     if not text:
-        # Not from a batch's book: it does not know what the batch reserved since.
-        found = next_free_numbers(trunk=trunk, count=1)
+        # Not from a batch's book (it does not know what the batch reserved since), unless
+        # the batch says which is next (``free_number``).
+        found = [free_number()] if free_number else next_free_numbers(trunk=trunk, count=1)
+        found = [number for number in found if number is not None]
         if not found:
             checked.add(
                 "number",
@@ -73,6 +85,96 @@ def _wanted_number(
     result = check_number(trunk=trunk, e164=e164, book=book)
     checked.merge(result)
     return result.values.get("number")
+
+
+def check_entry(
+    *,
+    trunk: SipTrunk,
+    person: Mapping[str, object],
+    contacts: Mapping[str, object],
+    username: str | None,
+    number: str | None,
+    package: str | None,
+    book: NumberBook | None,
+    taken: UsernameLookup | None = None,
+    packages: dict[str, Package | None] | None = None,
+    free_number: Callable[[], Number | None] | None = None,
+) -> tuple[Checked, dict, Number | None, Package | None]:
+    """What :func:`put_in_cart` checks before it writes: the problems, the values, the number
+    and the package. ``taken``, ``packages`` (code -> package, filled as asked) and
+    ``free_number`` (the next free number for a row without one): a batch's lookups, so that
+    a row costs no query of its own."""
+    checked = check_user_data(data=person)
+    checked.merge(
+        check_contacts(
+            auth_email=contacts.get("auth_email"),
+            mobile=contacts.get("mobile"),
+            without_mobile=contacts.get("without_mobile"),
+            auth_email_repeat=contacts.get("auth_email_repeat"),
+        )
+    )
+    values = dict(checked.values)
+    if username is None:
+        names_ok = not {"first_name", "last_name"} & set(checked.errors)
+        suggestion = names_ok and suggest_username(
+            first_name=values["first_name"], last_name=values["last_name"], taken=taken
+        )
+        if suggestion:
+            values["username"] = suggestion
+        elif names_ok:
+            checked.add(
+                "username",
+                _(
+                    "Aus Vor- und Nachname lässt sich kein Benutzername bilden. Bitte tragen Sie "
+                    "einen Benutzernamen ein."
+                ),
+                code="username_not_derivable",
+            )
+    else:
+        values.update(checked.merge(check_username(username=username, taken=taken)).values)
+    chosen_number = _wanted_number(
+        checked, trunk=trunk, number=number, book=book, free_number=free_number
+    )
+    chosen_package = None
+    if str(package or "").strip():
+        code = str(package).strip()
+        if packages is None:
+            chosen_package = Package.objects.orderable_by_code(code)
+        else:
+            if code not in packages:
+                packages[code] = Package.objects.orderable_by_code(code)
+            chosen_package = packages[code]
+        if chosen_package is None:
+            checked.add(
+                "package",
+                unknown_package_message(),
+                code="unknown_package",
+                params={"package": str(package).strip()},
+            )
+    return checked, values, chosen_number, chosen_package
+
+
+def new_draft(
+    actor: Actor,
+    trunk: SipTrunk,
+    values: dict,
+    number: Number,
+    package: Package | None,
+    import_run=None,
+) -> SetupDraft:
+    """The draft in the cart that :func:`check_entry`'s values make (not saved yet)."""
+    return SetupDraft(
+        customer_id=trunk.customer_id,
+        created_by=actor.user,
+        trunk=trunk,
+        status=SetupDraft.Status.IN_CART,
+        number=number,
+        package=package,
+        package_chosen=True,
+        import_run=import_run,
+        **{name: values[name] for name in USER_DATA_FIELDS},
+        **{name: values[name] for name in ("username", "auth_email", "mobile", "without_mobile")},
+    )
 
 
 def put_in_cart(
@@ -102,45 +204,15 @@ def put_in_cart(
     claim on a name and no reservation.
     """
     policy.check_change(actor, trunk)
-    checked = check_user_data(data=person)
-    checked.merge(
-        check_contacts(
-            auth_email=contacts.get("auth_email"),
-            mobile=contacts.get("mobile"),
-            without_mobile=contacts.get("without_mobile"),
-            auth_email_repeat=contacts.get("auth_email_repeat"),
-        )
+    checked, values, chosen_number, chosen_package = check_entry(
+        trunk=trunk,
+        person=person,
+        contacts=contacts,
+        username=username,
+        number=number,
+        package=package,
+        book=book,
     )
-    values = dict(checked.values)
-    if username is None:
-        names_ok = not {"first_name", "last_name"} & set(checked.errors)
-        suggestion = names_ok and suggest_username(
-            first_name=values["first_name"], last_name=values["last_name"]
-        )
-        if suggestion:
-            values["username"] = suggestion
-        elif names_ok:
-            checked.add(
-                "username",
-                _(
-                    "Aus Vor- und Nachname lässt sich kein Benutzername bilden. Bitte tragen Sie "
-                    "einen Benutzernamen ein."
-                ),
-                code="username_not_derivable",
-            )
-    else:
-        values.update(checked.merge(check_username(username=username)).values)
-    chosen_number = _wanted_number(checked, trunk=trunk, number=number, book=book)
-    chosen_package = None
-    if str(package or "").strip():
-        chosen_package = Package.objects.orderable_by_code(package)
-        if chosen_package is None:
-            checked.add(
-                "package",
-                unknown_package_message(),
-                code="unknown_package",
-                params={"package": str(package).strip()},
-            )
     [counted] = quota.with_places(SipTrunk.objects.filter(pk=trunk.pk))
     if quota.places_left(counted) < 1:
         _quota_problem(checked, trunk)
@@ -154,20 +226,7 @@ def put_in_cart(
         locked = Number.objects.select_for_update().get(pk=chosen_number.pk)
         if number_is_held(locked):
             raise _number_taken(locked)
-        draft = SetupDraft(
-            customer_id=trunk.customer_id,
-            created_by=actor.user,
-            trunk=trunk,
-            status=SetupDraft.Status.IN_CART,
-            number=locked,
-            package=chosen_package,
-            package_chosen=True,
-            **{name: values[name] for name in USER_DATA_FIELDS},
-            **{
-                name: values[name]
-                for name in ("username", "auth_email", "mobile", "without_mobile")
-            },
-        )
+        draft = new_draft(actor, trunk, values, locked, chosen_package)
         try:
             with transaction.atomic():
                 draft.save()
