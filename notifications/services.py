@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from notifications import messages, sms
@@ -157,13 +158,17 @@ def _count(notification: Notification, outcome: str) -> None:
 
 def _order_sent(notification: Notification) -> None:
     """The last message of an order sent (they are all queued as it completes): its time."""
-    others = Notification.objects.filter(order_id=notification.order_id).exclude(
+    unsent = Notification.objects.filter(order_id=OuterRef("order_id")).exclude(
         status=Notification.Status.SENT
     )
-    if not others.exists():
-        metrics.observe_on_commit(
-            metrics.ORDER_MESSAGES_SENT_SECONDS, notification.order.created_at
-        )
+    placed_at = (  # one query: the order's time if no message of it is left, else None
+        Notification.objects.filter(pk=notification.pk)
+        .exclude(Exists(unsent))
+        .values_list("order__created_at", flat=True)
+        .first()
+    )
+    if placed_at is not None:
+        metrics.observe_on_commit(metrics.ORDER_MESSAGES_SENT_SECONDS, placed_at)
 
 
 def _defer(notification: Notification, error: str) -> outbox.Deferred:

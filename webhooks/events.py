@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Coalesce
+
 from notifications.models import Notification
 from orders.models import Order
+from webhooks.models import WebhookEndpoint
 from webhooks.services import queue_event
 
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -36,14 +40,25 @@ def on_order_status_changed(
 
 
 def on_message_delivery_recorded(sender, *, notification: Notification, **kw) -> None:
+    # Every message passes here: one query, and no more unless the customer has an endpoint.
+    customer = Coalesce(OuterRef("order__customer_id"), OuterRef("workplace__trunk__customer_id"))
     found = (
         Notification.objects.filter(pk=notification.pk)
+        .annotate(
+            has_endpoint=Exists(
+                WebhookEndpoint.objects.active().filter(admin__customer_id=customer)
+            )
+        )
         .values(
-            "order__code", "order__customer_id", "workplace__code", "workplace__trunk__customer_id"
+            "order__code",
+            "order__customer_id",
+            "workplace__code",
+            "workplace__trunk__customer_id",
+            "has_endpoint",
         )
         .first()
     )
-    if found is None:
+    if found is None or not found["has_endpoint"]:
         return
     customer_id = found["order__customer_id"] or found["workplace__trunk__customer_id"]
     if customer_id is None:
