@@ -413,14 +413,15 @@ def add_cpu(total: float | None, before: float | None, after: float | None) -> f
 def plain_loop(rows: list, phase: Phase, sinks: Sinks) -> None:
     """Render and send each message directly, one after another, in this process.
 
-    As the worker does it: a new SMTP connection for each e-mail (``EmailMessage.send``) and a
-    new Twilio client for each SMS (``sms.get_backend()``). The temporary password is made
-    and rendered into the message, but not hashed and stored.
+    As the worker does it: one SMTP connection kept from one e-mail to the next
+    (``notifications.mailer.send``) and one Twilio client (``sms.get_backend()``), per
+    thread. The temporary password is made and rendered into the message, but not hashed
+    and stored.
     """
     from django.conf import settings
     from django.core.mail import EmailMultiAlternatives
 
-    from notifications import messages, sms
+    from notifications import mailer, messages, sms
     from notifications.models import Notification
 
     servers = sinks.cpu_seconds(own=True, children=False)
@@ -438,7 +439,7 @@ def plain_loop(rows: list, phase: Phase, sinks: Sinks) -> None:
                 to=[row.recipient],
             )
             message.attach_alternative(rendered.html, "text/html")
-            message.send()
+            mailer.send(message)
     phase.wall += time.perf_counter() - started
     phase.cpu += time.process_time() - cpu
     phase.servers_cpu = add_cpu(

@@ -23,7 +23,7 @@ from django.core.mail.utils import DNS_NAME
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications import messages, sms
+from notifications import mailer, messages, sms
 from notifications.models import Notification
 from notifications.signals import message_delivery_recorded
 from portal import metrics, outbox
@@ -126,7 +126,7 @@ def _send(notification: Notification, rendered: messages.Rendered) -> str:
         headers={"Message-ID": message_id},
     )
     message.attach_alternative(rendered.html, "text/html")
-    message.send()
+    mailer.send(message)
     return message_id
 
 
