@@ -17,6 +17,7 @@ instance per message.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import smtplib
@@ -73,6 +74,9 @@ def close_all() -> None:
     """Close every thread's kept connection (when a worker or its pool process stops)."""
     for thread in list(_kept):
         close(thread)
+
+
+atexit.register(close_all)  # a process that sent e-mails outside a worker (eager, tests)
 
 
 def _kept_connection() -> _Kept:

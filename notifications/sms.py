@@ -6,6 +6,7 @@ Backends raise :class:`TransientSmsError` when trying again later may help (time
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -127,6 +128,9 @@ class TwilioSmsBackend(BaseSmsBackend):
                 raise TransientSmsError(text, code) from None
             raise PermanentSmsError(text, code) from None
         return message.sid
+
+
+atexit.register(TwilioSmsBackend.close_all)  # a process that sent SMS outside a worker
 
 
 def get_backend() -> BaseSmsBackend:
