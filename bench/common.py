@@ -61,6 +61,7 @@ SETTINGS_VARIABLES = (
     "REDIS_URL",
     "DRAFT_IDLE_HOURS",
     "LOG_LEVEL",
+    "BENCH_PROFILE_DIR",
 )
 #: Passed on to child processes from the caller's environment; everything else is left out.
 PASSED_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")

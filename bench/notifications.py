@@ -413,14 +413,15 @@ def add_cpu(total: float | None, before: float | None, after: float | None) -> f
 def plain_loop(rows: list, phase: Phase, sinks: Sinks) -> None:
     """Render and send each message directly, one after another, in this process.
 
-    As the worker does it: a new SMTP connection for each e-mail (``EmailMessage.send``) and a
-    new Twilio client for each SMS (``sms.get_backend()``). The temporary password is made
-    and rendered into the message, but not hashed and stored.
+    As the worker does it: one SMTP connection kept from one e-mail to the next
+    (``notifications.mailer.send``) and one Twilio client (``sms.get_backend()``), per
+    thread. The temporary password is made and rendered into the message, but not hashed
+    and stored.
     """
     from django.conf import settings
     from django.core.mail import EmailMultiAlternatives
 
-    from notifications import messages, sms
+    from notifications import mailer, messages, sms
     from notifications.models import Notification
 
     servers = sinks.cpu_seconds(own=True, children=False)
@@ -438,7 +439,7 @@ def plain_loop(rows: list, phase: Phase, sinks: Sinks) -> None:
                 to=[row.recipient],
             )
             message.attach_alternative(rendered.html, "text/html")
-            message.send()
+            mailer.send(message)
     phase.wall += time.perf_counter() - started
     phase.cpu += time.process_time() - cpu
     phase.servers_cpu = add_cpu(
@@ -692,6 +693,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep-logs", action="store_true", help="keep the logs of the child processes in /tmp"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="write CPU-time cProfile files of the worker's main and pool processes into DIR "
+        "(bench/worker_profile.py; with --hasher md5; the profiler slows the worker down)",
+    )
     parser.add_argument("--serve-sinks", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_sinks:
@@ -701,6 +708,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--orders must be 1 to {MAX_ORDERS} with the warm-up, --warmup at least 0")
     if args.concurrency < 1 or args.timeout <= 0:
         parser.error("--concurrency must be at least 1, --timeout positive")
+    if args.profile and args.hasher != "md5":
+        parser.error("--profile works with --hasher md5 (its settings module installs it)")
     if "bench" not in args.database or not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
         parser.error("--database must be a plain lowercase name containing 'bench'")
     return args
@@ -721,6 +730,9 @@ def run(args: argparse.Namespace, children: list[Child], redis_dir: Path) -> Non
 
     database_url = f"{args.postgres}/{args.database}"
     env = settings_env(database_url, redis.url, sinks, twilio, args.hasher)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        env["BENCH_PROFILE_DIR"] = str(Path(args.profile).resolve())
     pg_version = recreate_database(args.postgres, args.database)
     setup_django({**env, "LOG_LEVEL": "WARNING"})  # no Twilio request logs in the output
     order_ids = load_data(args.warmup + args.orders)

@@ -6,8 +6,10 @@ Backends raise :class:`TransientSmsError` when trying again later may help (time
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
 import threading
 import uuid
 from pathlib import Path
@@ -68,17 +70,48 @@ class LocmemSmsBackend(BaseSmsBackend):
 
 
 class TwilioSmsBackend(BaseSmsBackend):
+    #: The client of each thread (by thread id) with the settings it was made with: its HTTP
+    #: session keeps the connection to Twilio open from one SMS to the next (a new one costs
+    #: a TCP and TLS handshake). A worker's pool process is one thread; ``os.getpid()`` in
+    #: the key keeps a forked process off its parent's connection.
+    _clients: dict[int, tuple[tuple, object]] = {}
+
     def __init__(self) -> None:
+        key = (
+            os.getpid(),
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            settings.TWILIO_TIMEOUT,
+            settings.TWILIO_API_BASE_URL,
+        )
+        kept = self._clients.get(threading.get_ident())
+        if kept is None or kept[0] != key:
+            if kept is not None and kept[0][0] == os.getpid():
+                kept[1].http_client.session.close()
+            kept = self._clients[threading.get_ident()] = (key, self._new_client())
+        self.client = kept[1]
+
+    @classmethod
+    def close_all(cls) -> None:
+        """Close the kept clients' connections (when a worker or its pool process stops)."""
+        for _thread, (key, client) in list(cls._clients.items()):
+            if key[0] == os.getpid():
+                client.http_client.session.close()
+        cls._clients.clear()
+
+    @staticmethod
+    def _new_client():
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self.client = Client(
+        client = Client(
             settings.TWILIO_ACCOUNT_SID,
             settings.TWILIO_AUTH_TOKEN,
             http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT),
         )
         if settings.TWILIO_API_BASE_URL:
-            self.client.api.base_url = settings.TWILIO_API_BASE_URL
+            client.api.base_url = settings.TWILIO_API_BASE_URL
+        return client
 
     def send(self, to: str, body: str) -> str:
         from twilio.base.exceptions import TwilioException
@@ -95,6 +128,9 @@ class TwilioSmsBackend(BaseSmsBackend):
                 raise TransientSmsError(text, code) from None
             raise PermanentSmsError(text, code) from None
         return message.sid
+
+
+atexit.register(TwilioSmsBackend.close_all)  # a process that sent SMS outside a worker
 
 
 def get_backend() -> BaseSmsBackend:

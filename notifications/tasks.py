@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from notifications import services
+from celery import signals
+
+from notifications import mailer, services, sms
 from portal import outbox
 from portal.celery import app
 
@@ -22,3 +24,11 @@ def deliver(self, notification_id: int) -> None:
 def sweep() -> int:
     """Re-enqueue rows that are stuck. Idempotent: delivery claims each row once."""
     return services.sweep()
+
+
+@signals.worker_shutdown.connect(dispatch_uid="notifications-close-connections")
+@signals.worker_process_shutdown.connect(dispatch_uid="notifications-close-connections")
+def _close_connections(**kwargs: object) -> None:
+    """The SMTP connections and Twilio clients kept from one message to the next."""
+    mailer.close_all()
+    sms.TwilioSmsBackend.close_all()

@@ -6,6 +6,7 @@ import os
 import threading
 
 from celery import Celery, bootsteps, signals
+from django.db import close_old_connections
 from django.dispatch import receiver
 from django_structlog.celery import signals as structlog_signals
 from django_structlog.celery.receivers import CeleryReceiver
@@ -31,6 +32,16 @@ app.conf.beat_schedule = {
     "check-registrar": {"task": "provisioning.tasks.check_registrar", "schedule": 3600},
     "purge-idempotency-keys": {"task": "api.tasks.purge_idempotency_keys", "schedule": 3600},
 }
+
+
+@signals.task_prerun.connect(dispatch_uid="portal-database-connections")
+def _connections_as_for_a_request(sender=None, **kwargs: object) -> None:
+    """Before a task in a worker: what Django does before a request. A connection past
+    ``CONN_MAX_AGE`` or broken is closed, a kept one is checked at its first use; so tasks
+    share a connection (``CELERY_DB_REUSE_MAX`` keeps Celery from closing it after each one)
+    without one that died. Not for an eager task: it runs inside its caller's transaction."""
+    if sender is not None and not getattr(sender.request, "is_eager", False):
+        close_old_connections()
 
 
 def enqueue(task_name: str, *args: object) -> bool:

@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -102,10 +102,20 @@ def claim_row[M: models.Model](
     task), or ``running`` for longer than a task may take (its worker died).
     """
     now = timezone.now()
-    claimed = model.objects.filter(
-        _claimable(claim, pending=pending, running=running, now=now), pk=pk
-    ).update(status=running, claimed_by=claim, claimed_at=now, attempts=F("attempts") + 1)
-    return model.objects.get(pk=pk) if claimed else None
+    rows = model.objects.filter(_claimable(claim, pending=pending, running=running, now=now), pk=pk)
+    values = {"status": running, "claimed_by": claim, "claimed_at": now}
+    values["attempts"] = F("attempts") + 1
+    if not connections[rows.db].features.can_return_rows_from_update:
+        return model.objects.get(pk=pk) if rows.update(**values) else None
+    # One query: UPDATE ... RETURNING the claimed row (PostgreSQL, SQLite).
+    fields = model._meta.concrete_fields
+    returned = rows._update(
+        [(model._meta.get_field(name), model, value) for name, value in values.items()],
+        returning_fields=fields,
+    )
+    if not returned:
+        return None
+    return model.from_db(rows.db, [field.attname for field in fields], returned[0])
 
 
 @dataclass(frozen=True)

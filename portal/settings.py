@@ -379,6 +379,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hold up a request when Redis is down: the outbox sweep sends later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Celery closes the database connection around every task unless this is set: a new
+# PostgreSQL connection per message. Kept instead, and checked as a request's is
+# (CONN_MAX_AGE, CONN_HEALTH_CHECKS) by portal.celery before each task.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
