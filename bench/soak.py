@@ -66,6 +66,7 @@ SWEEPS = (
     "orders.tasks.sweep_orders",
     "provisioning.tasks.sweep",
     "webhooks.tasks.sweep",
+    "workplaces.tasks.sweep_import_runs",
 )
 
 
