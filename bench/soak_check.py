@@ -59,9 +59,9 @@ def count(placed: list, customers: list[str], subscribers: list[str], sinks: dic
     tally = Tally(orders=len(placed))
     orders = {
         str(o.code): o
-        for o in Order.objects.filter(customer__number__in=customers).prefetch_related(
-            "items", "history", "notifications"
-        )
+        for o in Order.objects.filter(customer__number__in=customers)
+        .select_related("placed_by")
+        .prefetch_related("items", "history", "notifications")
     }
     _orders(tally, placed, orders)
     _workplaces(tally, placed, customers, subscribers)
