@@ -26,7 +26,8 @@ from pathlib import Path
 import requests
 import topology
 from common import HOST, BenchError, Child, Redis, Worker, free_port, setup_django
-from kamailio import Kamailio
+from kamailio import Registrar
+from sinks import Sinks
 
 #: The issue's targets on a two-core machine with one worker (seconds).
 TARGETS = {"check": 5, "cart": 15, "active": 120, "sent": 300}
@@ -100,12 +101,12 @@ def run(args, bench_import, children: list[Child]) -> None:
     redis = Redis(free_port(), tmp, tmp / "redis.log")
     children.append(redis)
     redis_version = redis.wait_ready()
-    registrar = Kamailio(args.postgres, f"{args.database}_kamailio", tmp, tmp / "kamailio.log")
+    registrar = Registrar(f"{args.database}_kamailio", tmp)
     children.append(registrar)
-    kamailio_version = registrar.wait_ready()
+    kamailio_version = registrar.start()
     bench_notifications = _bench_module("notifications")
     twilio = ("AC" + secrets.token_hex(16), secrets.token_hex(16))
-    sinks = bench_notifications.Sinks(tmp / "sinks.log", *twilio)
+    sinks = Sinks(tmp / "sinks.log", *twilio)
     children.append(sinks)
     sinks.wait_ready()
     port = free_port()
@@ -160,7 +161,7 @@ def load_data(bench_import, size: int):
     return world
 
 
-def drive(admin: Admin, world, bench_import, registrar: Kamailio, size: int) -> dict:
+def drive(admin: Admin, world, bench_import, registrar: Registrar, size: int) -> dict:
     from django.urls import reverse
 
     from notifications.models import Notification

@@ -24,6 +24,7 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "expire-idle-drafts": {"task": "workplaces.tasks.expire_drafts", "schedule": 15 * 60},
     "purge-import-runs": {"task": "workplaces.tasks.purge_import_runs", "schedule": 3600},
+    "sweep-import-runs": {"task": "workplaces.tasks.sweep_import_runs", "schedule": 60},
     "sweep-outbox": {"task": "notifications.tasks.sweep", "schedule": 60},
     "sweep-orders": {"task": "orders.tasks.sweep_orders", "schedule": 60},
     "carry-out-due-deletions": {"task": "orders.tasks.carry_out_due_deletions", "schedule": 3600},

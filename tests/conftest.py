@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -15,6 +13,7 @@ from kombu import pools as kombu_pools
 
 from catalog.models import Feature, Package
 from portal.models import Customer, User
+from tests.waiting import wait_for  # noqa: F401 - imported from here by many tests
 from trunks.models import NumberBlock, SipTrunk
 from trunks.services import save_number_block
 
@@ -198,15 +197,3 @@ def bob_client(bob):
 @pytest.fixture
 def charlie_client(charlie):
     return client_for(charlie)
-
-
-def wait_for[T](condition: Callable[[], T], *, timeout: float = 20, what: str = "") -> T:
-    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(0.02)

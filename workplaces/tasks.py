@@ -55,6 +55,13 @@ def add_import_to_cart(self, run_id: int) -> None:
 
 
 @app.task
+def sweep_import_runs() -> int:
+    """Hand import runs whose task was lost to a worker again. Idempotent: the run's status
+    and claim let one execution work on it."""
+    return listimport.sweep_runs()
+
+
+@app.task
 def purge_import_runs() -> int:
     """Delete import runs older than a day. Idempotent: deleting twice deletes nothing more."""
     return listimport.purge_runs()

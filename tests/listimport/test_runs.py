@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from portal.celery import app
 from portal.policy import Actor
+from tests.listimport.helpers import HEADER, csv_bytes
 from tests.listimport.test_check import person
 from tests.listimport.test_pages import Importer
 from workplaces import tasks
@@ -134,3 +136,43 @@ def test_a_later_import_of_the_same_people_still_finds_them_in_the_cart(importer
     again = importer.upload(*PEOPLE)
     again.refresh_from_db()
     assert (again.result["ok"], again.result["skipped"]) == (0, 12)
+
+
+def test_the_sweep_hands_runs_whose_task_the_broker_lost_to_a_worker_again(importer):
+    """Redis gone with the queued task (no persistence), or a worker that died holding it:
+    found by bench/soak.py, a run stayed "Wird geprüft" or "Wird in den Warenkorb gelegt"
+    for ever."""
+    adding = adding_run(importer)  # its task never ran
+    # An upload whose check task never ran (the on-commit hook is not run here).
+    data = csv_bytes([HEADER, *PEOPLE[:3]])
+    response = importer.client.post(
+        importer.upload_url, {"file": SimpleUploadedFile("zweite.csv", data)}
+    )
+    queued = ImportRun.objects.get(code=response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert queued.status == ImportRun.Status.QUEUED
+    # A run whose task is merely on its way is left alone.
+    assert tasks.sweep_import_runs() == 0
+    later = timezone.now() + service.SWEEP_GRACE + dt.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        assert tasks.sweep_import_runs() == 2  # in-process here: the tasks run at once
+    adding.refresh_from_db()
+    queued.refresh_from_db()
+    assert (adding.status, adding.cart_result["added"]) == (ImportRun.Status.ADDED, 12)
+    assert (queued.status, queued.done) == (ImportRun.Status.CHECKED, 3)
+
+
+def test_the_sweep_leaves_a_run_alone_while_a_worker_holds_its_claim(importer):
+    run = adding_run(importer)
+    later = timezone.now() + service.SWEEP_GRACE + dt.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        ImportRun.objects.filter(pk=run.pk).update(claimed_by="live", claimed_at=timezone.now())
+        assert tasks.sweep_import_runs() == 0
+    run.refresh_from_db()
+    assert (run.status, run.claimed_by) == (ImportRun.Status.ADDING, "live")
+
+
+def test_import_runs_are_swept_every_minute():
+    assert app.conf.beat_schedule["sweep-import-runs"] == {
+        "task": "workplaces.tasks.sweep_import_runs",
+        "schedule": 60,
+    }

@@ -1,4 +1,5 @@
-"""With Redis, every web process counts the same failed logins and "Passwort vergessen" requests.
+"""With Redis, every web process counts the same failed logins and "Passwort vergessen" requests,
+the same API requests and username checks, and reads the same sessions.
 
 Two separate Python processes run the portal (the test settings, the test database, REDIS_URL
 on a database of its own, flushed here) and take requests in turn, as two web workers would.
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/14"  # a database for this test alone; flushed
 ADMIN_LOGIN = reverse("portal:login")
 FORGOTTEN = reverse("myportal:password_forgotten")
+DASHBOARD = "/"
 
 #: A web process: one JSON line per request on stdin, its status code on stdout.
 WEB_PROCESS = """
@@ -41,12 +43,15 @@ from portal.models import User
 for line in sys.stdin:
     job = json.loads(line)
     client = Client()
+    client.cookies.load(job.get("cookies", {}))
     if job.get("login"):
         client.force_login(User.objects.get(username=job["login"]))
     send = client.get if job.get("method") == "GET" else client.post
     response = send(job["url"], job["data"], REMOTE_ADDR=job["address"], headers=job["headers"])
     body = response.content.decode() if response.get("Content-Type", "").startswith("text/") else ""
-    print(json.dumps({"status": response.status_code, "body": body}), flush=True)
+    cookies = {name: morsel.value for name, morsel in response.cookies.items()}
+    answer = {"status": response.status_code, "body": body, "cookies": cookies}
+    print(json.dumps({**answer, "location": response.get("Location", "")}), flush=True)
 """
 
 
@@ -59,6 +64,7 @@ class WebProcess:
             "DATABASE_URL": database_url(),
             "REDIS_URL": REDIS_URL,
             "WIZARD_USERNAME_CHECKS_PER_HOUR": "4",
+            "API_REQUESTS_PER_MINUTE": "3",
         }
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(
@@ -76,7 +82,8 @@ class WebProcess:
         return self.send(url, data, address)["status"]
 
     def send(self, url: str, data: dict, address: str, **job) -> dict:
-        """``job`` may name ``method`` (GET), ``login`` (a username) and ``headers``."""
+        """``job`` may name ``method`` (GET), ``login`` (a username), ``headers`` and
+        ``cookies`` (name to value)."""
         job = {"url": url, "data": data, "address": address, "headers": {}, **job}
         self.process.stdin.write(json.dumps(job) + "\n")
         self.process.stdin.flush()
@@ -176,3 +183,39 @@ def test_two_web_processes_share_the_limit_of_username_checks(alice, trunk, web_
     ]
     assert ["ist frei" in a["body"] for a in answers] == [True] * 4 + [False]
     assert "zu viele Benutzernamen prüfen lassen" in answers[-1]["body"]
+
+
+def test_a_login_on_one_web_process_holds_on_the_other(alice, web_processes):
+    first, second = web_processes
+    right = {"username": "alice", "password": "Secret-Pass-1"}
+    login = first.send(ADMIN_LOGIN, right, "203.0.113.9")
+    assert login["status"] == 302
+    session = {settings.SESSION_COOKIE_NAME: login["cookies"][settings.SESSION_COOKIE_NAME]}
+    page = second.send(DASHBOARD, {}, "203.0.113.9", method="GET", cookies=session)
+    assert page["status"] == 200
+    assert reverse("portal:logout") in page["body"]  # the logged-in page, not the login form
+    # Logged out on the second, the session is gone on the first as well.
+    logout = second.send(reverse("portal:logout"), {}, "203.0.113.9", cookies=session)
+    assert logout["status"] == 302
+    again = first.send(DASHBOARD, {}, "203.0.113.9", method="GET", cookies=session)
+    assert again["status"] == 302
+    assert again["location"].startswith(ADMIN_LOGIN)
+
+
+def test_two_web_processes_share_the_api_rate_limit(alice, web_processes):
+    import time
+
+    from api.services import create_api_key
+    from portal.policy import Actor
+
+    _key, raw = create_api_key(actor=Actor.for_admin(alice), name="Zwei Knoten")
+    if time.time() % 60 > 50:  # the limit counts per clock minute: all requests in one
+        time.sleep(61 - time.time() % 60)
+    headers = {"Authorization": f"Bearer {raw}"}
+    statuses = [
+        web_processes[n % 2].send(
+            "/api/v1/trunks", {}, "203.0.113.10", method="GET", headers=headers
+        )["status"]
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 429, 429]

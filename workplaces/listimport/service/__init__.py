@@ -44,9 +44,11 @@ from workplaces.listimport.service.runs import (
     CRASHED,
     NOT_STARTED,
     REFUSED,
+    SWEEP_GRACE,
     Busy,
     claim_run,
     purge_runs,
+    sweep_runs,
 )
 from workplaces.listimport.service.sheets import sheet_from_json, sheet_to_json
 
@@ -61,6 +63,7 @@ __all__ = [
     "ONLY_OK",
     "REFUSED",
     "SET_UP",
+    "SWEEP_GRACE",
     "Busy",
     "People",
     "add_rows_to_cart",
@@ -73,4 +76,5 @@ __all__ = [
     "sheet_to_json",
     "start_cart",
     "start_check",
+    "sweep_runs",
 ]

@@ -175,6 +175,7 @@ def start_cart(*, actor: Actor, run: ImportRun, mode: str) -> None:
             total=ok,
             claimed_by="",
             claimed_at=None,
+            updated_at=timezone.now(),  # update() leaves auto_now alone; the sweep reads it
         )
         if claimed:  # a second click finds the run taken and starts nothing
             transaction.on_commit(lambda: _enqueue("workplaces.tasks.add_import_to_cart", run.pk))

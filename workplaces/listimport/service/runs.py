@@ -63,6 +63,30 @@ def purge_runs(*, now: dt.datetime | None = None) -> int:
     return deleted
 
 
+#: A run waiting this long for its task without a live claim has lost it: the broker lost
+#: the message (Redis gone without persistence) or the worker holding it died.
+SWEEP_GRACE = dt.timedelta(minutes=2)
+#: The task that takes a run on from each status it can wait in.
+TASK_OF = {
+    ImportRun.Status.QUEUED: "workplaces.tasks.check_import",
+    ImportRun.Status.CHECKING: "workplaces.tasks.check_import",
+    ImportRun.Status.ADDING: "workplaces.tasks.add_import_to_cart",
+}
+
+
+def sweep_runs(*, now: dt.datetime | None = None) -> int:
+    """Hand runs whose task was lost to a worker again; how many. The claim keeps a task
+    that was only slow from running beside the new one."""
+    now = now or timezone.now()
+    lost = ImportRun.objects.filter(status__in=TASK_OF, updated_at__lt=now - SWEEP_GRACE).filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=_stale_before(now))
+    )
+    runs = list(lost.order_by("pk").values_list("pk", "status"))
+    for pk, status in runs:
+        _enqueue(TASK_OF[status], pk)
+    return len(runs)
+
+
 def _enqueue(task: str, run_id: int) -> None:
     if not celery.enqueue(task, run_id):
         ImportRun.objects.filter(pk=run_id, status__in=ImportRun.WORKING).update(
