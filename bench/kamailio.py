@@ -7,8 +7,13 @@ counts what it holds.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from common import BASE_DIR
+
+if str(BASE_DIR) not in sys.path:
+    sys.path.append(str(BASE_DIR))  # last: bench/notifications.py stays ahead of the app
 from tests.provisioning.kamailio_server import create_kamailio, drop_database
 
 
