@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         took = world.grow(**LARGE)
         print(
             f"grown to {LARGE['workplaces']:,} workplaces and {LARGE['numbers']:,} numbers "
-            f"with COPY, then ANALYZE ({took:.1f} s)"
+            f"with COPY, then VACUUM ANALYZE ({took:.1f} s)"
         )
         large = measure(world, every, args.repeat, args.warmup)
         large_export = export_peak(world)
