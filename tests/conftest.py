@@ -85,15 +85,19 @@ def _celery_as_configured():
 
 @pytest.fixture(autouse=True)
 def _fresh_process_cache():
-    """Counters in the process's own cache (rate limits, device lock counts) start at zero.
+    """Counters in the process's own cache (rate limits, device lock counts) start at zero,
+    and the packages on offer are read again.
 
     Only the in-memory cache is cleared: a Redis named by the environment is not ours.
     """
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
+    from catalog import offer
+
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
+    offer.forget()  # a rolled-back test's packages sent no signal
     yield
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog import offer
 from catalog.models import Package
 from portal import policy
 from portal.errors import GENERAL, Refusal
@@ -30,7 +31,7 @@ from workplaces.services.setup.usernames import _taken_message
 
 
 def conference_packages() -> list[Package]:
-    return list(Package.objects.conference())
+    return offer.conference_packages()
 
 
 def _touch(draft: SetupDraft) -> None:
