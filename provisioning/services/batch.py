@@ -11,19 +11,18 @@ another task's is left out.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from portal import celery, outbox
+from portal import celery, logs, outbox
 from provisioning.backends import E164, RegistrarUnavailable, get_backend
 from provisioning.models import RegistrarJob
 from provisioning.services.jobs import OUTBOX, carry_out
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 #: Jobs one batch task carries out; a 5,000-workplace order is 20 tasks.
 BATCH_SIZE = 250
@@ -67,6 +66,7 @@ def run_batch(job_ids: Sequence[int], *, claim: str) -> int:
     jobs = OUTBOX.claim_many(list(job_ids), claim)
     if not jobs:
         return 0
+    logs.bind_row(jobs[0])  # the request and order that wrote the batch (one order's jobs)
     backend = get_backend()
     names = [job.username for job in jobs] + [job.e164 for job in jobs if job.e164]
     try:
@@ -85,7 +85,7 @@ def run_batch(job_ids: Sequence[int], *, claim: str) -> int:
     except RegistrarUnavailable as exc:
         raise _defer_all(jobs, exc.reason, str(exc)) from None
     except Exception:
-        log.exception("registrar: batch of %s jobs failed", len(jobs))
+        log.exception("registrar_batch_error", jobs=len(jobs))
         raise _defer_all(jobs, RegistrarJob.Error.FAILED, "unexpected error") from None
     now = timezone.now()
     OUTBOX.finish_many(
@@ -94,7 +94,10 @@ def run_batch(job_ids: Sequence[int], *, claim: str) -> int:
     OUTBOX.finish_many(
         [job.pk for job in carried], status=RegistrarJob.Status.DONE, done_at=now, last_error=""
     )
-    log.info("registrar: batch of %s jobs done (%s superseded)", len(jobs), len(superseded))
+    for job in superseded:
+        log.info("registrar_job_superseded", **_fields(job))
+    for job in carried:
+        log.info("registrar_job_done", **_fields(job))
     _follow_up([job.pk for job in jobs])
     return len(jobs)
 
@@ -113,9 +116,22 @@ def _follow_up(job_ids: list[int]) -> None:
         celery.enqueue(task, then_id)
 
 
+def _fields(job: RegistrarJob) -> dict:
+    return {
+        "registrar_job_id": job.pk,
+        "kind": job.kind,
+        "username": job.username,
+        "attempts": job.attempts,
+    }
+
+
 def _defer_all(jobs: list[RegistrarJob], reason: str, message: str) -> outbox.Deferred:
     countdown = max(OUTBOX.defer(job, error=reason) for job in jobs)
     log.warning(
-        "registrar: batch of %s jobs failed: %s; next in %.0f s", len(jobs), message, countdown
+        "registrar_batch_deferred",
+        jobs=len(jobs),
+        reason=reason,
+        error=message,
+        retry_in_s=round(countdown),
     )
     return outbox.Deferred(reason, countdown)
