@@ -9,9 +9,15 @@ the back office or a cascade) drops the copies concerned, and so does logging ou
 means counting up the user's generation, once at once and once more after the commit: a
 copy is used only under the generation it was read under, so a request that read the old
 row while the change was being committed cannot put it back for the next one.
+
+Pages do not need Redis, as with the sessions: when it cannot be reached the user is read
+from the database, and a change goes through with its drop logged as failed; a copy that
+such a drop left behind lives at most ``USER_CACHE_SECONDS``.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
@@ -20,6 +26,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from portal.models import Customer, User
+
+log = logging.getLogger(__name__)
 
 
 def _keys(user_id: object) -> tuple[str, str]:
@@ -35,14 +43,21 @@ def load(user_id: object) -> User | None:
     if not enabled():
         return _query(user_id)
     entry_key, generation_key = _keys(user_id)
-    found = cache.get_many([entry_key, generation_key])
+    try:
+        found = cache.get_many([entry_key, generation_key])
+    except Exception:
+        log.warning("user cache unreachable, the user read from the database", exc_info=True)
+        return _query(user_id)
     generation = found.get(generation_key, 0)
     entry = found.get(entry_key)
     if entry is not None and entry[0] == generation:
         return entry[1]
     user = _query(user_id)
     if user is not None:
-        cache.set(entry_key, (generation, user), settings.USER_CACHE_SECONDS)
+        try:
+            cache.set(entry_key, (generation, user), settings.USER_CACHE_SECONDS)
+        except Exception:
+            log.warning("user cache unreachable, the user not kept", exc_info=True)
     return user
 
 
@@ -62,6 +77,13 @@ def forget(*user_ids: object) -> None:
 
 
 def _next_generation(user_ids: tuple[object, ...]) -> None:
+    try:
+        _count_up(user_ids)
+    except Exception:
+        log.warning("user cache unreachable, copies of users %s not dropped", user_ids)
+
+
+def _count_up(user_ids: tuple[object, ...]) -> None:
     for user_id in user_ids:
         entry_key, generation_key = _keys(user_id)
         try:

@@ -103,3 +103,20 @@ def test_a_copy_read_while_a_change_commits_is_not_used_afterwards(
     assert usercache.load(alice.pk).is_active  # request A, with the row it read
     monkeypatch.setattr(usercache, "_query", read)
     assert usercache.load(alice.pk).is_active is False  # the next request
+
+
+class BrokenCache:
+    """A cache whose server cannot be reached (Redis down)."""
+
+    def __getattr__(self, name):
+        def unreachable(*args, **kwargs):
+            raise ConnectionError("Redis is down")
+
+        return unreachable
+
+
+def test_pages_and_changes_go_on_while_the_cache_is_down(alice_client, alice, bob, monkeypatch):
+    monkeypatch.setattr(usercache, "cache", BrokenCache())
+    assert dashboard(alice_client).status_code == 200  # the user read from the database
+    deactivate_admin(actor=Actor.for_admin(bob), admin=alice)  # the drop fails, and is logged
+    assert dashboard(alice_client).status_code == 302
