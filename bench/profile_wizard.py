@@ -41,6 +41,7 @@ class Flows:
         self.profile = profile
         self.profiler = profiler
         self.times: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
         self.queries: dict[str, int] = {}
         self.sql: dict[str, list[str]] = {}
 
@@ -52,15 +53,17 @@ class Flows:
         with CaptureQueriesContext(connection) as captured:
             if profiled:
                 self.profiler.enable()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = getattr(client, method.lower())(path, data or {})
             close_old_connections()  # as at the end of a WSGI request (the test Client does not)
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             if profiled:
                 self.profiler.disable()
         if response.status_code != status:
             raise BenchError(f"{label}: {method} {path} answered {response.status_code}")
         self.times.setdefault(label, []).append(elapsed)
+        self.cpu.setdefault(label, []).append(cpu)
         self.queries[label] = len(captured)
         self.sql[label] = [q["sql"] for q in captured.captured_queries]
         return response
@@ -136,6 +139,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured flows (default 3)")
     parser.add_argument("--step", default="", help="profile requests whose label has this")
     parser.add_argument("--no-profile", action="store_true", help="times without the profiler")
+    parser.add_argument(
+        "--cpu", action="store_true", help="profile CPU time of this process, not wall time"
+    )
     parser.add_argument("--top", type=int, default=25, help="profile lines (default 25)")
     parser.add_argument("--sql", type=int, default=0, help="print the SQL (this many chars)")
     parser.add_argument("--redis", action="store_true", help="cache and sessions in Redis")
@@ -167,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         from portal.models import User
 
         specs = wizard.load_data(args.warmup + args.flows)
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
         flows = Flows(None if args.no_profile else args.step, profiler)
         warm = Flows(None, profiler)
         client = Client()  # one handler (middleware loaded once), as in a web process
@@ -180,10 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{'sessions and cache in Redis' if args.redis else 'no Redis'}, DEBUG off"
             + ("" if args.no_profile else "; times under the profiler")
         )
-        print(f"{'request':<26} {'queries':>7} {'p50 ms':>8}")
+        print(f"{'request':<26} {'queries':>7} {'p50 ms':>8} {'CPU ms':>8}")
         for label, values in flows.times.items():
             ms = statistics.median(values) * 1000
-            print(f"{label:<26} {flows.queries[label]:>7} {ms:>8.1f}")
+            cpu = statistics.mean(flows.cpu[label]) * 1000
+            print(f"{label:<26} {flows.queries[label]:>7} {ms:>8.1f} {cpu:>8.2f}")
+        every = [cpu for values in flows.cpu.values() for cpu in values]
+        print(
+            f"{'mean CPU ms per request':<26} {'':>7} {'':>8} {statistics.mean(every) * 1000:>8.2f}"
+        )
         if args.sql:
             for label, statements in flows.sql.items():
                 print(f"\n{label}:")

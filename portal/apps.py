@@ -9,10 +9,11 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from portal import logs_http, metrics
+        from portal import logs_http, metrics, usercache
 
         metrics.count_logins()
         logs_http.connect()
+        usercache.connect()
 
 
 class LoginThrottleConfig(AxesAppConfig):

@@ -359,6 +359,10 @@ if REDIS_URL:
     }
     # Sessions read from Redis (no query per request), written through to the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# The logged-in user with its customer, kept beside the session (portal/usercache.py): only
+# in a cache that every web process shares, so that a change made in one reaches them all.
+# Changes drop the copy; the time bounds one whose drop failed (Redis unreachable then).
+USER_CACHE_SECONDS = 60 if REDIS_URL else 0
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 # In-process (no Redis): a failing task is logged and marks its order, the request succeeds.

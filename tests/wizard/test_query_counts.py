@@ -6,7 +6,9 @@ another admin's 40 drafts, 20 lines in the cart). Both counts must equal the num
 in the table below; a page whose count grows with the data has an N+1 query.
 
 The counts include the request's own queries (session, the user with its customer) and, because each
-test runs inside a transaction, the savepoints of the services' ``atomic`` blocks.
+test runs inside a transaction, the savepoints of the services' ``atomic`` blocks. With Redis
+the user comes from the cache beside the session, one query less on every page
+(``portal.usercache``, tests/portal/test_user_cache.py); these tests run without it.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.http import HttpRequest
 
+from portal import usercache
 from portal.hashers import even_out
 from portal.models import User
 from provisioning import services as provisioning
@@ -36,10 +37,10 @@ log = logging.getLogger(__name__)
 
 class PasswordBackend(ModelBackend):
     def get_user(self, user_id) -> User | None:
-        """The session's user with its customer in the same query: every page shows it."""
-        try:
-            user = User._default_manager.select_related("customer").get(pk=user_id)
-        except User.DoesNotExist:
+        """The session's user with its customer in the same query (or from the cache next
+        to the session, see :mod:`portal.usercache`): every page shows it."""
+        user = usercache.load(user_id)
+        if user is None:
             return None
         return user if self.user_can_authenticate(user) else None
 

@@ -6,7 +6,10 @@ redirects to the first incomplete one; "Zurück" keeps what was entered (the dra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +21,7 @@ from trunks.services import numbers_paginator
 from workplaces.forms import UserDataForm
 from workplaces.models import SetupDraft
 from workplaces.services import quota, setup
-from workplaces.services.holders import number_holders
+from workplaces.services.holders import Holder, number_holders
 from workplaces.wizard.forms import LoginDataForm, NumberChoiceForm, PackageChoiceForm, TrunkForm
 
 NUMBERS_PER_PAGE = 25
@@ -111,6 +114,18 @@ class LoginDataStep(Step):
         )
 
 
+@dataclass(frozen=True)
+class NumberRow:
+    """One row of step 4's number list."""
+
+    e164: str
+    national: str
+    holder: Holder | None
+    #: The number this draft holds.
+    own: bool
+    checked: bool
+
+
 class NumberStep(Step):
     slug = "rufnummer"
     part = "number"
@@ -137,12 +152,25 @@ class NumberStep(Step):
         page = paginator.get_page(request.GET.get("page"))
         holders = number_holders(page.object_list)
         own = draft.number_id
-        rows = [(n, None if n.pk == own else holders.get(n.pk)) for n in page.object_list]
+        pairs = [(n, None if n.pk == own else holders.get(n.pk)) for n in page.object_list]
+        preselected = self._next_free(draft, form, query, page, pairs)
+        chosen = form["number"].value()
         return {
             "search": search,
             "page": page,
-            "rows": rows,
-            "preselected": self._next_free(draft, form, query, page, rows),
+            # Worked out once here: the 25 rows print values instead of each asking the form,
+            # the number and an included template again.
+            "rows": [
+                NumberRow(
+                    e164=number.e164,
+                    national=number.national,
+                    holder=holder,
+                    own=number.pk == own,
+                    checked=number.pk == own or number.e164 in (chosen, preselected),
+                )
+                for number, holder in pairs
+            ],
+            "free_status": render_to_string("workplaces/manage/holder.html", {"holder": None}),
         }
 
     @staticmethod
