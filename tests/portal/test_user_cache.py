@@ -120,3 +120,18 @@ def test_pages_and_changes_go_on_while_the_cache_is_down(alice_client, alice, bo
     assert dashboard(alice_client).status_code == 200  # the user read from the database
     deactivate_admin(actor=Actor.for_admin(bob), admin=alice)  # the drop fails, and is logged
     assert dashboard(alice_client).status_code == 302
+
+
+def test_a_workplaces_new_login_email_reaches_its_cached_user(alice, trunk, packages):
+    """Editing a workplace's login e-mail updates its user with a query set, which sends no
+    signal: the service drops the cached copy itself."""
+    from tests.services.helpers import active_workplace
+    from tests.services.test_commands import edit_values
+    from workplaces.services import lifecycle
+
+    workplace = active_workplace(alice, trunk, username="joerg.mueller")
+    assert usercache.load(workplace.user_id).email == workplace.auth_email
+    data = {**edit_values(workplace), "auth_email": "neu@example.com"}
+    data["auth_email_repeat"] = data["auth_email"]
+    lifecycle.update_workplace(workplace=workplace, data=data, actor=Actor.for_admin(alice))
+    assert usercache.load(workplace.user_id).email == "neu@example.com"
