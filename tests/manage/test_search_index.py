@@ -128,7 +128,7 @@ def test_every_branch_of_the_searches_can_use_an_index_on_postgresql(scale):
 
 
 @pytest.mark.postgres
-def test_a_page_of_a_name_search_is_sorted_from_the_matches_on_postgresql(scale):
+def test_a_page_of_a_search_or_package_is_sorted_from_the_matches_on_postgresql(scale):
     """Every "Schmidt" sits together in the name order; the page's keys come from the
     matches, sorted, not from walking the name index past the rows before them (at 10,000
     workplaces the walk read 5,000 rows)."""
@@ -139,5 +139,9 @@ def test_a_page_of_a_name_search_is_sorted_from_the_matches_on_postgresql(scale)
             " ON c.oid = indexrelid WHERE c.relname LIKE '%%_trgm'"
         )
         cursor.execute("ANALYZE")
-    keys = workplaces_of_trunk(scale.trunk, "Schmidt").values("pk")[:15].explain()
-    assert "Sort" in keys and "workplaces_trunk_by_name" not in keys, keys
+    for rows in (
+        workplaces_of_trunk(scale.trunk, "Schmidt"),
+        workplaces_of_trunk(scale.trunk, package="konferenz-plus"),  # by last name here too
+    ):
+        keys = rows.values("pk")[:15].explain()
+        assert "Sort" in keys and "workplaces_trunk_by_name" not in keys, keys
