@@ -71,3 +71,25 @@ def test_an_order_in_progress_refreshes_the_page_of_items_it_shows(scale, client
     second = get(client, scale, page="2")
     assert f'hx-get="{url}?page=2"' in second
     assert f'<a href="{url}?page=2">Jetzt aktualisieren</a>' in second
+
+
+def test_with_a_registrar_the_progress_counts_every_item_set_up_there(scale, client, monkeypatch):
+    from provisioning import services as provisioning
+    from provisioning.models import RegistrarJob
+    from workplaces.services import lifecycle
+
+    monkeypatch.setattr(provisioning, "is_connected", lambda: True)
+    usable = Workplace.objects.filter(status__in=Workplace.LOGIN_ALLOWED).order_by("pk")
+    done = list(usable[ITEMS_PER_PAGE - 5 :])  # some on the first page, the rest on the second
+    first_page = set(scale.first_order.items.values_list("workplace", flat=True)[:ITEMS_PER_PAGE])
+    on_first = len([w for w in done if w.pk in first_page])
+    assert 0 < on_first < len(done)
+    provisioning.queue_ensure_many(
+        [(w.username, w.number.e164, lifecycle.registrar_ref(w)) for w in done]
+    )
+    RegistrarJob.objects.update(status=RegistrarJob.Status.DONE)
+    line = f"{len(done)} von {ITEMS_PER_PAGE + 10} Arbeitsplätzen aktiv"
+    first, second = get(client, scale), get(client, scale, page="2")
+    assert line in first and line in second
+    assert first.count("SIP-Registrar: eingerichtet") == on_first
+    assert second.count("SIP-Registrar: eingerichtet") == len(done) - on_first
