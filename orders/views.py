@@ -11,7 +11,7 @@ from notifications import services as notification_services
 from notifications.models import Notification
 from orders import services
 from orders.access import get_order_for
-from orders.models import Order, OrderItem
+from orders.models import Order
 from portal import policy
 from portal.access import (
     actor_of,
@@ -23,7 +23,7 @@ from portal.access import (
 from portal.errors import Refusal
 from provisioning import services as provisioning
 from workplaces.access import get_draft_for
-from workplaces.services import lifecycle, quota, setup
+from workplaces.services import quota, setup
 
 ORDERS_PER_PAGE = 20
 LATEST_ORDERS = 5
@@ -91,29 +91,22 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @customer_admin_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     order = get_order_for(request, code)
-    items = list(order.items.select_related("workplace__number", "workplace__trunk", "package"))
+    items = services.order_items_page(order, request.GET.get("page"))
     notifications = list(order.notifications.select_related("workplace", "user"))
-    # Per workplace, how far the SIP registrar is (only when one is connected).
-    registrar = provisioning.is_connected()
-    if registrar:
-        provisioned = [i for i in items if i.kind != OrderItem.Kind.PACKAGE_CHANGE]
-        states = provisioning.job_state(lifecycle.registrar_ref(i.workplace) for i in provisioned)
-        for item in provisioned:
-            item.registrar = states.get(lifecycle.registrar_ref(item.workplace))
     messages_ahead = any(n.status in Notification.ON_ITS_WAY for n in notifications)
-    new_workplaces = [i.workplace for i in items if i.kind == OrderItem.Kind.NEW_WORKPLACE]
     context = {
         "order": order,
-        "items": items,
-        "progress": services.progress(items, notifications),
+        "page": items.page,
+        "progress": items.progress(notifications),
         # "So geht es weiter", while some of it is still ahead (not after a failure).
         "next_steps": order.in_progress or messages_ahead,
         "messages_ahead": messages_ahead,
-        "new_workplaces": bool(new_workplaces),
-        "some_without_mobile": any(not w.mobile for w in new_workplaces),
-        "package_changed": any(i.kind == OrderItem.Kind.PACKAGE_CHANGE for i in items),
-        "changes": any(i.changes_a_workplace for i in items),
-        "registrar": registrar,
+        "new_workplaces": items.workplaces > 0,
+        "some_without_mobile": items.some_without_mobile,
+        "package_changed": items.package_changed,
+        "changes": items.changes,
+        # Per workplace, how far the SIP registrar is (only when one is connected).
+        "registrar": provisioning.is_connected(),
         "history": order.history.all(),
         "notifications": notifications,
         # Keep refreshing while messages are on their way, too.

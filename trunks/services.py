@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from portal.paging import KeysFirstPaginator
 from trunks.models import Number, NumberBlock, SipTrunk
 from trunks.numbers import parse_number_query
 
@@ -35,10 +36,12 @@ def numbers_paginator(
     own: int | None = None,
     per_page: int,
 ) -> Paginator:
-    """Pages of :func:`search_numbers`. Without a search, the count is not asked of every
+    """Pages of :func:`search_numbers`, the page's numbers selected first from the
+    ``(trunk, e164)`` index (a deep page skips index entries, not rows). Without a search, the count is not asked of every
     number of the trunk (100,000 rows, and for the free ones an anti-join on each) but
     taken from the stored total and, for the free ones, the numbers' holders."""
-    paginator = Paginator(search_numbers(trunk, query, only_free=only_free, own=own), per_page)
+    numbers = search_numbers(trunk, query, only_free=only_free, own=own)
+    paginator = KeysFirstPaginator(numbers, per_page, key="e164")
     parsed = parse_number_query(query)
     if not (parsed.prefix or parsed.contains):
         total = trunk.numbers_count

@@ -31,9 +31,16 @@ from orders.services.cart import (
 from orders.services.deletions import carry_out_due_deletions, decide_deletion, order_deletion
 from orders.services.placing import place_order
 from orders.services.processing import enqueue_processing, process_order, sweep_orders
-from orders.services.queries import Progress, orders_with_page, progress
+from orders.services.queries import (
+    ITEMS_PER_PAGE,
+    OrderItems,
+    Progress,
+    order_items_page,
+    orders_with_page,
+)
 
 __all__ = [
+    "ITEMS_PER_PAGE",
     "CartLine",
     "CartView",
     "ChangeLine",
@@ -41,6 +48,7 @@ __all__ = [
     "Item",
     "ItemsRefused",
     "NewWorkplace",
+    "OrderItems",
     "PackageChange",
     "Placed",
     "Progress",
@@ -53,11 +61,11 @@ __all__ = [
     "enqueue_processing",
     "order_deletion",
     "order_items",
+    "order_items_page",
     "orders_with_page",
     "pending_change_refusal",
     "place_order",
     "process_order",
-    "progress",
     "remove_change",
     "sweep_orders",
     "view_cart",

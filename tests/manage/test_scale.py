@@ -110,10 +110,11 @@ PAGES: dict[str, tuple[Url, int]] = {
     "Kontingente & Auftragsstatus": (lambda w: (reverse("orders:status"), {}), 4),
     # count and page (2)
     "Ihre Aufträge": (lambda w: (reverse("orders:list"), {}), 4),
-    # the order (1), its items with workplace, number, trunk, package (1), history, messages
+    # the order (1), the keys and states of all its items (1), the page's 50 items with
+    # workplace, number, trunk, package (1), history, messages
     "Auftrag (100 items when large)": (
         lambda w: (reverse("orders:detail", args=[w.order.code]), {}),
-        6,
+        7,
     ),
     # the trunk (1), count and page of numbers (2), holders: workplaces and drafts (2);
     # without a search the count of all numbers is the trunk's stored total (one query less)
