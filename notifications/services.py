@@ -9,10 +9,12 @@ this module's.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import smtplib
 import socket
+from collections.abc import Iterator
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -124,7 +126,7 @@ def _set_temporary_password(notification: Notification) -> str:
     deleted) is not written there, so the registrar does not get it back.
     """
     password = messages.temporary_password()
-    with transaction.atomic():
+    with _commit_without_waiting_for_the_disk():
         user = get_user_model().objects.select_for_update().get(pk=notification.user_id)
         if notification.keeps_current_password:
             user.set_pending_password(password)
@@ -136,6 +138,30 @@ def _set_temporary_password(notification: Notification) -> str:
             fields = user.TEMPORARY_PASSWORD_FIELDS
         user.save(update_fields=fields)
     return password
+
+
+@contextlib.contextmanager
+def _commit_without_waiting_for_the_disk(*, savepoint: bool = True) -> Iterator[None]:
+    """A transaction for a claim or a temporary password: on PostgreSQL its commit does not
+    wait until the disk has it (``synchronous_commit`` off for it alone).
+
+    Safe for these two because the message's result follows with a commit that does wait,
+    and PostgreSQL writes its log in order: once the result is on disk, so are the claim and
+    the password before it. Other sessions see the commit at once, so a duplicate task finds
+    the row claimed as before; a worker that dies loses nothing (the server commits without
+    it). Only a crash of PostgreSQL itself within a fraction of a second can take back a
+    claim or a password whose result was not written yet; the message is then sent again,
+    as it already was when PostgreSQL failed between a send and its result. Only when the
+    claim or password is a transaction of its own: inside a caller's transaction (a message
+    sent in-process) nothing changes, so that transaction's commit still waits.
+    ``savepoint=False`` for a single statement (the claim): no savepoint around it there.
+    """
+    alone = not connection.in_atomic_block
+    with transaction.atomic(savepoint=savepoint):
+        if alone and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def _send(notification: Notification, rendered: messages.Rendered) -> str:
@@ -236,7 +262,8 @@ def deliver(notification_id: int, *, claim: str) -> bool:
     Raises :class:`portal.outbox.Deferred` after putting the row back to pending with the time of its
     next attempt, so the task can retry then. Never logs or returns the password.
     """
-    notification = OUTBOX.claim(notification_id, claim)
+    with _commit_without_waiting_for_the_disk(savepoint=False):
+        notification = OUTBOX.claim(notification_id, claim)
     if notification is None:
         return False
     return _deliver_claimed(notification)
@@ -252,7 +279,9 @@ def deliver_many(notification_ids: list[int], *, claim: str) -> list[tuple[int, 
     """
     deferred = []
     context = logs.snapshot()
-    for notification in OUTBOX.claim_many(notification_ids, claim):
+    with _commit_without_waiting_for_the_disk(savepoint=False):
+        claimed = OUTBOX.claim_many(notification_ids, claim)
+    for notification in claimed:
         logs.restore(context)
         logs.bind_row(notification, message_id=notification.pk)
         try:

@@ -7,6 +7,8 @@ import smtplib
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications import services
@@ -109,3 +111,30 @@ def test_a_deferred_row_of_a_batch_retries_as_its_own_task_to_the_limit(settings
     assert (failed.status, failed.attempts) == (FAILED, deliver_task.max_retries + 1)
     assert "451" in failed.last_error
     assert (row(sms).status, row(sms).attempts) == (SENT, 1)
+
+
+def commits_without_waiting(queries) -> int:
+    return sum("synchronous_commit" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_claim_and_the_password_commit_without_waiting_for_the_disk():
+    """On PostgreSQL the claim's and the password's transactions commit asynchronously; the
+    result's commit, which makes both durable with it, waits as every other commit does."""
+    welcome, sms = welcome_row(), password_sms_row()
+    with CaptureQueriesContext(connection) as queries:
+        assert services.deliver_many([welcome.pk, sms.pk], claim="batch") == []
+    postgres = connection.vendor == "postgresql"
+    assert commits_without_waiting(queries) == (2 if postgres else 0)
+    sql = [q["sql"] for q in queries.captured_queries]
+    claim = next(i for i, text in enumerate(sql) if text.startswith("UPDATE"))
+    assert ("synchronous_commit" in sql[claim - 1]) is postgres
+    with CaptureQueriesContext(connection) as queries:
+        assert services.deliver(welcome_row().pk, claim="single")
+    assert commits_without_waiting(queries) == (1 if postgres else 0)
+
+
+def test_inside_a_callers_transaction_nothing_commits_without_waiting(db):
+    with CaptureQueriesContext(connection) as queries:
+        assert services.deliver_many([welcome_row().pk, password_sms_row().pk], claim="b") == []
+    assert commits_without_waiting(queries) == 0
