@@ -9,10 +9,12 @@ this module's.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import smtplib
 import socket
+from collections.abc import Iterator
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -25,7 +27,7 @@ from django.utils import timezone
 from notifications import mailer, messages, sms
 from notifications.models import Notification
 from notifications.signals import message_delivery_recorded
-from portal import logs, metrics, outbox
+from portal import celery, logs, metrics, outbox
 from provisioning import services as provisioning
 from provisioning.backends import RegistrarError, RegistrarUnavailable
 from provisioning.models import RegistrarJob
@@ -34,6 +36,12 @@ log = logs.get_logger(__name__)
 
 #: Pending rows this long past due (or, never tried, past their creation) are swept.
 PENDING_GRACE = dt.timedelta(minutes=2)
+
+#: Rows written together that one task sends (an order of one workplace: its three messages):
+#: one task and one claim for them. Small, so that a batch stays well within the task time
+#: limit even when every send waits for its timeout (SMTP_TIMEOUT, TWILIO_TIMEOUT).
+BATCH_SIZE = 3
+BATCH_TASK = "notifications.tasks.deliver_batch"
 
 OUTBOX = outbox.Outbox(
     Notification,
@@ -84,13 +92,23 @@ def queue_many(rows: list[dict]) -> list[Notification]:
     every row handed to a worker on commit."""
     notifications = Notification.objects.bulk_create(Notification(**row) for row in rows)
     ids = [notification.pk for notification in notifications]
-    transaction.on_commit(lambda: [enqueue(pk) for pk in ids])
+    transaction.on_commit(lambda: enqueue_batches(ids))
     return notifications
 
 
 def enqueue(notification_id: int) -> None:
     """Hand a row to a worker. A broker outage is logged, not raised: the sweep retries."""
     OUTBOX.enqueue(notification_id)
+
+
+def enqueue_batches(notification_ids: list[int]) -> None:
+    """Hand rows written together to workers, :data:`BATCH_SIZE` a task (one row: its own
+    task). A broker outage is logged, not raised: the sweep hands the rows out one by one."""
+    if len(notification_ids) == 1:
+        enqueue(notification_ids[0])
+        return
+    for start in range(0, len(notification_ids), BATCH_SIZE):
+        celery.enqueue(BATCH_TASK, notification_ids[start : start + BATCH_SIZE])
 
 
 def _set_temporary_password(notification: Notification) -> str:
@@ -108,7 +126,7 @@ def _set_temporary_password(notification: Notification) -> str:
     deleted) is not written there, so the registrar does not get it back.
     """
     password = messages.temporary_password()
-    with transaction.atomic():
+    with _commit_without_waiting_for_the_disk():
         user = get_user_model().objects.select_for_update().get(pk=notification.user_id)
         if notification.keeps_current_password:
             user.set_pending_password(password)
@@ -120,6 +138,30 @@ def _set_temporary_password(notification: Notification) -> str:
             fields = user.TEMPORARY_PASSWORD_FIELDS
         user.save(update_fields=fields)
     return password
+
+
+@contextlib.contextmanager
+def _commit_without_waiting_for_the_disk(*, savepoint: bool = True) -> Iterator[None]:
+    """A transaction for a claim or a temporary password: on PostgreSQL its commit does not
+    wait until the disk has it (``synchronous_commit`` off for it alone).
+
+    Safe for these two because the message's result follows with a commit that does wait,
+    and PostgreSQL writes its log in order: once the result is on disk, so are the claim and
+    the password before it. Other sessions see the commit at once, so a duplicate task finds
+    the row claimed as before; a worker that dies loses nothing (the server commits without
+    it). Only a crash of PostgreSQL itself within a fraction of a second can take back a
+    claim or a password whose result was not written yet; the message is then sent again,
+    as it already was when PostgreSQL failed between a send and its result. Only when the
+    claim or password is a transaction of its own: inside a caller's transaction (a message
+    sent in-process) nothing changes, so that transaction's commit still waits.
+    ``savepoint=False`` for a single statement (the claim): no savepoint around it there.
+    """
+    alone = not connection.in_atomic_block
+    with transaction.atomic(savepoint=savepoint):
+        if alone and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def _send(notification: Notification, rendered: messages.Rendered) -> str:
@@ -220,9 +262,37 @@ def deliver(notification_id: int, *, claim: str) -> bool:
     Raises :class:`portal.outbox.Deferred` after putting the row back to pending with the time of its
     next attempt, so the task can retry then. Never logs or returns the password.
     """
-    notification = OUTBOX.claim(notification_id, claim)
+    with _commit_without_waiting_for_the_disk(savepoint=False):
+        notification = OUTBOX.claim(notification_id, claim)
     if notification is None:
         return False
+    return _deliver_claimed(notification)
+
+
+def deliver_many(notification_ids: list[int], *, claim: str) -> list[tuple[int, outbox.Deferred]]:
+    """Send the rows queued together, claimed in one update; the deferred ones, with why.
+
+    Each claimable row is then sent as :func:`deliver` sends it, its result committed right
+    after its own send, so a crash can send again only the message of that moment, as with
+    one row a task. A row that is done or another task's is left out. A deferred row is back
+    to pending with the time of its next attempt; the caller hands it to a retry then.
+    """
+    deferred = []
+    context = logs.snapshot()
+    with _commit_without_waiting_for_the_disk(savepoint=False):
+        claimed = OUTBOX.claim_many(notification_ids, claim)
+    for notification in claimed:
+        logs.restore(context)
+        logs.bind_row(notification, message_id=notification.pk)
+        try:
+            _deliver_claimed(notification)
+        except outbox.Deferred as exc:
+            deferred.append((notification.pk, exc))
+    logs.restore(context)
+    return deferred
+
+
+def _deliver_claimed(notification: Notification) -> bool:
     try:
         password = _set_temporary_password(notification) if notification.is_password else ""
         rendered = messages.render(notification, password=password)

@@ -3,8 +3,10 @@ from __future__ import annotations
 from celery import signals
 
 from notifications import mailer, services, sms
-from portal import outbox
+from portal import logs, outbox
 from portal.celery import app
+
+log = logs.get_logger(__name__)
 
 
 @app.task(bind=True, acks_late=True, max_retries=8)
@@ -18,6 +20,25 @@ def deliver(self, notification_id: int) -> None:
             return
         # When the row says: the backoff of the outbox (NOTIFICATION_RETRY_*).
         raise self.retry(countdown=exc.countdown, exc=None) from None
+
+
+@app.task(bind=True, acks_late=True)
+def deliver_batch(self, notification_ids: list[int]) -> None:
+    """Send rows written together (an order's messages). Idempotent like :func:`deliver`:
+    each row is claimed once. A deferred row goes on as the first retry of its own
+    :func:`deliver` task, due when the row says, as if it had had a task of its own."""
+    for notification_id, exc in services.deliver_many(
+        notification_ids, claim=self.request.id or ""
+    ):
+        try:
+            deliver.apply_async((notification_id,), countdown=exc.countdown, retries=1)
+        except Exception as error:  # the broker is down: the sweep hands the row out
+            log.warning(
+                "task_enqueue_failed",
+                task=deliver.name,
+                task_args=[notification_id],
+                error=str(error),
+            )
 
 
 @app.task

@@ -101,21 +101,36 @@ def claim_row[M: models.Model](
     Claimable: ``pending``, or ``running`` under the same claim (the broker redelivered this
     task), or ``running`` for longer than a task may take (its worker died).
     """
+    rows = claim_rows(model, [pk], claim=claim, pending=pending, running=running)
+    return rows[0] if rows else None
+
+
+def claim_rows[M: models.Model](
+    model: type[M], pks: list[int], *, claim: str, pending: str, running: str
+) -> list[M]:
+    """:func:`claim_row` for many rows in one update: the claimable ones, by pk; the rest
+    (done, or another task's) are left out."""
     now = timezone.now()
-    rows = model.objects.filter(_claimable(claim, pending=pending, running=running, now=now), pk=pk)
+    claimable = _claimable(claim, pending=pending, running=running, now=now)
+    rows = model.objects.filter(claimable, pk__in=pks)
     values = {"status": running, "claimed_by": claim, "claimed_at": now}
     values["attempts"] = F("attempts") + 1
     if not connections[rows.db].features.can_return_rows_from_update:
-        return model.objects.get(pk=pk) if rows.update(**values) else None
-    # One query: UPDATE ... RETURNING the claimed row (PostgreSQL, SQLite).
+        rows.update(**values)
+        claimed = model.objects.filter(pk__in=pks, status=running, claimed_by=claim)
+        return list(claimed.order_by("pk"))
+    # One query: UPDATE ... RETURNING the claimed rows (PostgreSQL, SQLite).
     fields = model._meta.concrete_fields
     returned = rows._update(
         [(model._meta.get_field(name), model, value) for name, value in values.items()],
         returning_fields=fields,
     )
-    if not returned:
-        return None
-    return model.from_db(rows.db, [field.attname for field in fields], returned[0])
+    names = [field.attname for field in fields]
+    return sorted((model.from_db(rows.db, names, row) for row in returned or ()), key=_pk)
+
+
+def _pk(row: models.Model) -> int:
+    return row.pk
 
 
 @dataclass(frozen=True)
@@ -152,15 +167,11 @@ class Outbox[M: OutboxRow]:
         return row
 
     def claim_many(self, pks: list[int], claim: str) -> list[M]:
-        """:meth:`claim` for a batch of rows in one update: the claimable ones, by pk; the
-        rest (done, or another task's) are left out."""
-        now = timezone.now()
-        claimable = _claimable(claim, pending=self.pending, running=self.running, now=now)
-        self.model.objects.filter(claimable, pk__in=pks).update(
-            status=self.running, claimed_by=claim, claimed_at=now, attempts=F("attempts") + 1
-        )
-        claimed = self.model.objects.filter(pk__in=pks, status=self.running, claimed_by=claim)
-        return list(claimed.order_by("pk"))
+        """:meth:`claim` for a batch of rows in one update (:func:`claim_rows`); the rows
+        are not bound to the log context, each is as the caller processes it."""
+        if not pks:
+            return []
+        return claim_rows(self.model, pks, claim=claim, pending=self.pending, running=self.running)
 
     def finish_many(self, pks: list[int], **fields: object) -> None:
         """:meth:`finish` for a batch of rows in one update."""

@@ -220,7 +220,8 @@ def _carry_out(item_id: int, order: Order, today) -> None:
 def _queue_messages(order: Order) -> None:
     """Welcome e-mail and password for each new user, the Auftragsinformation for the admin.
 
-    Written in the transaction that completes the order, so they exist exactly when it does.
+    Written in the transaction that completes the order, so they exist exactly when it does;
+    with one insert, so a worker sends them together (an order of one workplace: one task).
     """
     items = list(
         order.items.filter(outcome=OrderItem.Outcome.DONE).select_related(
@@ -229,18 +230,24 @@ def _queue_messages(order: Order) -> None:
     )
     created = [item.workplace for item in items if item.kind == OrderItem.Kind.NEW_WORKPLACE]
     new_workplaces = bool(created)
-    credentials.queue_credentials_many(workplaces=created, order_id=order.pk)
+    rows = credentials.credential_messages_many(workplaces=created, order_id=order.pk)
     admin = order.placed_by
-    if not admin.email:
+    if admin.email:
+        rows.append(_confirmation(order, admin, items, new_workplaces=new_workplaces))
+    else:
         log.warning("order_confirmation_skipped", reason="admin_without_email", admin_id=admin.pk)
-        return
-    notification_services.queue(
-        kind=Notification.Kind.ORDER_CONFIRMATION,
-        channel=Notification.Channel.EMAIL,
-        recipient=admin.email,
-        language=order.language,
-        order_id=order.pk,
-        context={
+    notification_services.queue_many(rows)
+
+
+def _confirmation(order: Order, admin, items: list[OrderItem], *, new_workplaces: bool) -> dict:
+    """The Auftragsinformation's row for :func:`notifications.services.queue_many`."""
+    return {
+        "kind": Notification.Kind.ORDER_CONFIRMATION,
+        "channel": Notification.Channel.EMAIL,
+        "recipient": admin.email,
+        "language": order.language,
+        "order_id": order.pk,
+        "context": {
             "admin_name": admin.get_full_name() or admin.username,
             "order_number": order.number,
             "order_path": reverse("orders:detail", args=[order.code]),
@@ -267,4 +274,4 @@ def _queue_messages(order: Order) -> None:
             "monthly_gross": money(order.monthly_gross),
             "monthly_gross_signed": signed_money(order.monthly_gross),
         },
-    )
+    }

@@ -118,3 +118,13 @@ def test_a_message_of_no_order_reaches_its_workplaces_customer(order, alice):
     assert services.deliver(notification.pk, claim="task")
     (delivery,) = WebhookDelivery.objects.all()
     assert delivery.payload["data"]["message"] == str(notification.code)
+
+
+def test_a_batch_claims_its_rows_with_one_query(order):
+    # An order's three messages, sent by one task: one claim (UPDATE ... RETURNING) for all,
+    # then each row as above without its own claim; only the last reads the order's time.
+    rows = [again(order, kind) for kind in KINDS]
+    with CaptureQueriesContext(connection) as queries:
+        assert services.deliver_many([row.pk for row in rows], claim="batch") == []
+    assert len(queries) == 1 + (2 + 3) + (2 + 3) + (2 + 2 + 2 + 4)
+    assert order.notifications.filter(status="sent").count() == 6

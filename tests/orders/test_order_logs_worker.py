@@ -57,7 +57,7 @@ def test_the_request_id_reaches_the_workers_lines_of_every_task_it_causes(
     started = [line for line in log_lines.events("task_started") if line.get("task_id")]
     assert {line["task"] for line in started} >= {
         "orders.tasks.process_order",
-        "notifications.tasks.deliver",
+        "notifications.tasks.deliver_batch",  # the order's messages, sent by one task
     }
     assert {(line["request_id"], line["order_code"]) for line in started} == {(request_id, code)}
     [completed] = log_lines.events("order_completed")
@@ -67,5 +67,9 @@ def test_the_request_id_reaches_the_workers_lines_of_every_task_it_causes(
         assert line["task_id"] != enqueued.get("task_id")
     # A delivery's task was published by the order's task: it names its parent.
     assert {line["parent_task_id"] for line in sent} == {completed["task_id"]}
+    # Each line of the batch names its own message.
+    assert sorted(line["message_id"] for line in sent) == sorted(
+        order.notifications.values_list("pk", flat=True)
+    )
     for row in order.notifications.all():
         assert (row.request_id, row.order_code) == (request_id, code)

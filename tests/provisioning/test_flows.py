@@ -413,7 +413,7 @@ def test_ha1_is_never_in_our_database_task_arguments_or_logs(
     assert {name for name, _args, _kwargs in started_tasks} >= {
         "orders.tasks.process_order",
         "provisioning.tasks.run_batch",  # an order's registrar jobs go out by the batch
-        "notifications.tasks.deliver",
+        "notifications.tasks.deliver_batch",  # and its messages
     }
 
     def ids(value) -> bool:  # a row's id, or a batch of them

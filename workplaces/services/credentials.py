@@ -38,9 +38,11 @@ def queue_credentials(*, workplace: Workplace, order_id: int | None = None) -> N
         notifications.queue(**row)
 
 
-def queue_credentials_many(*, workplaces: list[Workplace], order_id: int | None = None) -> None:
-    """:func:`queue_credentials` for many workplaces in one insert (a whole company's order)."""
-    notifications.queue_many([row for w in workplaces for row in _credential_messages(w, order_id)])
+def credential_messages_many(*, workplaces: list[Workplace], order_id: int | None) -> list[dict]:
+    """:func:`queue_credentials`'s rows for many workplaces, as
+    :func:`notifications.services.queue_many` takes them: the caller writes them in one
+    insert, with its own (a whole company's order, with its Auftragsinformation)."""
+    return [row for w in workplaces for row in _credential_messages(w, order_id)]
 
 
 def _credential_messages(workplace: Workplace, order_id: int | None) -> list[dict]:
