@@ -3,6 +3,7 @@
     .venv/bin/python bench/import.py
     .venv/bin/python bench/import.py --sizes 500 5000 --flows 5
     .venv/bin/python bench/import.py --topology production --rows 5000
+    .venv/bin/python bench/import.py --sizes 5000 --profile    # where "bestellen" spends its time
 
 Creates a fresh PostgreSQL database (dropped and recreated), migrates it, loads the demo data
 (for the packages), and adds a customer with one trunk per measured size (8,780 numbers each).
@@ -10,7 +11,8 @@ Everything runs in this process through Django's test Client with production set
 DEBUG, no Redis, so Celery runs the import's tasks in-process as a web process without a
 broker does). Timed: one wizard flow (GET and POST of steps 2 to 6, median of ``--flows``),
 the upload with "Prüfen" (reading the file and checking every row), and "In den Warenkorb"
-(every row becomes a draft in the cart). Figures are printed, never asserted; the run fails
+(every row becomes a draft in the cart); with ``--order`` or ``--profile`` then "Kostenpflichtig
+bestellen" of that cart (timed, its queries counted; ``--profile``: under cProfile). Figures are printed, never asserted; the run fails
 when a page answers unexpectedly or the database does not hold what the steps should leave.
 ``--topology production`` instead takes one list of ``--rows`` over HTTP through gunicorn, a
 Celery worker, Redis and Kamailio to the last message sent (bench/import_production.py).
@@ -194,6 +196,58 @@ def import_list(world: World, size: int) -> tuple[float, float, int]:
     return checked, carted, len(data)
 
 
+def place_order(world: World, size: int, profile: bool, top: int) -> None:
+    """Order the cart (the size's drafts, "Kostenpflichtig bestellen") through the test Client:
+    wall and CPU time of this process and the queries; the order's processing, which a worker
+    does after the commit, is left out. ``profile``: under cProfile (about twice as slow)."""
+    import cProfile
+    from unittest import mock
+
+    from django.db import connection
+    from django.urls import reverse
+
+    from orders.models import Order
+    from orders.services import cart_of
+
+    queries: list[tuple[float, str]] = []
+
+    def timed(execute, sql, *args):
+        started = time.perf_counter()
+        try:
+            return execute(sql, *args)
+        finally:
+            queries.append((time.perf_counter() - started, sql))
+
+    token = cart_of(world.admin).token  # what the cart page's form holds
+    profiler = cProfile.Profile()
+    with (
+        mock.patch("orders.services.placing.enqueue_processing"),
+        connection.execute_wrapper(timed),
+    ):
+        started, cpu = time.perf_counter(), time.process_time()
+        if profile:
+            profiler.enable()
+        response = world.client.post(reverse("orders:place"), {"token": str(token)})
+        if profile:
+            profiler.disable()
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    world.expect(response, 302, f"'bestellen' of {size} rows")
+    order = Order.objects.get(submission=token)
+    if order.items.count() < size:
+        raise BenchError(f"'bestellen' of {size} rows: {order.items.count()} items")
+    print(
+        f"        'bestellen' of {size:,} rows: {elapsed:.2f} s, CPU of this process "
+        f"{cpu:.2f} s, {len(queries)} queries" + (" (under the profiler)" if profile else "")
+    )
+    print(f"        its slowest queries, {sum(q[0] for q in queries):.2f} s together:")
+    for seconds, sql in sorted(queries, reverse=True)[:8]:
+        print(f"        {seconds:6.3f} s  {sql[:90]}")
+    if profile:
+        import profile_wizard
+
+        profile_wizard.print_stats(profiler, top)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
@@ -217,6 +271,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="argon2",
         help="production: the password hasher (md5: the tests' fast one, as bench/notifications.py)",
     )
+    parser.add_argument(
+        "--order", action="store_true", help="in-process: then order each size's cart, timed"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="in-process: --order under cProfile, its top"
+    )
+    parser.add_argument("--top", type=int, default=30, help="--profile: functions shown")
     parser.add_argument("--keep-logs", action="store_true", help="production: keep the logs")
     args = parser.parse_args(argv)
     args.postgres = args.postgres.rstrip("/")
@@ -283,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
             if size == 5000:
                 verdict = "within" if checked < CHECK_TARGET_SECONDS else "OVER"
                 print(f"        check of 5,000 rows {verdict} the {CHECK_TARGET_SECONDS} s target")
+            if args.order or args.profile:
+                place_order(world, size, args.profile, args.top)
         print(
             "\n'÷ flow': the step's time in wizard flows. 'Prüfen' is the upload POST: reading "
             "the CSV and checking every row; 'Warenkorb' is its POST: every row becomes a draft "

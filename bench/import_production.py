@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import re
 import secrets
 import sys
@@ -139,7 +140,7 @@ def run(args, bench_import, children: list[Child]) -> None:
         f"{args.concurrency}), Redis {redis_version}, Kamailio {kamailio_version}, "
         f"hasher {args.hasher}; on a shared machine"
     )
-    figures = drive(Admin(base_url), world, bench_import, registrar, size)
+    figures = drive(Admin(base_url), world, bench_import, registrar, size, gunicorn)
     report(figures, size, sinks.stats())
     for child in children:
         child.keep_log = args.keep_logs
@@ -161,7 +162,30 @@ def load_data(bench_import, size: int):
     return world
 
 
-def drive(admin: Admin, world, bench_import, registrar: Registrar, size: int) -> dict:
+def postgres_cpu_seconds() -> float:
+    """CPU seconds so far of the PostgreSQL backends connected to the bench database (the
+    web's and the worker's; /proc, as the server runs on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile, or not readable
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def drive(
+    admin: Admin, world, bench_import, registrar: Registrar, size: int, gunicorn: Child
+) -> dict:
     from django.urls import reverse
 
     from notifications.models import Notification
@@ -196,9 +220,12 @@ def drive(admin: Admin, world, bench_import, registrar: Registrar, size: int) ->
     admin.request("GET", reverse("orders:cart"), 200)
     figures["cart page"] = time.monotonic() - page_started
     token = str(Cart.objects.get(owner=world.admin).token)
+    web_cpu, db_cpu = gunicorn.cpu_seconds(), postgres_cpu_seconds()
     started = time.monotonic()
     response = admin.request("POST", reverse("orders:place"), 302, data={"token": token})
     figures["bestellen"] = time.monotonic() - started
+    figures["bestellen web cpu"] = (gunicorn.cpu_seconds() or 0) - (web_cpu or 0)
+    figures["bestellen db cpu"] = postgres_cpu_seconds() - db_cpu
     order = Order.objects.get(placed_by=world.admin)
     order_path = response.headers["Location"]
     page_started = time.monotonic()
@@ -230,6 +257,10 @@ def report(figures: dict, size: int, received: dict) -> None:
     print(
         f"'bestellen' answered in {figures['bestellen']:.2f} s; cart page "
         f"{figures['cart page']:.2f} s, order page {figures['order page']:.2f} s"
+    )
+    print(
+        f"'bestellen' CPU: web workers {figures['bestellen web cpu']:.2f} s, PostgreSQL "
+        f"backends of the database {figures['bestellen db cpu']:.2f} s (the worker's too)"
     )
     print(f"order page right after 'bestellen': {figures['progress']}")
     print(f"order page at the end: {figures['progress at the end']}")

@@ -269,5 +269,5 @@ def check_change(actor: Actor, obj: Model) -> None:
     see is not found, whatever it is."""
     if not may_see(actor, obj):
         raise not_found()
-    if not may_change(actor, obj):
+    if not actor.changes:  # what may_change asks beside may_see (a cart checks 5,000 drafts)
         raise forbidden()

@@ -252,6 +252,8 @@ class SetupDraft(CustomerBesideTrunk, PersonFields):
         DISCARDED = "discarded", _("Verworfen")
 
     LIVE = (Status.OPEN, Status.IN_CART)
+    #: The cart's lines, oldest first (the cart page, the order's items).
+    CART_ORDER = ("created_at", "pk")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")

@@ -88,7 +88,7 @@ def view_cart(admin: User) -> CartView:
     workplace_net = Package.workplace_product().monthly_net
     lines = [
         CartLine(d, MonthlyPrice(workplace_net, d.package))
-        for d in cart_drafts(admin).order_by("created_at")
+        for d in cart_drafts(admin).order_by(*SetupDraft.CART_ORDER)
     ]
     changes = [
         ChangeLine(

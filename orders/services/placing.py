@@ -9,6 +9,7 @@ from collections.abc import Collection
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from orders.services.cart import (
 from orders.services.processing import enqueue_processing
 from orders.signals import order_status_changed
 from portal import audit, logs, metrics, policy
+from portal.bulk import insert_from
 from portal.errors import Refusal
 from portal.models import User, UsernameClaim
 from portal.policy import Actor
@@ -41,14 +43,14 @@ def _chunks(values: list) -> list[list]:
     return [values[i : i + CHECK_BATCH] for i in range(0, len(values), CHECK_BATCH)]
 
 
-def _check_drafts(actor: Actor, drafts: list[SetupDraft]) -> None:
+def _check_drafts(actor: Actor, drafts: list[SetupDraft], packages: dict[int, Package]) -> None:
     """Every draft's rules, set-based: a few queries however many drafts there are; the first
     draft (in the cart's order) that breaks one is refused with its reason."""
-    ids = [d.pk for d in drafts]
+    ids = {d.pk for d in drafts}
     taken: set[str] = set()
     for names in _chunks([d.username for d in drafts if d.username]):
-        claims = UsernameClaim.objects.named_any(names).exclude(draft_id__in=ids)
-        taken.update(name.lower() for name in claims.values_list("name", flat=True))
+        claims = UsernameClaim.objects.named_any(names).values_list("name", "draft_id")
+        taken.update(name.lower() for name, draft_id in claims if draft_id not in ids)
     assigned: set[int] = set()
     for numbers in _chunks([d.number_id for d in drafts if d.number_id]):
         assigned.update(
@@ -56,10 +58,12 @@ def _check_drafts(actor: Actor, drafts: list[SetupDraft]) -> None:
         )
     for draft in drafts:
         policy.check_change(actor, draft)
-        _check_draft(draft, taken=taken, assigned=assigned)
+        _check_draft(draft, packages.get(draft.package_id), taken=taken, assigned=assigned)
 
 
-def _check_draft(draft: SetupDraft, *, taken: set[str], assigned: set[int]) -> None:
+def _check_draft(
+    draft: SetupDraft, package: Package | None, *, taken: set[str], assigned: set[int]
+) -> None:
     name = draft.full_name or draft.username
     missing = draft.first_missing()
     if missing is not None:
@@ -83,12 +87,12 @@ def _check_draft(draft: SetupDraft, *, taken: set[str], assigned: set[int]) -> N
             field="number",
             params={"number": draft.number.e164},
         )
-    if draft.package_id and not draft.package.active:
+    if package is not None and not package.active:
         raise Refusal(
             "package_unavailable",
-            _("Das Paket %(package)s ist nicht mehr bestellbar.") % {"package": draft.package},
+            _("Das Paket %(package)s ist nicht mehr bestellbar.") % {"package": package},
             field="package",
-            params={"package": draft.package.code},
+            params={"package": package.code},
         )
 
 
@@ -160,6 +164,31 @@ def _check_deletion(workplace: Workplace, actor: Actor, today) -> None:
         raise refusal
 
 
+def _new_workplace_items(
+    order: Order, workplace_ids: list[int], workplace_net: Decimal, packages: dict[int, Package]
+) -> None:
+    """The order's items of the new workplaces, copied from their rows in one statement, each
+    priced as :class:`MonthlyPrice` prices its package."""
+    package_net = Case(
+        *(
+            When(package_id=pk, then=Value(MonthlyPrice(workplace_net, package).package_net))
+            for pk, package in packages.items()
+        ),
+        default=Value(MonthlyPrice(workplace_net).package_net),
+        output_field=OrderItem._meta.get_field("package_net"),
+    )
+    insert_from(
+        OrderItem,
+        Workplace.objects.filter(pk__in=workplace_ids).order_by("pk"),
+        order_id=order.pk,
+        kind=OrderItem.Kind.NEW_WORKPLACE,
+        workplace_id=F("pk"),
+        package_id=F("package_id"),
+        workplace_net=workplace_net,
+        package_net=package_net,
+    )
+
+
 def place_order(
     *,
     actor: Actor,
@@ -195,7 +224,13 @@ def place_order(
                 logs.bind_order(existing)
                 return existing
             raise changed
-        draft_rows = cart_drafts(admin).select_for_update(of=("self",)).order_by("created_at")
+        # Only the drafts' own columns: the checks need no trunk, the packages are few.
+        draft_rows = (
+            cart_drafts(admin)
+            .select_related(None)
+            .select_for_update()
+            .order_by(*SetupDraft.CART_ORDER)
+        )
         change_rows = cart_changes(admin).select_for_update(of=("self",)).order_by("created_at")
         if drafts is not None:
             draft_rows = draft_rows.filter(pk__in=drafts)
@@ -217,9 +252,11 @@ def place_order(
             Number.objects.select_for_update()
             .filter(pk__in=[d.number_id for d in drafts if d.number_id])
             .order_by("pk")
+            .values_list("pk", flat=True)
         )
+        packages = Package.objects.in_bulk({d.package_id for d in drafts if d.package_id})
         _check_quota(drafts)
-        _check_drafts(actor, drafts)
+        _check_drafts(actor, drafts, packages)
         today = timezone.localdate()
         for change in changes:
             policy.check_change(actor, change)
@@ -244,20 +281,12 @@ def place_order(
             change.delete()
         for workplace_id in deletions:
             total += deletion_item(order, locked[workplace_id], workplace_net).monthly_net
-        packages = [draft.package for draft in drafts]
-        workplaces = setup.create_workplaces_from(drafts=drafts, admin=admin)
-        items = OrderItem.objects.bulk_create(
-            OrderItem(
-                order=order,
-                kind=OrderItem.Kind.NEW_WORKPLACE,
-                workplace=workplace,
-                package=package,
-                workplace_net=workplace_net,
-                package_net=package.monthly_net if package else Decimal("0.00"),
-            )
-            for workplace, package in zip(workplaces, packages, strict=True)
+        workplace_ids = setup.create_workplaces_from(drafts=drafts, admin=admin)
+        _new_workplace_items(order, workplace_ids, workplace_net, packages)
+        total += sum(
+            (MonthlyPrice(workplace_net, packages.get(d.package_id)).net for d in drafts),
+            Decimal("0.00"),
         )
-        total += sum((item.monthly_net for item in items), Decimal("0.00"))
         order.monthly_net = total
         order.save(update_fields=["monthly_net"])
         cart.token = uuid.uuid4()

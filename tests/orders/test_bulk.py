@@ -5,6 +5,7 @@ twice: no workplace, login, registrar job, registrar write or message."""
 from __future__ import annotations
 
 import contextlib
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -22,7 +23,7 @@ from tests.orders.test_processing_queries import (
     fill_cart,
     registrar_waits,  # noqa: F401 - a fixture
 )
-from workplaces.models import SetupDraft, Workplace
+from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
 
 
 def place_queries(admin, trunk, size: int, stem: str) -> tuple[Order, int]:
@@ -57,6 +58,46 @@ def test_placing_costs_the_same_for_3_and_30_lines(alice, roomy_trunk):
     assert not UsernameClaim.objects.filter(draft__isnull=False).exists()
     assert UsernameClaim.objects.filter(workplace__isnull=False).count() == 33
     assert SetupDraft.objects.filter(status=SetupDraft.Status.ORDERED).count() == 33
+
+
+def test_a_whole_cart_is_ordered_as_one_line_at_a_time_would_be(alice, roomy_trunk, packages):
+    """The workplaces and items copied in the database carry what each draft held, in the
+    cart's order, priced per package; every workplace its own code and its name's claim."""
+    fill_cart(alice, roomy_trunk, 3, "kopie")
+    chosen = [None, packages["konferenz-plus"], packages["konferenz-premium"]]
+    drafts = list(SetupDraft.objects.order_by("created_at", "pk"))
+    for draft, package in zip(drafts, chosen, strict=True):
+        SetupDraft.objects.filter(pk=draft.pk).update(package=package, city=f"Ort {draft.pk}")
+    drafts = list(SetupDraft.objects.order_by("created_at", "pk"))
+    order = orders.place_order(actor=Actor.for_admin(alice), token=orders.cart_of(alice).token)
+
+    items = list(order.items.select_related("workplace").order_by("pk"))
+    assert [i.workplace.username for i in items] == [d.username for d in drafts]
+    for item, draft, package in zip(items, drafts, chosen, strict=True):
+        workplace = item.workplace
+        for name in [*PERSON_FIELDS, "username", "number_id", "package_id", "trunk_id"]:
+            assert getattr(workplace, name) == getattr(draft, name), name
+        assert workplace.status == Workplace.Status.PENDING
+        assert workplace.created_by == alice
+        assert (item.kind, item.package) == (OrderItem.Kind.NEW_WORKPLACE, package)
+        assert item.workplace_net == Decimal("6.90")
+        assert item.package_net == (package.monthly_net if package else Decimal("0.00"))
+        assert UsernameClaim.objects.get(name=draft.username).workplace == workplace
+    assert len({i.workplace.code for i in items}) == 3
+    assert order.monthly_net == Decimal("6.90") * 3 + Decimal("9.90") + Decimal("14.90")
+    assert Order.objects.get(pk=order.pk).monthly_net == order.monthly_net
+
+
+def test_placing_a_whole_cart_again_makes_nothing_twice(alice, roomy_trunk):
+    """A replayed "bestellen" (same cart token) gets the first order and creates nothing."""
+    order, _ = place_queries(alice, roomy_trunk, 30, "nochmal")
+    token = order.submission
+    again = orders.place_order(actor=Actor.for_admin(alice), token=token)
+    assert again == order
+    assert Order.objects.count() == 1
+    assert OrderItem.objects.count() == 30
+    assert Workplace.objects.count() == 30
+    assert UsernameClaim.objects.filter(workplace__isnull=False).count() == 30
 
 
 def test_processing_costs_the_same_for_3_and_30_lines(alice, roomy_trunk):

@@ -8,9 +8,12 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import UUID4
 from django.utils import timezone
 
 from portal import policy
+from portal.bulk import insert_from
 from portal.models import User, UsernameClaim
 from portal.policy import Actor
 from workplaces.models import PERSON_FIELDS, SetupDraft, Workplace
@@ -56,28 +59,31 @@ def create_workplace_from(*, draft: SetupDraft, admin: User) -> Workplace:
     )
 
 
-def create_workplaces_from(*, drafts: list[SetupDraft], admin: User) -> list[Workplace]:
+def create_workplaces_from(*, drafts: list[SetupDraft], admin: User) -> list[int]:
     """:func:`create_workplace_from` for many drafts, set-based: a constant number of queries
-    however many (a whole company's cart). In the drafts' order.
+    and no Python object per workplace, however many (a whole company's cart). The new
+    workplaces' ids, in the cart's order of the drafts (``SetupDraft.CART_ORDER``).
 
-    The drafts give up their names and numbers in one update and their claims in one delete;
-    the workplaces are inserted at once and claim their names in one insert.
+    The workplaces are copied from the draft rows in one ``INSERT … SELECT`` and claim their
+    names in another, while the drafts give up their claims in one delete and their names
+    and numbers in one update.
     """
     if not drafts:
         return []
     now = timezone.now()
-    workplaces = [
-        Workplace(
-            trunk_id=draft.trunk_id,
-            username=draft.username,
-            number=draft.number,
-            package=draft.package,
-            created_by=admin,
-            **{name: getattr(draft, name) for name in PERSON_FIELDS},
-        )
-        for draft in drafts
-    ]
     ids = [draft.pk for draft in drafts]
+    workplace_ids = insert_from(
+        Workplace,
+        SetupDraft.objects.filter(pk__in=ids).order_by(*SetupDraft.CART_ORDER),
+        code=UUID4(),
+        trunk_id=F("trunk_id"),
+        username=F("username"),
+        number_id=F("number_id"),
+        package_id=F("package_id"),
+        created_by_id=admin.pk,
+        created_at=now,
+        **{name: F(name) for name in PERSON_FIELDS},
+    )
     UsernameClaim.objects.filter(draft_id__in=ids).delete()
     SetupDraft.objects.filter(pk__in=ids).update(
         status=SetupDraft.Status.ORDERED, username=None, number=None, updated_at=now
@@ -91,9 +97,10 @@ def create_workplaces_from(*, drafts: list[SetupDraft], admin: User) -> list[Wor
         )
         draft._claimed_username = None
     # Saved one by one, each workplace would claim its name (Workplace.save): here all at once.
-    Workplace.objects.bulk_create(workplaces)
-    UsernameClaim.objects.bulk_create(
-        UsernameClaim(name=workplace.username, workplace_id=workplace.pk)
-        for workplace in workplaces
+    insert_from(
+        UsernameClaim,
+        Workplace.objects.filter(pk__in=workplace_ids).order_by("pk"),
+        name=F("username"),
+        workplace_id=F("pk"),
     )
-    return workplaces
+    return workplace_ids
