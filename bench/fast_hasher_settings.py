@@ -1,8 +1,8 @@
 """Production settings with the test suite's fast password hasher, for bench/notifications.py.
 
-``--hasher md5`` runs the worker with these, so that the benchmark measures the outbox rather
-than Argon2: every password message sets a temporary password, and one Argon2 hash takes longer
-than sending the message. ``--hasher argon2`` uses ``portal.settings`` unchanged.
+``--hasher md5`` (the default) runs the worker with these; ``--hasher argon2`` uses
+``portal.settings`` unchanged. Temporary passwords are hashed with their own hasher
+(``portal.hashers.TemporaryPasswordHasher``) under both.
 """
 
 import os
