@@ -1,5 +1,6 @@
 """An order of many workplaces shows its items in pages of 50 (keys first, then only the
-page's rows with their joins); the progress line and the sums cover the whole order."""
+page's rows with their joins); the progress line and the sums cover the whole order. Its
+messages page the same way with their own parameter, failed ones first."""
 
 from __future__ import annotations
 
