@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from notifications import services as notification_services
-from notifications.models import Notification
 from orders import services
 from orders.access import get_order_for
 from orders.models import Order
@@ -27,6 +29,9 @@ from workplaces.services import quota, setup
 
 ORDERS_PER_PAGE = 20
 LATEST_ORDERS = 5
+#: The order page's two lists page on their own: its items with ``page``, its messages with
+#: ``messages_page``.
+ORDER_PAGE_PARAMS = ("page", "messages_page")
 
 
 @changes_required
@@ -92,8 +97,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     order = get_order_for(request, code)
     items = services.order_items_page(order, request.GET.get("page"))
-    notifications = list(order.notifications.select_related("workplace", "user"))
-    messages_ahead = any(n.status in Notification.ON_ITS_WAY for n in notifications)
+    notifications = services.order_messages_page(order, request.GET.get("messages_page"))
+    messages_ahead = notifications.ahead > 0
     context = {
         "order": order,
         "page": items.page,
@@ -108,7 +113,11 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         # Per workplace, how far the SIP registrar is (only when one is connected).
         "registrar": provisioning.is_connected(),
         "history": order.history.all(),
-        "notifications": notifications,
+        "messages_page": notifications.page,
+        # The refresh, "Jetzt aktualisieren" and "Erneut senden" keep both pages shown.
+        "this_page_query": _pages_query(
+            {"page": items.page.number, "messages_page": notifications.page.number}
+        ),
         # Keep refreshing while messages are on their way, too.
         "refresh": order.in_progress or messages_ahead,
     }
@@ -116,12 +125,20 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, template, context)
 
 
+def _pages_query(numbers: dict[str, object]) -> str:
+    """``?page=2&messages_page=3`` for the order page's pages beyond the first ("" for none)."""
+    params = {name: numbers[name] for name in ORDER_PAGE_PARAMS if str(numbers.get(name, 1)) != "1"}
+    return f"?{urlencode(params)}" if params else ""
+
+
 @require_POST
 @changes_required
 def resend(request: HttpRequest, code: str, notification_code: str) -> HttpResponse:
-    """ "Erneut senden" for a message that failed for good."""
+    """ "Erneut senden" for a message that failed for good; back to the pages it was sent from."""
     order = get_order_for(request, code)
     notification = get_scoped(order.notifications.all(), request, notification_code)
     if notification_services.resend(notification):
         messages.success(request, _("Die Nachricht wird erneut gesendet."))
-    return redirect("orders:detail", order.code)
+    shown = {name: request.GET.get(name, "") for name in ORDER_PAGE_PARAMS}
+    numbers = {name: number for name, number in shown.items() if number.isdecimal()}
+    return redirect(reverse("orders:detail", args=[order.code]) + _pages_query(numbers))

@@ -33,14 +33,18 @@ from orders.services.placing import place_order
 from orders.services.processing import enqueue_processing, process_order, sweep_orders
 from orders.services.queries import (
     ITEMS_PER_PAGE,
+    MESSAGES_PER_PAGE,
     OrderItems,
+    OrderMessages,
     Progress,
     order_items_page,
+    order_messages_page,
     orders_with_page,
 )
 
 __all__ = [
     "ITEMS_PER_PAGE",
+    "MESSAGES_PER_PAGE",
     "CartLine",
     "CartView",
     "ChangeLine",
@@ -49,6 +53,7 @@ __all__ = [
     "ItemsRefused",
     "NewWorkplace",
     "OrderItems",
+    "OrderMessages",
     "PackageChange",
     "Placed",
     "Progress",
@@ -62,6 +67,7 @@ __all__ = [
     "order_deletion",
     "order_items",
     "order_items_page",
+    "order_messages_page",
     "orders_with_page",
     "pending_change_refusal",
     "place_order",

@@ -7,9 +7,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, Q, Value, When
 
 from notifications.models import Notification
 from orders.models import Order, OrderItem
+from portal.paging import KeysFirstPaginator
 from provisioning import services as provisioning
 from workplaces.models import Workplace
 from workplaces.services import lifecycle
@@ -35,6 +37,7 @@ class Progress:
     active: int
     messages: int
     sent: int
+    failed: int = 0
 
 
 #: Items per page of the order page: an order of thousands of workplaces shows them in pages.
@@ -65,9 +68,10 @@ class OrderItems:
     package_changed: bool
     changes: bool
 
-    def progress(self, notifications: list[Notification]) -> Progress:
-        sent = [n for n in notifications if n.status == Notification.Status.SENT]
-        return Progress(self.workplaces, self.active, len(notifications), len(sent))
+    def progress(self, messages: OrderMessages) -> Progress:
+        return Progress(
+            self.workplaces, self.active, messages.total, messages.sent, messages.failed
+        )
 
 
 def order_items_page(order: Order, number, *, per_page: int = ITEMS_PER_PAGE) -> OrderItems:
@@ -115,3 +119,43 @@ def order_items_page(order: Order, number, *, per_page: int = ITEMS_PER_PAGE) ->
 
 def _done(state) -> bool:
     return state is not None and state.state == "done"
+
+
+#: Messages per page of the order page: an order of 5,000 workplaces has 10,001 of them.
+MESSAGES_PER_PAGE = 50
+
+
+@dataclass
+class OrderMessages:
+    """The order page's messages: one page of them, failed ones first (to send them again),
+    then in the order they were written; and how many of all are sent, failed, on their way."""
+
+    page: Page
+    total: int
+    sent: int
+    failed: int
+    ahead: int  # still on their way (the page keeps refreshing)
+
+
+def order_messages_page(
+    order: Order, number, *, per_page: int = MESSAGES_PER_PAGE
+) -> OrderMessages:
+    """The order's messages for page ``number`` (as ``Paginator.get_page`` takes it): the
+    counts in one query, then the page's keys and its rows with workplace and user in another
+    (the count is known, the paginator does not ask again)."""
+    status = Notification.Status
+    counts = order.notifications.aggregate(
+        total=Count("pk"),
+        sent=Count("pk", filter=Q(status=status.SENT)),
+        failed=Count("pk", filter=Q(status=status.FAILED)),
+        ahead=Count("pk", filter=Q(status__in=Notification.ON_ITS_WAY)),
+    )
+    failed_first = Case(When(status=status.FAILED, then=Value(0)), default=Value(1))
+    rows = order.notifications.select_related("workplace", "user").order_by(
+        failed_first, "created_at", "pk"
+    )
+    paginator = KeysFirstPaginator(rows, per_page)
+    paginator.count = counts["total"]  # a cached property: set, it is not counted again
+    page = paginator.get_page(number)
+    page.object_list = list(page.object_list) if counts["total"] else []
+    return OrderMessages(page, **counts)

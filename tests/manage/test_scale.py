@@ -111,7 +111,8 @@ PAGES: dict[str, tuple[Url, int]] = {
     # count and page (2)
     "Ihre Aufträge": (lambda w: (reverse("orders:list"), {}), 4),
     # the order (1), the keys and states of all its items (1), the page's 50 items with
-    # workplace, number, trunk, package (1), history, messages
+    # workplace, number, trunk, package (1), history, the messages' counts (1; the page of
+    # them is one more, only for an order with messages: tests/orders/test_order_page_paging.py)
     "Auftrag (100 items when large)": (
         lambda w: (reverse("orders:detail", args=[w.order.code]), {}),
         7,
