@@ -36,7 +36,16 @@ ORDER_PAGE_PARAMS = ("page", "messages_page")
 
 @changes_required
 def cart(request: HttpRequest) -> HttpResponse:
-    return render(request, "orders/cart.html", {"cart": services.view_cart(request.user)})
+    view = services.view_cart(request.user, request.GET.get("page"))
+    return render(request, "orders/cart.html", {"cart": view, "page": view.page})
+
+
+def _back_to_cart(request: HttpRequest) -> HttpResponse:
+    """The cart's page the removal was sent from; a page that became empty shows the last."""
+    page = request.POST.get("page", "")
+    if page.isdigit() and int(page) > 1:
+        return redirect(f"{reverse('orders:cart')}?page={page}")
+    return redirect("orders:cart")
 
 
 @require_POST
@@ -45,7 +54,7 @@ def remove(request: HttpRequest, code: str) -> HttpResponse:
     draft = get_draft_for(request, code)
     setup.release_draft(actor=actor_of(request), draft=draft)
     messages.success(request, _("Der Arbeitsplatz wurde aus dem Warenkorb entfernt."))
-    return redirect("orders:cart")
+    return _back_to_cart(request)
 
 
 @require_POST
@@ -54,7 +63,7 @@ def remove_change(request: HttpRequest, code: str) -> HttpResponse:
     change = get_scoped(services.cart_changes(request.user), request, code)
     services.remove_change(actor=actor_of(request), change=change)
     messages.success(request, _("Der Paketwechsel wurde aus dem Warenkorb entfernt."))
-    return redirect("orders:cart")
+    return _back_to_cart(request)
 
 
 @require_POST

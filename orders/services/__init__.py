@@ -17,6 +17,7 @@ from orders.services.batch import (
     order_items,
 )
 from orders.services.cart import (
+    LINES_PER_PAGE,
     CartLine,
     CartView,
     ChangeLine,
@@ -44,6 +45,7 @@ from orders.services.queries import (
 
 __all__ = [
     "ITEMS_PER_PAGE",
+    "LINES_PER_PAGE",
     "MESSAGES_PER_PAGE",
     "CartLine",
     "CartView",

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.paginator import Page
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +18,7 @@ from orders.models import Cart, CartChange, Order, OrderItem
 from portal import policy
 from portal.errors import Refusal
 from portal.models import User
+from portal.paging import KeysFirstPaginator
 from portal.policy import Actor
 from workplaces.models import SetupDraft, Workplace
 from workplaces.services import lifecycle
@@ -49,16 +52,29 @@ class ChangeLine:
         return self.price_change.difference
 
 
+#: New workplaces shown per page of the cart; the package changes are few and all shown.
+LINES_PER_PAGE = 50
+
+
 @dataclass
 class CartView:
+    """The cart's page of new workplaces (``page``, of :class:`CartLine`) and all its package
+    changes; ``workplaces`` and ``workplaces_net`` cover all new workplaces, not the page."""
+
     cart: Cart
-    lines: list[CartLine]
+    page: Page
     changes: list[ChangeLine]
+    workplaces: int
+    workplaces_net: Decimal
+
+    @property
+    def lines(self) -> list[CartLine]:
+        return self.page.object_list
 
     @property
     def monthly_net(self) -> Decimal:
-        every = [*self.lines, *self.changes]
-        return sum((line.monthly_net for line in every), Decimal("0.00"))
+        changes = sum((line.monthly_net for line in self.changes), Decimal("0.00"))
+        return self.workplaces_net + changes
 
     @property
     def has_changes(self) -> bool:
@@ -66,7 +82,7 @@ class CartView:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.lines or self.changes)
+        return not (self.workplaces or self.changes)
 
     @property
     def monthly_gross(self) -> Decimal:
@@ -84,11 +100,26 @@ def cart_drafts(admin: User):
     ).select_related("trunk", "number", "package")
 
 
-def view_cart(admin: User) -> CartView:
+def view_cart(admin: User, page=None, *, per_page: int = LINES_PER_PAGE) -> CartView:
+    """The cart with its new workplaces' page ``page`` (as ``Paginator.get_page`` takes it).
+
+    The count and the monthly sum of all new workplaces come from one query grouped by
+    package; only the page's drafts are read with their joins."""
     workplace_net = Package.workplace_product().monthly_net
-    lines = [
-        CartLine(d, MonthlyPrice(workplace_net, d.package))
-        for d in cart_drafts(admin).order_by(*SetupDraft.CART_ORDER)
+    drafts = cart_drafts(admin)
+    workplaces, workplaces_net = 0, Decimal("0.00")
+    per_package = drafts.values("package", "package__monthly_net").annotate(n=Count("pk"))
+    for row in per_package.order_by():
+        package = None
+        if row["package"] is not None:
+            package = Package(pk=row["package"], monthly_net=row["package__monthly_net"])
+        workplaces += row["n"]
+        workplaces_net += row["n"] * MonthlyPrice(workplace_net, package).net
+    paginator = KeysFirstPaginator(drafts.order_by(*SetupDraft.CART_ORDER), per_page)
+    paginator.count = workplaces  # counted above; spares the paginator its own count
+    lines_page = paginator.get_page(page)
+    lines_page.object_list = [
+        CartLine(d, MonthlyPrice(workplace_net, d.package)) for d in lines_page.object_list
     ]
     changes = [
         ChangeLine(
@@ -98,7 +129,7 @@ def view_cart(admin: User) -> CartView:
         )
         for c in cart_changes(admin).order_by("created_at")
     ]
-    return CartView(cart_of(admin), lines, changes)
+    return CartView(cart_of(admin), lines_page, changes, workplaces, workplaces_net)
 
 
 def cart_changes(admin: User):

@@ -137,8 +137,9 @@ PAGES: dict[str, tuple[Url, int]] = {
         ),
         7,
     ),
-    # the workplace price, the cart's drafts, its changes with workplace, number and
-    # packages, the cart (4)
+    # the workplace price, the count and sum of its drafts per package, its changes with
+    # workplace, number and packages, the cart (4); no drafts, so no page of them is read
+    # (tests/orders/test_cart_paging.py counts a cart of 1,000)
     "Warenkorb (20 changes when large)": (lambda w: (reverse("orders:cart"), {}), 6),
     # count and page of events with their actors (2), which of the workplaces they name have
     # a page (1; orders named on the page would add 1, these pages name none)

@@ -274,8 +274,9 @@ PAGES: dict[str, tuple[Page, int]] = {
     "6 Warenkorb GET": (get_step("warenkorb"), 4),
     # the trunk row locked and its places counted, in a savepoint
     "6 Warenkorb POST (In den Warenkorb)": (post_step("warenkorb", lambda w: {}, fresh=True), 8),
-    # workplace price, the cart's drafts with trunk, number and package, the cart
-    "Warenkorb GET": (get_cart, 6),
+    # workplace price, the count and sum of all new workplaces per package (1), the page's
+    # drafts with trunk, number and package (1), the package changes, the cart
+    "Warenkorb GET": (get_cart, 7),
     # the draft written and its claim on the username given back
     "Warenkorb entfernen POST": (remove_from_cart, 5),
     # one line: 8 to lock and check, 4 writes per line, 6 writes per order, savepoints,
