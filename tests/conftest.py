@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from decimal import Decimal
 from urllib.parse import quote
@@ -46,6 +47,25 @@ def require_service(name: str, available: bool, why: str = "") -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(message + " (CI=true: services must be there)")
     pytest.skip(message)
+
+
+@contextlib.contextmanager
+def flushed_redis_db(url: str):
+    """A client of a Redis database of a test's own, emptied before and after (skips without
+    Redis, and fails in CI)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        require_service("redis", False, f"{url}: {exc}")
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()
 
 
 def database_url() -> str:

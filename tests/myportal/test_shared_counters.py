@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.conftest import database_url, require_service
+from tests.conftest import database_url, flushed_redis_db
 
 pytestmark = pytest.mark.redis
 
@@ -108,17 +108,8 @@ class WebProcess:
 
 @pytest.fixture
 def redis():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        require_service("redis", False, f"{REDIS_URL}: {exc}")
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with flushed_redis_db(REDIS_URL) as client:
+        yield client
 
 
 @pytest.fixture

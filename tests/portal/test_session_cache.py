@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.conftest import require_service
+from tests.conftest import flushed_redis_db
 
 pytestmark = pytest.mark.redis
 
@@ -28,15 +28,8 @@ CACHED_SESSIONS = {
 
 @pytest.fixture
 def flushed_redis():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        require_service("redis", False, str(exc))
-    client.flushdb()
-    yield
-    client.flushdb()
-    client.close()
+    with flushed_redis_db(REDIS_URL):
+        yield
 
 
 def session_queries(client) -> list[str]:

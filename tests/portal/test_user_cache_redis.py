@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import pytest
-import redis
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from admins.services import deactivate_admin
 from portal.policy import Actor
-from tests.conftest import require_service
+from tests.conftest import flushed_redis_db
 from tests.portal.test_user_cache import user_queries
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = "redis://127.0.0.1:6379/11"  # this branch's database; flushed
+REDIS_URL = "redis://127.0.0.1:6379/11"  # a database for this test alone; flushed
 USER_CACHE_ON_REDIS = {
     "CACHES": {
         "default": {
@@ -29,15 +28,8 @@ USER_CACHE_ON_REDIS = {
 
 @pytest.fixture
 def flushed_redis():
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        require_service("redis", False, str(exc))
-    client.flushdb()
-    yield
-    client.flushdb()
-    client.close()
+    with flushed_redis_db(REDIS_URL):
+        yield
 
 
 def test_the_user_comes_from_redis_until_the_admin_is_deactivated(flushed_redis, alice, bob):
