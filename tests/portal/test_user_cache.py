@@ -123,8 +123,8 @@ def test_pages_and_changes_go_on_while_the_cache_is_down(alice_client, alice, bo
 
 
 def test_a_workplaces_new_login_email_reaches_its_cached_user(alice, trunk, packages):
-    """Editing a workplace's login e-mail updates its user with a query set, which sends no
-    signal: the service drops the cached copy itself."""
+    """Editing a workplace's login e-mail changes its user's e-mail, and the next page shows
+    the new one rather than the cached copy."""
     from tests.services.helpers import active_workplace
     from tests.services.test_commands import edit_values
     from workplaces.services import lifecycle

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal import usercache
 from portal.errors import Refusal
 from portal.policy import Actor
 from provisioning import services as provisioning
@@ -57,8 +56,10 @@ def update_workplace(*, workplace: Workplace, data: dict, actor: Actor) -> list[
         setattr(workplace, field, data[field])
     workplace.save(update_fields=changed)
     if workplace.user_id and "auth_email" in changed:
-        get_user_model().objects.filter(pk=workplace.user_id).update(email=workplace.auth_email)
-        usercache.forget(workplace.user_id)  # a query set's update sends no signal
+        # Saved, not updated through a query set: the save's signal drops the cached user.
+        user = get_user_model().objects.get(pk=workplace.user_id)
+        user.email = workplace.auth_email
+        user.save(update_fields=["email"])
     _workplace_event(workplace, actor, "workplace_edited", fields=changed)
     return changed
 
